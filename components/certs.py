@@ -1,0 +1,177 @@
+"""Checks on a certificate and private key before they become a kubernetes.io/tls Secret.
+
+The broker frontend does not start with a bad Secret and only a log line says why, so what can
+be known from the PEM text is checked here: both parse, the key is unencrypted and belongs to
+the certificate, the certificate is valid now and names the host clients connect to, and the
+chain uses one key algorithm.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import UTC, datetime
+
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
+
+from .errors import Problem, join_path
+
+
+def service_hosts(service_name: str, namespace: str) -> list[str]:
+    """The names a client inside the cluster may use for the listener's Service."""
+    return [
+        service_name,
+        f"{service_name}.{namespace}",
+        f"{service_name}.{namespace}.svc",
+        f"{service_name}.{namespace}.svc.cluster.local",
+    ]
+
+
+def check_tls_material(
+    certificate: str,
+    private_key: str,
+    hosts: list[str],
+    path: str,
+    now: datetime | None = None,
+) -> list[Problem]:
+    """Problems with this certificate chain and key, located under `path` (the tls.manual key)."""
+    cert_path = join_path(path, ("certificate",))
+    key_path = join_path(path, ("privateKey",))
+    problems: list[Problem] = []
+
+    chain = _load_chain(certificate, cert_path, problems)
+    key = _load_key(private_key, key_path, problems)
+    if not chain:
+        return problems
+    leaf = chain[0]
+    now = now or datetime.now(UTC)
+
+    if key is not None and not _same_public_key(leaf.public_key(), key):
+        problems.append(
+            Problem(
+                key_path,
+                "the private key does not belong to the certificate",
+                "give the key the certificate was issued for (the first certificate in the PEM)",
+            )
+        )
+    if leaf.not_valid_after_utc <= now:
+        problems.append(
+            Problem(
+                cert_path,
+                f"the certificate expired on {leaf.not_valid_after_utc:%Y-%m-%d %H:%M} UTC",
+                "renew it, or let cert-manager manage it with tls.automatic",
+            )
+        )
+    elif leaf.not_valid_before_utc > now:
+        problems.append(
+            Problem(
+                cert_path,
+                f"the certificate is not valid before "
+                f"{leaf.not_valid_before_utc:%Y-%m-%d %H:%M} UTC",
+                "check the clock of the machine that issued it, or issue it again",
+            )
+        )
+    names = _subject_alt_names(leaf)
+    if not any(_covers(name, host) for name in names for host in hosts):
+        problems.append(
+            Problem(
+                cert_path,
+                f"the certificate's SANs ({', '.join(names) or 'none'}) do not cover the "
+                f"listener's service host",
+                f"issue it with a SAN for {hosts[0]} and {hosts[-1]}",
+            )
+        )
+    algorithms = {_algorithm(cert.public_key()) for cert in chain}
+    if len(algorithms) > 1:
+        problems.append(
+            Problem(
+                cert_path,
+                f"the chain mixes key algorithms ({', '.join(sorted(algorithms))})",
+                "use one algorithm (EC or RSA) for every certificate in the chain",
+            )
+        )
+    return problems
+
+
+def _load_chain(text: str, path: str, problems: list[Problem]) -> list[x509.Certificate]:
+    try:
+        return x509.load_pem_x509_certificates(text.encode())
+    except ValueError as exc:
+        problems.append(
+            Problem(
+                path,
+                f"not a PEM certificate ({exc})",
+                "paste the certificate chain, starting with -----BEGIN CERTIFICATE-----",
+            )
+        )
+        return []
+
+
+def _load_key(text: str, path: str, problems: list[Problem]) -> PrivateKeyTypes | None:
+    try:
+        return serialization.load_pem_private_key(text.encode(), password=None)
+    except TypeError:
+        problems.append(
+            Problem(
+                path,
+                "the private key is encrypted; the broker needs it unencrypted",
+                "decrypt it (e.g. openssl pkey -in key.pem -out plain.pem) and store it as a "
+                "Pulumi secret",
+            )
+        )
+    except (ValueError, UnsupportedAlgorithm):
+        # The key text is secret: never echo it or the parser's view of it.
+        problems.append(
+            Problem(
+                path,
+                "not a PEM private key",
+                "give the key in PEM, starting with -----BEGIN PRIVATE KEY----- (or EC/RSA)",
+            )
+        )
+    return None
+
+
+def _public_bytes(key: PublicKeyTypes) -> bytes:
+    return key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def _same_public_key(public: PublicKeyTypes, private: PrivateKeyTypes) -> bool:
+    return _public_bytes(public) == _public_bytes(private.public_key())
+
+
+def _algorithm(key: PublicKeyTypes) -> str:
+    if isinstance(key, rsa.RSAPublicKey):
+        return "RSA"
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return "EC"
+    if isinstance(key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
+        return "EdDSA"
+    return type(key).__name__
+
+
+def _subject_alt_names(cert: x509.Certificate) -> list[str]:
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return []
+    dns: list[str] = san.get_values_for_type(x509.DNSName)
+    ips = [str(ip) for ip in san.get_values_for_type(x509.IPAddress)]
+    return dns + ips
+
+
+def _covers(san: str, host: str) -> bool:
+    """RFC 6125 matching: a wildcard stands for exactly one left-most label."""
+    try:
+        return ipaddress.ip_address(san) == ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    san, host = san.lower(), host.lower()
+    if san.startswith("*."):
+        head, _, rest = host.partition(".")
+        return bool(head) and rest == san[2:]
+    return san == host

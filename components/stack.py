@@ -1,0 +1,231 @@
+"""The `aio-mq:*` stack configuration, and the program that turns it into resources.
+
+`__main__.py` is `deploy(load_config())`. Everything is validated before the first resource is
+created: the config keys (pydantic), what only the whole config can tell (issuer references,
+private keys stored in clear), then each listener as `MqListener` checks it. All problems are
+raised as one `ConfigError`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+from pulumi.runtime.config import CONFIG, get_config, get_config_env, is_config_secret
+from pydantic import Field, ValidationError
+
+from .errors import ConfigError, Problem, problems_from_validation
+from .issuer import cert_manager_issuer
+from .listener import MqListener
+from .models import (
+    CERT_MANAGER_GROUP,
+    DEFAULT_BROKER,
+    DEFAULT_LISTENER,
+    DEFAULT_NAMESPACE,
+    Dns1123Label,
+    ExistingListener,
+    IssuerArgs,
+    MqListenerArgs,
+    ResourceName,
+    Spec,
+)
+from .registry import existing_facts, program_listeners
+
+PROJECT = "aio-mq"
+RENDER_OVERRIDE_ENV = "AIO_MQ_RENDER_YAML_TO_DIRECTORY"
+"""When set, manifests are rendered to this directory whatever `aio-mq:kubernetes` says: how
+CI previews the cluster stacks offline."""
+
+
+class KubernetesTarget(Spec):
+    """Where the manifests go: rendered into a directory (no cluster), or to a cluster."""
+
+    render_yaml_to_directory: str | None = None
+    """Write YAML manifests here instead of talking to a cluster (relative to the project)."""
+    context: str | None = None
+    """kubeconfig context of the target cluster (default: the kubeconfig's current context)."""
+    kubeconfig: str | None = None
+    """Path of the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)."""
+
+
+class StackConfig(Spec):
+    """All `aio-mq:*` keys of a stack file."""
+
+    namespace: Dns1123Label = DEFAULT_NAMESPACE
+    """Namespace of listeners and Issuers that do not name one."""
+    broker_ref: ResourceName = DEFAULT_BROKER
+    """Broker of listeners that do not name one."""
+    kubernetes: KubernetesTarget = Field(default_factory=KubernetesTarget)
+    issuers: list[IssuerArgs] = Field(default_factory=list)
+    """cert-manager issuers to create."""
+    existing_listeners: list[ExistingListener] | None = None
+    """Listeners already on the cluster; absent means the documented default listener."""
+    listeners: list[MqListenerArgs] = Field(default_factory=list)
+    """The BrokerListeners to create."""
+
+
+_STRING_KEYS = {"namespace", "brokerRef"}
+
+
+def read_config_keys() -> dict[str, Any]:
+    """The raw `aio-mq:*` values of the running stack, structured ones parsed from JSON."""
+    raw: dict[str, Any] = {}
+    # The SDK has no public way to list keys: the engine's are in CONFIG, older hosts' in env.
+    for full_key in sorted({*CONFIG.get(), *get_config_env()}):
+        project, _, key = full_key.partition(":")
+        if project != PROJECT:
+            continue
+        value = get_config(full_key)
+        raw[key] = value if key in _STRING_KEYS else _parse_json(value)
+    return raw
+
+
+def _parse_json(value: Any) -> Any:
+    try:
+        return json.loads(value)
+    except (TypeError, ValueError):
+        return value
+
+
+def load_config(raw: dict[str, Any] | None = None) -> StackConfig:
+    """Validate the stack configuration; raise one ConfigError with every problem found."""
+    raw = read_config_keys() if raw is None else raw
+    known = [field.alias or name for name, field in StackConfig.model_fields.items()]
+    # Unknown keys are reported here, with the project prefix the stack file uses.
+    problems = [_unknown_key(key, known) for key in raw if key not in known]
+    try:
+        stack = StackConfig.model_validate({k: v for k, v in raw.items() if k in known})
+    except ValidationError as exc:
+        raise ConfigError(problems + problems_from_validation(exc, StackConfig)) from None
+    problems += _issuer_problems(stack) + _secrets_in_clear(stack)
+    if problems:
+        raise ConfigError(problems)
+    return stack
+
+
+def _unknown_key(key: str, known: list[str]) -> Problem:
+    near = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    fix = f"did you mean {PROJECT}:{near[0]}?" if near else "remove it"
+    return Problem(
+        f"{PROJECT}:{key}", "unknown configuration key", f"{fix} (keys: {', '.join(known)})"
+    )
+
+
+def _issuer_problems(stack: StackConfig) -> list[Problem]:
+    problems: list[Problem] = []
+    declared: dict[str, list[tuple[int, IssuerArgs]]] = {}
+    for j, issuer in enumerate(stack.issuers):
+        same = [
+            k
+            for k, other in declared.get(issuer.name, [])
+            if other.kind == issuer.kind and other.namespace == issuer.namespace
+        ]
+        if same:
+            problems.append(
+                Problem(
+                    f"issuers[{j}].name",
+                    f"{issuer.kind} {issuer.name!r} is declared twice (also issuers[{same[0]}])",
+                    "rename one of them",
+                )
+            )
+        declared.setdefault(issuer.name, []).append((j, issuer))
+    for i, listener in enumerate(stack.listeners):
+        automatic = listener.tls.automatic if listener.tls else None
+        if automatic is None or automatic.issuer_ref.group != CERT_MANAGER_GROUP:
+            continue
+        ref = automatic.issuer_ref
+        candidates = declared.get(ref.name, [])  # none: an issuer that exists on the cluster
+        matching = [(j, issuer) for j, issuer in candidates if issuer.kind == ref.kind]
+        path = f"listeners[{i}].tls.automatic.issuerRef"
+        if candidates and not matching:
+            j, issuer = candidates[0]
+            problems.append(
+                Problem(
+                    f"{path}.kind",
+                    f"{ref.name!r} is declared as a {issuer.kind} (issuers[{j}]), "
+                    f"but referenced as a {ref.kind}",
+                    f"set kind: {issuer.kind}",
+                )
+            )
+        if ref.kind != "Issuer" or not matching:
+            continue
+        listener_ns = listener.namespace or stack.namespace
+        if all((issuer.namespace or stack.namespace) != listener_ns for _, issuer in matching):
+            j, issuer = matching[0]
+            problems.append(
+                Problem(
+                    f"{path}.name",
+                    f"Issuer {ref.name!r} (issuers[{j}]) is in namespace "
+                    f"{issuer.namespace or stack.namespace!r}, the listener in {listener_ns!r}; "
+                    "an Issuer only signs certificates in its own namespace",
+                    "put both in one namespace, or declare the issuer with kind: ClusterIssuer",
+                )
+            )
+    return problems
+
+
+def _secrets_in_clear(stack: StackConfig) -> list[Problem]:
+    # If any value inside aio-mq:listeners is `secure:`, Pulumi marks the whole key secret.
+    if is_config_secret(f"{PROJECT}:listeners"):
+        return []
+    return [
+        Problem(
+            f"listeners[{i}].tls.manual.privateKey",
+            "the private key is stored in clear in the stack file",
+            f"store it encrypted: pulumi config set --secret --path "
+            f"'listeners[{i}].tls.manual.privateKey' < key.pem",
+        )
+        for i, listener in enumerate(stack.listeners)
+        if listener.tls and listener.tls.manual and listener.tls.manual.private_key is not None
+    ]
+
+
+def kubernetes_provider(target: KubernetesTarget) -> k8s.Provider:
+    render_to = os.environ.get(RENDER_OVERRIDE_ENV) or target.render_yaml_to_directory
+    if render_to:
+        return k8s.Provider("kubernetes", render_yaml_to_directory=render_to)
+    return k8s.Provider("kubernetes", context=target.context, kubeconfig=target.kubeconfig)
+
+
+def deploy(stack: StackConfig) -> dict[str, pulumi.Output[dict[str, Any]]]:
+    """Create the stack's issuers and listeners; return each listener's summary by name."""
+    registry = program_listeners()
+    existing = [DEFAULT_LISTENER] if stack.existing_listeners is None else stack.existing_listeners
+    registry.declare_existing(existing_facts(existing, stack.namespace, stack.broker_ref))
+
+    provider = kubernetes_provider(stack.kubernetes)
+    issuers = {
+        (issuer.kind, issuer.name): cert_manager_issuer(
+            issuer.model_copy(update={"namespace": issuer.namespace or stack.namespace}),
+            pulumi.ResourceOptions(provider=provider, depends_on=registry.gate()),
+        )
+        for issuer in stack.issuers
+    }
+
+    problems: list[Problem] = []
+    summaries: dict[str, pulumi.Output[dict[str, Any]]] = {}
+    for i, item in enumerate(stack.listeners):
+        args = item.resolved(stack.namespace, stack.broker_ref)
+        automatic = args.tls.automatic if args.tls else None
+        ref = automatic.issuer_ref if automatic else None
+        uses = (
+            issuers.get((ref.kind, ref.name)) if ref and ref.group == CERT_MANAGER_GROUP else None
+        )
+        try:
+            listener = MqListener(
+                args.name,
+                args,
+                pulumi.ResourceOptions(providers=[provider], depends_on=[uses] if uses else None),
+                origin=f"listeners[{i}]",
+            )
+        except ConfigError as exc:
+            problems += exc.problems
+            continue
+        summaries[args.name] = listener.summary
+    if problems:
+        registry.refuse(ConfigError(problems))
+    return summaries
