@@ -146,8 +146,8 @@ def _issuer_problems(stack: StackConfig) -> list[Problem]:
             problems.append(
                 Problem(
                     f"{path}.kind",
-                    f"{ref.name!r} is declared as a {issuer.kind} (issuers[{j}]), "
-                    f"but referenced as a {ref.kind}",
+                    f"{ref.name!r} is declared with kind {issuer.kind} (issuers[{j}]), "
+                    f"but referenced with kind {ref.kind}",
                     f"set kind: {issuer.kind}",
                 )
             )
@@ -184,11 +184,15 @@ def _secrets_in_clear(stack: StackConfig) -> list[Problem]:
     ]
 
 
-def kubernetes_provider(target: KubernetesTarget) -> k8s.Provider:
+def kubernetes_provider(
+    target: KubernetesTarget, opts: pulumi.ResourceOptions | None = None
+) -> k8s.Provider:
     render_to = os.environ.get(RENDER_OVERRIDE_ENV) or target.render_yaml_to_directory
     if render_to:
-        return k8s.Provider("kubernetes", render_yaml_to_directory=render_to)
-    return k8s.Provider("kubernetes", context=target.context, kubeconfig=target.kubeconfig)
+        return k8s.Provider("kubernetes", render_yaml_to_directory=render_to, opts=opts)
+    return k8s.Provider(
+        "kubernetes", context=target.context, kubeconfig=target.kubeconfig, opts=opts
+    )
 
 
 def deploy(stack: StackConfig) -> dict[str, pulumi.Output[dict[str, Any]]]:
@@ -197,7 +201,10 @@ def deploy(stack: StackConfig) -> dict[str, pulumi.Output[dict[str, Any]]]:
     existing = [DEFAULT_LISTENER] if stack.existing_listeners is None else stack.existing_listeners
     registry.declare_existing(existing_facts(existing, stack.namespace, stack.broker_ref))
 
-    provider = kubernetes_provider(stack.kubernetes)
+    # Everything waits on the gate, so a refused listener leaves nothing registered.
+    provider = kubernetes_provider(
+        stack.kubernetes, pulumi.ResourceOptions(depends_on=registry.gate())
+    )
     issuers = {
         (issuer.kind, issuer.name): cert_manager_issuer(
             issuer.model_copy(update={"namespace": issuer.namespace or stack.namespace}),

@@ -18,11 +18,15 @@ class RecordingMocks(pulumi.runtime.Mocks):
     def __init__(self) -> None:
         self.registered: list[pulumi.runtime.MockResourceArgs] = []
 
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+    def new_resource(
+        self, args: pulumi.runtime.MockResourceArgs
+    ) -> tuple[str | None, dict[str, Any]]:
         self.registered.append(args)
         return (f"{args.name}-id" if args.custom else None), dict(args.inputs)
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+    def call(
+        self, args: pulumi.runtime.MockCallArgs
+    ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         return {}, None
 
     def of_type(self, type_: str) -> list[pulumi.runtime.MockResourceArgs]:
@@ -55,7 +59,7 @@ class Engine:
         """Run `program`; return what it returned, its Outputs resolved."""
         result: dict[str, Any] = {}
 
-        @pulumi.runtime.test
+        @pulumi.runtime.test  # type: ignore[untyped-decorator]
         def wrapped() -> Any:
             value = program()
             return pulumi.Output.from_input(value).apply(lambda v: result.setdefault("value", v))

@@ -1,0 +1,101 @@
+"""PEM checks on manual TLS material, with certificates generated in the test."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from components.certs import check_tls_material, service_hosts
+from tests.pki import cert_pem, certificate, ec_key, key_pem, rsa_key, tls_pair
+
+HOSTS = service_hosts("aio-mq-dmqtt-frontend", "azure-iot-operations")
+PATH = "listeners[0].tls.manual"
+
+
+def messages(certificate_text: str, key_text: str) -> dict[str, str]:
+    return {p.path: p.message for p in check_tls_material(certificate_text, key_text, HOSTS, PATH)}
+
+
+def test_a_good_pair_passes() -> None:
+    assert messages(*tls_pair()) == {}
+
+
+def test_wildcard_for_the_namespace_covers_the_service() -> None:
+    assert messages(*tls_pair(["*.azure-iot-operations.svc.cluster.local"])) == {}
+
+
+def test_wildcard_covers_one_label_only() -> None:
+    found = messages(*tls_pair(["*.svc.cluster.local"]))
+    assert "do not cover" in found[f"{PATH}.certificate"]
+
+
+def test_key_of_another_certificate_is_refused() -> None:
+    cert, _ = tls_pair()
+    _, other_key = tls_pair()
+    assert "does not belong" in messages(cert, other_key)[f"{PATH}.privateKey"]
+
+
+def test_expired_certificate_is_refused() -> None:
+    key = ec_key()
+    past = datetime.now(UTC) - timedelta(days=10)
+    cert = cert_pem(certificate(key, HOSTS, not_before=past - timedelta(days=30), not_after=past))
+    assert "expired on" in messages(cert, key_pem(key))[f"{PATH}.certificate"]
+
+
+def test_not_yet_valid_certificate_is_refused() -> None:
+    key = ec_key()
+    soon = datetime.now(UTC) + timedelta(days=2)
+    cert = cert_pem(certificate(key, HOSTS, not_before=soon, not_after=soon + timedelta(days=30)))
+    assert "not valid before" in messages(cert, key_pem(key))[f"{PATH}.certificate"]
+
+
+def test_sans_must_cover_the_service_host() -> None:
+    found = messages(*tls_pair(["mq.example.com"]))
+    assert "mq.example.com" in found[f"{PATH}.certificate"]
+    problem = check_tls_material(*tls_pair(["mq.example.com"]), HOSTS, PATH)[0]
+    assert (
+        problem.fix is not None
+        and "aio-mq-dmqtt-frontend.azure-iot-operations.svc.cluster.local" in problem.fix
+    )
+
+
+def test_encrypted_key_is_refused_without_echoing_it() -> None:
+    key = ec_key()
+    cert = cert_pem(certificate(key, HOSTS))
+    encrypted = key_pem(key, password=b"pw")
+    problems = check_tls_material(cert, encrypted, HOSTS, PATH)
+    assert [p.message for p in problems] == [
+        "the private key is encrypted; the broker needs it unencrypted"
+    ]
+
+
+def test_garbage_is_reported_for_both_without_echoing_the_key() -> None:
+    problems = check_tls_material("not a cert", "hunter2-secret", HOSTS, PATH)
+    assert {p.path for p in problems} == {f"{PATH}.certificate", f"{PATH}.privateKey"}
+    assert all("hunter2" not in str(p) for p in problems)
+
+
+def test_chain_with_mixed_algorithms_is_refused() -> None:
+    ca_key = rsa_key()
+    leaf_key = ec_key()
+    leaf = certificate(leaf_key, HOSTS, issuer_key=ca_key)
+    ca = certificate(ca_key, ["ca.example.com"])
+    assert (
+        "mixes key algorithms (EC, RSA)"
+        in messages(cert_pem(leaf, ca), key_pem(leaf_key))[f"{PATH}.certificate"]
+    )
+
+
+def test_one_algorithm_chain_passes() -> None:
+    ca_key = ec_key()
+    leaf_key = ec_key()
+    leaf = certificate(leaf_key, HOSTS, issuer_key=ca_key)
+    assert (
+        messages(cert_pem(leaf, certificate(ca_key, ["ca.example.com"])), key_pem(leaf_key)) == {}
+    )
+
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_each_service_host_form_is_enough(host: str) -> None:
+    assert messages(*tls_pair([host])) == {}

@@ -1,0 +1,76 @@
+"""How problems are worded: key path, what is wrong, how to fix it."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from components.errors import ConfigError, Problem, join_path, problems_from_validation
+from components.models import MqListenerArgs
+
+
+def problems(item: dict[str, object], prefix: str = "listeners[1]") -> list[Problem]:
+    with pytest.raises(ValidationError) as caught:
+        MqListenerArgs.model_validate(item)
+    return problems_from_validation(caught.value, MqListenerArgs, prefix)
+
+
+@pytest.mark.parametrize(
+    ("prefix", "loc", "path"),
+    [
+        ("", ("port",), "port"),
+        (
+            "listeners[1]",
+            ("tls", "automatic", "issuerRef", "name"),
+            "listeners[1].tls.automatic.issuerRef.name",
+        ),
+        (
+            "",
+            ("listeners", 0, "tls", "automatic", "san", "ip", 2),
+            "listeners[0].tls.automatic.san.ip[2]",
+        ),
+    ],
+)
+def test_paths(prefix: str, loc: tuple[int | str, ...], path: str) -> None:
+    assert join_path(prefix, loc) == path
+
+
+def test_missing_issuer_name() -> None:
+    (problem,) = problems({"name": "x", "port": 1, "tls": {"automatic": {"issuerRef": {}}}})
+    assert (
+        str(problem)
+        == "listeners[1].tls.automatic.issuerRef.name: required key is missing\n      fix: add `name`"
+    )
+
+
+def test_unknown_key_without_a_near_match_lists_the_keys() -> None:
+    (problem,) = problems(
+        {"name": "x", "port": 1, "tls": {"automatic": {"issuerRef": {"name": "i"}, "zzz": 1}}}
+    )
+    assert problem.path == "listeners[1].tls.automatic.zzz"
+    assert problem.fix is not None and problem.fix.startswith(
+        "remove it; keys accepted here: issuerRef, duration"
+    )
+
+
+def test_case_insensitive_suggestion_for_enums() -> None:
+    (problem,) = problems({"name": "x", "port": 1, "serviceType": "NODEPORT"})
+    assert problem.fix is not None and problem.fix.startswith("did you mean 'nodePort'?")
+    assert "clusterIp, loadBalancer, nodePort" in problem.fix
+
+
+def test_custom_checks_carry_their_fix() -> None:
+    (problem,) = problems({"name": "x", "port": 1, "nodePort": 30001})
+    assert problem.path == "listeners[1]"
+    assert problem.message == "nodePort 30001 is set but serviceType is clusterIp"
+    assert problem.fix == "set serviceType: nodePort, or remove nodePort"
+
+
+def test_config_error_counts_and_lists_every_problem() -> None:
+    error = ConfigError([Problem("a", "bad"), Problem("b", "worse", "do this")])
+    assert str(error).splitlines() == [
+        "aio-mq: the configuration has 2 problems; no resource was registered.",
+        "  - a: bad",
+        "  - b: worse",
+        "      fix: do this",
+    ]
