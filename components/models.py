@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Final, Literal, Self
 
 from pydantic import (
@@ -18,6 +19,8 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     ModelWrapValidatorHandler,
     SecretStr,
     StrictBool,
@@ -26,7 +29,8 @@ from pydantic import (
     model_validator,
 )
 from pydantic.alias_generators import to_camel
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic.json_schema import JsonSchemaValue, WithJsonSchema
+from pydantic_core import InitErrorDetails, PydanticCustomError, core_schema
 
 DEFAULT_NAMESPACE = "azure-iot-operations"
 DEFAULT_BROKER = "broker"
@@ -63,15 +67,34 @@ _KEY_VAULT_OBJECT = re.compile(r"^[A-Za-z0-9-]{1,127}$")
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
 
-def _matching(pattern: re.Pattern[str], error: str, what: str, fix: str) -> AfterValidator:
-    def check(value: str) -> str:
-        if not pattern.match(value):
+@dataclass(frozen=True)
+class _Matching:
+    """A string constraint with our own wording (pydantic's pattern error names no fix), that
+    still shows up as a `pattern` in the JSON Schema for editors."""
+
+    pattern: re.Pattern[str]
+    error: str
+    what: str
+    fix: str
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(self._check, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema.update(pattern=self.pattern.pattern, description=f"{self.what}: {self.fix}")
+        return json_schema
+
+    def _check(self, value: str) -> str:
+        if not self.pattern.match(value):
             raise PydanticCustomError(
-                error, "{value} is not " + what, {"value": repr(value), "fix": fix}
+                self.error, "{value} is not " + self.what, {"value": repr(value), "fix": self.fix}
             )
         return value
-
-    return AfterValidator(check)
 
 
 def _check_ip(value: str) -> str:
@@ -106,10 +129,14 @@ def go_duration_seconds(value: str) -> float:
     )
 
 
-Port = Annotated[StrictInt, AfterValidator(_check_port)]
+Port = Annotated[
+    StrictInt,
+    AfterValidator(_check_port),
+    WithJsonSchema({"type": "integer", "minimum": 1, "maximum": 65535}),
+]
 Dns1123Label = Annotated[
     str,
-    _matching(
+    _Matching(
         _DNS1123_LABEL,
         "dns1123_label",
         "a DNS-1123 label",
@@ -119,7 +146,7 @@ Dns1123Label = Annotated[
 ]
 ResourceName = Annotated[
     str,
-    _matching(
+    _Matching(
         _DNS1123_SUBDOMAIN,
         "dns1123_subdomain",
         "a Kubernetes resource name (DNS-1123 subdomain)",
@@ -128,7 +155,7 @@ ResourceName = Annotated[
 ]
 SanDnsName = Annotated[
     str,
-    _matching(
+    _Matching(
         _SAN_DNS,
         "san_dns",
         "a DNS name",
@@ -138,7 +165,7 @@ SanDnsName = Annotated[
 IpAddress = Annotated[str, AfterValidator(_check_ip)]
 GoDuration = Annotated[
     str,
-    _matching(
+    _Matching(
         _GO_DURATION,
         "go_duration",
         "a duration",
@@ -147,7 +174,7 @@ GoDuration = Annotated[
 ]
 KeyVaultName = Annotated[
     str,
-    _matching(
+    _Matching(
         _KEY_VAULT_NAME,
         "key_vault_name",
         "an Azure Key Vault name",
@@ -156,7 +183,7 @@ KeyVaultName = Annotated[
 ]
 KeyVaultObjectName = Annotated[
     str,
-    _matching(
+    _Matching(
         _KEY_VAULT_OBJECT,
         "key_vault_object",
         "an Azure Key Vault object name",
@@ -165,7 +192,7 @@ KeyVaultObjectName = Annotated[
 ]
 Guid = Annotated[
     str,
-    _matching(
+    _Matching(
         _GUID,
         "guid",
         "a GUID",
@@ -182,6 +209,7 @@ class Spec(BaseModel):
         alias_generator=to_camel,
         populate_by_name=True,
         frozen=True,
+        use_attribute_docstrings=True,
     )
 
     def cr(self) -> dict[str, Any]:
@@ -375,6 +403,14 @@ class OneOf(Spec):
             raise error
         return model
 
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler.resolve_ref_schema(handler(schema))
+        json_schema["oneOf"] = [{"required": [alias]} for alias in cls.one_of]
+        return json_schema
+
 
 def _to_snake(alias: str) -> str:
     return re.sub(r"(?<!^)([A-Z])", r"_\1", alias).lower()
@@ -443,6 +479,18 @@ class MqListenerArgs(Spec):
                 },
             )
         return self
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler.resolve_ref_schema(handler(schema))
+        json_schema["if"] = {"required": ["nodePort"]}
+        json_schema["then"] = {
+            "required": ["serviceType"],
+            "properties": {"serviceType": {"const": "nodePort"}},
+        }
+        return json_schema
 
     @property
     def tls_mode(self) -> TlsMode:
