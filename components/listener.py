@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any
 
 import pulumi
@@ -34,22 +35,6 @@ class MqListener(pulumi.ComponentResource):
     Dependencies given in `opts.depends_on` (for example the cert-manager Issuer the listener
     uses) are passed on to the BrokerListener, so it is created after them.
     """
-
-    broker_listener: k8s.apiextensions.CustomResource
-    tls_secret: k8s.core.v1.Secret | None
-    listener_name: pulumi.Output[str]
-    namespace: pulumi.Output[str]
-    port: pulumi.Output[int]
-    service_name: pulumi.Output[str]
-    service_type: pulumi.Output[str]
-    host: pulumi.Output[str]
-    """In-cluster DNS name of the listener's Service."""
-    tls_mode: pulumi.Output[str]
-    """none, automatic, manual or keyVault."""
-    tls_issuer: pulumi.Output[str | None]
-    tls_secret_name: pulumi.Output[str | None]
-    summary: pulumi.Output[dict[str, Any]]
-    """All of the above as one map (what the stack exports per listener)."""
 
     def __init__(
         self,
@@ -107,7 +92,7 @@ class MqListener(pulumi.ComponentResource):
             pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=registry.gate())),
         )
 
-        self.tls_secret = None
+        self.tls_secret: k8s.core.v1.Secret | None = None
         if manual is not None and manual.creates_secret:
             self.tls_secret = k8s.core.v1.Secret(
                 f"{resource_name}-tls",
@@ -123,7 +108,7 @@ class MqListener(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=caller_depends_on),
             )
         depends_on: Any = [self.tls_secret] if self.tls_secret is not None else caller_depends_on
-        self.broker_listener = k8s.apiextensions.CustomResource(
+        self.broker_listener: k8s.apiextensions.CustomResource = k8s.apiextensions.CustomResource(
             resource_name,
             api_version=API_VERSION,
             kind="BrokerListener",
@@ -144,19 +129,59 @@ class MqListener(pulumi.ComponentResource):
             "tlsIssuer": tls.automatic.issuer_ref.name if tls and tls.automatic else None,
             "tlsSecretName": tls.manual.secret_name if tls and tls.manual else None,
         }
-        # Outputs resolve once the CR is registered, so consumers are ordered after it.
-        known = self.broker_listener.urn.apply(lambda _: summary)
-        self.summary = known
-        self.listener_name = known.apply(lambda s: s["name"])
-        self.namespace = known.apply(lambda s: s["namespace"])
-        self.port = known.apply(lambda s: s["port"])
-        self.service_name = known.apply(lambda s: s["serviceName"])
-        self.service_type = known.apply(lambda s: s["serviceType"])
-        self.host = known.apply(lambda s: s["host"])
-        self.tls_mode = known.apply(lambda s: s["tlsMode"])
-        self.tls_issuer = known.apply(lambda s: s["tlsIssuer"])
-        self.tls_secret_name = known.apply(lambda s: s["tlsSecretName"])
-        self.register_outputs({"summary": known})
+        # Resolves once the CR is registered, so whoever consumes it is ordered after the CR.
+        self.summary: pulumi.Output[dict[str, Any]] = self.broker_listener.urn.apply(
+            lambda _: summary
+        )
+        """name, namespace, port, serviceName, serviceType, host, tlsMode, tlsIssuer and
+        tlsSecretName as one map (what the stack exports per listener)."""
+        self.register_outputs({"summary": self.summary})
+
+    # One Output per field only when asked for: a program with thousands of listeners reads
+    # few of them, and each Output costs a task.
+    def _field(self, key: str) -> pulumi.Output[Any]:
+        return self.summary.apply(lambda summary: summary[key])
+
+    @cached_property
+    def listener_name(self) -> pulumi.Output[str]:
+        """metadata.name of the BrokerListener."""
+        return self._field("name")
+
+    @cached_property
+    def namespace(self) -> pulumi.Output[str]:
+        return self._field("namespace")
+
+    @cached_property
+    def port(self) -> pulumi.Output[int]:
+        return self._field("port")
+
+    @cached_property
+    def service_name(self) -> pulumi.Output[str]:
+        return self._field("serviceName")
+
+    @cached_property
+    def service_type(self) -> pulumi.Output[str]:
+        return self._field("serviceType")
+
+    @cached_property
+    def host(self) -> pulumi.Output[str]:
+        """In-cluster DNS name of the listener's Service."""
+        return self._field("host")
+
+    @cached_property
+    def tls_mode(self) -> pulumi.Output[str]:
+        """none, automatic, manual or keyVault."""
+        return self._field("tlsMode")
+
+    @cached_property
+    def tls_issuer(self) -> pulumi.Output[str | None]:
+        """Name of the cert-manager issuer (automatic TLS)."""
+        return self._field("tlsIssuer")
+
+    @cached_property
+    def tls_secret_name(self) -> pulumi.Output[str | None]:
+        """Name of the kubernetes.io/tls Secret (manual TLS)."""
+        return self._field("tlsSecretName")
 
 
 def _reveal(manual: ManualTls) -> str:

@@ -58,6 +58,7 @@ class ProgramListeners:
         self._existing: list[Listener] | None = None
         self._failure: ConfigError | None = None
         self._gate: asyncio.Future[list[pulumi.Resource]] | None = None
+        self._gate_output: pulumi.Output[list[pulumi.Resource]] | None = None
 
     def declare_existing(self, listeners: Sequence[Listener]) -> None:
         if self._existing is not None:
@@ -88,14 +89,12 @@ class ProgramListeners:
     def gate(self) -> pulumi.Output[list[pulumi.Resource]]:
         """An input for `depends_on` that holds a registration until the program's listeners
         are known to be valid."""
-        return pulumi.Output.from_input(self._open_gate())
-
-    def _open_gate(self) -> asyncio.Future[list[pulumi.Resource]]:
-        if self._gate is None or self._gate.done():
+        if self._gate is None or self._gate.done() or self._gate_output is None:
             loop = asyncio.get_event_loop()
             self._gate = loop.create_future()
             loop.call_soon(self._decide, self._gate)
-        return self._gate
+            self._gate_output = pulumi.Output.from_input(self._gate)
+        return self._gate_output
 
     def _decide(self, gate: asyncio.Future[list[pulumi.Resource]]) -> None:
         if self._failure is not None:

@@ -1,0 +1,72 @@
+# aio-mq: `make up` deploys the dev stack offline, `make test` runs every check.
+# Everything is installed by these targets; nothing needs to be on the machine but
+# Python 3.11 and Go (the Pulumi engine is built from Go modules on first use).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+PYTHON ?= python3
+STACK ?= dev
+VENV := venv
+PY := $(VENV)/bin/python
+PULUMI := tools/pulumi
+
+.PHONY: help setup engine stack-select up preview destroy test check lint unit e2e schema bench clean
+
+help:
+	@echo "make up [STACK=dev|staging|prod]  set up, then pulumi up (dev renders to rendered/dev)"
+	@echo "make preview [STACK=...]          show the diff (staging/prod render offline)"
+	@echo "make destroy [STACK=...]          remove what up created"
+	@echo "make test                         set up, then lint, types, unit and end-to-end tests"
+	@echo "make check                        the fast part: lint, types, unit tests (no engine)"
+	@echo "make schema | make bench          regenerate the stack-file schema | run the benchmark"
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+engine:
+	tools/ensure-engine >/dev/null
+
+# Stacks other than dev talk to a cluster; offline they render into rendered/<stack> instead.
+render_override = $(if $(filter dev,$(STACK)),,AIO_MQ_RENDER_YAML_TO_DIRECTORY=rendered/$(STACK))
+
+stack-select: setup engine
+	$(PULUMI) stack select $(STACK) --create --non-interactive >/dev/null
+
+up: stack-select
+	$(render_override) $(PULUMI) up --yes --stack $(STACK)
+	$(PULUMI) stack output --stack $(STACK) --json
+
+preview: stack-select
+	$(render_override) $(PULUMI) preview --diff --stack $(STACK)
+
+destroy: stack-select
+	$(render_override) $(PULUMI) destroy --yes --stack $(STACK)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+
+unit: setup
+	$(VENV)/bin/pytest -m "not e2e"
+
+e2e: setup engine
+	$(VENV)/bin/pytest -m e2e
+
+check: lint unit
+
+test: lint engine
+	$(VENV)/bin/pytest
+
+schema: setup
+	$(PY) -m components.schema
+
+bench: setup
+	$(PY) tools/bench.py
+
+clean:
+	rm -rf rendered .pulumi-state

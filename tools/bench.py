@@ -1,0 +1,322 @@
+"""aio-mq benchmark: `make bench`.
+
+Prints a table, then as its last line
+    bench: parse_10k_ms=P validate_10k_ms=X ratio_1000=Y ratio_5000=Z peak_mb_5000=W
+where parse is validating 10,000 listener configs into models, validate is the sharing and
+port rules over those 10,000 listeners, ratio_N is the MqListener program's run time under
+mocks over a plain program registering the same BrokerListener CRs with CustomResource, and
+peak_mb_5000 is the Python heap peak of the MqListener program with 5,000 listeners.
+Everything runs in this one process so the ratios compare like with like. With the engine
+available (tools/ensure-engine has built it, or AIO_MQ_BENCH_ENGINE=1), the wall time of a real
+`pulumi preview` of 100 listeners is compared as well.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import pulumi  # noqa: E402
+import pulumi_kubernetes as k8s  # noqa: E402
+import yaml  # noqa: E402
+
+from components import MqListener, MqListenerArgs  # noqa: E402
+from components.models import API_VERSION  # noqa: E402
+from components.sharing import Listener, conflicts  # noqa: E402
+
+SIZES = (10, 100, 1_000, 5_000)
+REPEATS = int(os.environ.get("AIO_MQ_BENCH_REPEATS", "3"))
+
+
+def listener_items(n: int) -> list[dict[str, Any]]:
+    """n valid listener configs: every fourth one with TLS, ports skipping the default 8883."""
+    ports = (p for p in range(1024, 65536) if p != 8883)
+    items: list[dict[str, Any]] = []
+    for i, port in zip(range(n), ports, strict=False):
+        item: dict[str, Any] = {
+            "name": f"listener-{i}",
+            "port": port,
+            "authenticationEnabled": i % 2 == 0,
+        }
+        if i % 4 == 0:
+            item["tls"] = {
+                "automatic": {
+                    "issuerRef": {"name": "bench-issuer"},
+                    "san": {"dns": ["mq.example.com"]},
+                }
+            }
+        items.append(item)
+    return items
+
+
+class NullMocks(pulumi.runtime.Mocks):
+    def new_resource(
+        self, args: pulumi.runtime.MockResourceArgs
+    ) -> tuple[str | None, dict[str, Any]]:
+        return (f"{args.name}-id" if args.custom else None), {}
+
+    def call(
+        self, args: pulumi.runtime.MockCallArgs
+    ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return {}, None
+
+
+def run_under_mocks(program: Callable[[], None]) -> float:
+    """Seconds to run `program` to completion under mocks, on a fresh loop and engine."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    pulumi.runtime.set_mocks(NullMocks(), project="aio-mq", stack="bench", preview=False)
+
+    @pulumi.runtime.test  # type: ignore[untyped-decorator]
+    def wrapped() -> None:
+        program()
+
+    gc.collect()
+    start = time.perf_counter()
+    wrapped()
+    elapsed = time.perf_counter() - start
+    loop.close()
+    return elapsed
+
+
+def component_program(args: list[MqListenerArgs]) -> Callable[[], None]:
+    def program() -> None:
+        for a in args:
+            MqListener(a.name, a)
+
+    return program
+
+
+def plain_program(args: list[MqListenerArgs]) -> Callable[[], None]:
+    specs = [(a.name, a.resolved("azure-iot-operations", "broker").spec()) for a in args]
+
+    def program() -> None:
+        for name, spec in specs:
+            k8s.apiextensions.CustomResource(
+                name,
+                api_version=API_VERSION,
+                kind="BrokerListener",
+                metadata={"name": name, "namespace": "azure-iot-operations"},
+                spec=spec,
+            )
+
+    return program
+
+
+def best(measure: Callable[..., float], *args: Any) -> float:
+    """Fastest of REPEATS runs of measure(*args), in seconds."""
+    return min(measure(*args) for _ in range(REPEATS))
+
+
+def timed(work: Callable[..., object], *args: Any) -> float:
+    gc.collect()
+    start = time.perf_counter()
+    work(*args)
+    return time.perf_counter() - start
+
+
+def parse_all(items: list[dict[str, Any]]) -> list[MqListenerArgs]:
+    return [MqListenerArgs.model_validate(item) for item in items]
+
+
+def facts(args: list[MqListenerArgs]) -> list[Listener]:
+    return [
+        Listener(
+            a.name,
+            "azure-iot-operations",
+            "broker",
+            a.port,
+            a.service_type,
+            a.service_name,
+            a.node_port,
+        )
+        for a in args
+    ]
+
+
+def peak_mb(program: Callable[[], None]) -> float:
+    tracemalloc.start()
+    run_under_mocks(program)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def engine_preview_seconds(n: int) -> tuple[float, float] | None:
+    """Wall time of `pulumi preview` (render mode) for n listeners: project vs plain program."""
+    if not (
+        shutil.which("pulumi") or os.environ.get("AIO_MQ_BENCH_ENGINE") == "1" or _engine_cached()
+    ):
+        return None
+    items = listener_items(n)
+    with tempfile.TemporaryDirectory(prefix="aio-mq-bench-") as tmp:
+        base = Path(tmp)
+        env = {
+            **os.environ,
+            "PULUMI_BACKEND_URL": f"file://{base / 'state'}",
+            "PULUMI_CONFIG_PASSPHRASE": "bench",
+        }
+        (base / "state").mkdir()
+        project = _copy_project(base / "component")
+        config = {
+            "config": {
+                "aio-mq:kubernetes": {"renderYamlToDirectory": "rendered"},
+                "aio-mq:issuers": [{"name": "bench-issuer", "selfSigned": {}}],
+                "aio-mq:listeners": items,
+            }
+        }
+        (project / "stacks" / "Pulumi.bench.yaml").write_text(yaml.safe_dump(config))
+        plain = _copy_project(base / "plain")
+        (plain / "__main__.py").write_text(_PLAIN_MAIN)
+        (plain / "listeners.yaml").write_text(yaml.safe_dump(items))
+        (plain / "stacks" / "Pulumi.bench.yaml").write_text("config: {}\n")
+        times = []
+        for directory in (project, plain):
+            _pulumi(directory, env, "stack", "init", "bench")
+            _pulumi(
+                directory, env, "preview", "--stack", "bench"
+            )  # warm: plugins loaded, bytecode cached
+            times.append(best(timed, _pulumi, directory, env, "preview", "--stack", "bench"))
+        return times[0], times[1]
+
+
+_PLAIN_MAIN = """\"\"\"The component stack's resources, registered directly.\"\"\"
+import pulumi
+import pulumi_kubernetes as k8s
+import yaml
+
+from components.models import API_VERSION, MqListenerArgs
+
+render = k8s.Provider("kubernetes", render_yaml_to_directory="rendered")
+provider = pulumi.ResourceOptions(provider=render)
+k8s.apiextensions.CustomResource(
+    "bench-issuer",
+    api_version="cert-manager.io/v1",
+    kind="Issuer",
+    metadata={"name": "bench-issuer", "namespace": "azure-iot-operations"},
+    spec={"selfSigned": {}},
+    opts=provider,
+)
+with open("listeners.yaml") as items:
+    for item in yaml.safe_load(items):
+        args = MqListenerArgs.model_validate(item).resolved("azure-iot-operations", "broker")
+        k8s.apiextensions.CustomResource(
+            args.name,
+            api_version=API_VERSION,
+            kind="BrokerListener",
+            metadata={"name": args.name, "namespace": "azure-iot-operations"},
+            spec=args.spec(),
+            opts=provider,
+        )
+"""
+
+
+def _engine_cached() -> bool:
+    return (Path.home() / ".cache" / "aio-mq" / "engine").is_dir()
+
+
+def _copy_project(target: Path) -> Path:
+    target.mkdir(parents=True)
+    for name in ("Pulumi.yaml", "__main__.py"):
+        shutil.copy(ROOT / name, target / name)
+    shutil.copytree(ROOT / "components", target / "components")
+    (target / "stacks").mkdir()
+    (target / "venv").symlink_to(ROOT / "venv")
+    return target
+
+
+def _pulumi(directory: Path, env: dict[str, str], *args: str) -> None:
+    subprocess.run(
+        [str(ROOT / "tools" / "pulumi"), *args, "--non-interactive"],
+        cwd=directory,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def row(*cells: object) -> None:
+    print("| " + " | ".join(str(cell) for cell in cells) + " |")
+
+
+def main() -> None:
+    cores, python = os.cpu_count(), platform.python_version()
+    print(f"# aio-mq benchmark on {platform.node()} ({cores} cores, Python {python})")
+    print(f"# best of {REPEATS} runs per figure\n")
+
+    items = listener_items(10_000)
+    parse = {n: best(timed, parse_all, items[:n]) for n in (1_000, 10_000)}
+    parsed = parse_all(items)
+    rule_facts = facts(parsed)
+    assert conflicts(rule_facts) == [], "the benchmark's listeners must be valid"
+    rules = {n: best(timed, conflicts, rule_facts[:n]) for n in (1_000, 10_000)}
+
+    row("what", "1,000", "10,000", "growth from 1,000 to 10,000")
+    row("---", "---:", "---:", "---:")
+    for label, times in (
+        ("parse + validate configs (ms)", parse),
+        ("sharing/port rules (ms)", rules),
+    ):
+        row(
+            label,
+            f"{times[1_000] * 1e3:.2f}",
+            f"{times[10_000] * 1e3:.2f}",
+            f"{times[10_000] / times[1_000]:.1f}",
+        )
+
+    print()
+    row("listeners", "MqListener program (ms)", "plain program (ms)", "ratio", "per listener (µs)")
+    row("---:", "---:", "---:", "---:", "---:")
+    ratios: dict[int, float] = {}
+    for n in SIZES:
+        args = parsed[:n]
+        component = best(run_under_mocks, component_program(args))
+        plain = best(run_under_mocks, plain_program(args))
+        ratios[n] = component / plain
+        row(
+            f"{n:,}",
+            f"{component * 1e3:.0f}",
+            f"{plain * 1e3:.0f}",
+            f"{ratios[n]:.2f}",
+            f"{component / n * 1e6:.0f}",
+        )
+
+    peak = peak_mb(component_program(parsed[:5_000]))
+    plain_peak = peak_mb(plain_program(parsed[:5_000]))
+    print(
+        f"\npeak Python heap, 5,000 listeners: MqListener {peak:.1f} MB, plain {plain_peak:.1f} MB"
+    )
+
+    preview = engine_preview_seconds(100)
+    if preview is None:
+        print("engine preview: skipped (no engine: run tools/ensure-engine first)")
+    else:
+        project, plain_s = preview
+        ratio = project / plain_s
+        print(
+            f"engine preview, 100 listeners: project {project:.2f} s, "
+            f"plain {plain_s:.2f} s, ratio {ratio:.2f}"
+        )
+
+    print(
+        f"bench: parse_10k_ms={parse[10_000] * 1e3:.1f} validate_10k_ms={rules[10_000] * 1e3:.2f} "
+        f"ratio_1000={ratios[1_000]:.2f} ratio_5000={ratios[5_000]:.2f} peak_mb_5000={peak:.1f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
