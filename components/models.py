@@ -210,7 +210,12 @@ class Spec(BaseModel):
         populate_by_name=True,
         frozen=True,
         use_attribute_docstrings=True,
+        json_schema_extra=lambda schema, cls: cls.extend_json_schema(schema),
     )
+
+    @classmethod
+    def extend_json_schema(cls, schema: dict[str, Any]) -> None:
+        """Add to this model's JSON Schema what its validators check beyond the fields."""
 
     def cr(self) -> dict[str, Any]:
         """This object as the custom resource spells it (excluded fields are not CR fields)."""
@@ -404,12 +409,8 @@ class OneOf(Spec):
         return model
 
     @classmethod
-    def __get_pydantic_json_schema__(
-        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
-    ) -> JsonSchemaValue:
-        json_schema = handler.resolve_ref_schema(handler(schema))
-        json_schema["oneOf"] = [{"required": [alias]} for alias in cls.one_of]
-        return json_schema
+    def extend_json_schema(cls, schema: dict[str, Any]) -> None:
+        schema["oneOf"] = [{"required": [alias]} for alias in cls.one_of]
 
 
 def _to_snake(alias: str) -> str:
@@ -481,16 +482,12 @@ class MqListenerArgs(Spec):
         return self
 
     @classmethod
-    def __get_pydantic_json_schema__(
-        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
-    ) -> JsonSchemaValue:
-        json_schema = handler.resolve_ref_schema(handler(schema))
-        json_schema["if"] = {"required": ["nodePort"]}
-        json_schema["then"] = {
+    def extend_json_schema(cls, schema: dict[str, Any]) -> None:
+        schema["if"] = {"required": ["nodePort"]}
+        schema["then"] = {
             "required": ["serviceType"],
             "properties": {"serviceType": {"const": "nodePort"}},
         }
-        return json_schema
 
     @property
     def tls_mode(self) -> TlsMode:

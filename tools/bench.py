@@ -165,12 +165,15 @@ def engine_preview_seconds(n: int) -> tuple[float, float] | None:
     items = listener_items(n)
     with tempfile.TemporaryDirectory(prefix="aio-mq-bench-") as tmp:
         base = Path(tmp)
+        engine = subprocess.run(
+            [str(ROOT / "tools" / "ensure-engine")], capture_output=True, text=True, check=True
+        )
         env = {
             **os.environ,
-            "PULUMI_BACKEND_URL": f"file://{base / 'state'}",
+            "AIO_MQ_ENGINE_BIN": engine.stdout.strip().splitlines()[-1],
+            "PULUMI_HOME": str(base / "home"),
             "PULUMI_CONFIG_PASSPHRASE": "bench",
         }
-        (base / "state").mkdir()
         project = _copy_project(base / "component")
         config = {
             "config": {
@@ -186,11 +189,12 @@ def engine_preview_seconds(n: int) -> tuple[float, float] | None:
         (plain / "stacks" / "Pulumi.bench.yaml").write_text("config: {}\n")
         times = []
         for directory in (project, plain):
-            _pulumi(directory, env, "stack", "init", "bench")
-            _pulumi(
-                directory, env, "preview", "--stack", "bench"
-            )  # warm: plugins loaded, bytecode cached
-            times.append(best(timed, _pulumi, directory, env, "preview", "--stack", "bench"))
+            # Both projects are named aio-mq: each gets a backend of its own.
+            (directory / "state").mkdir()
+            own = {**env, "PULUMI_BACKEND_URL": (directory / "state").as_uri()}
+            _pulumi(directory, own, "stack", "init", "bench")
+            _pulumi(directory, own, "preview", "--stack", "bench")  # warm-up: bytecode, page cache
+            times.append(best(timed, _pulumi, directory, own, "preview", "--stack", "bench"))
         return times[0], times[1]
 
 
@@ -226,7 +230,8 @@ with open("listeners.yaml") as items:
 
 
 def _engine_cached() -> bool:
-    return (Path.home() / ".cache" / "aio-mq" / "engine").is_dir()
+    cache = os.environ.get("AIO_MQ_ENGINE_DIR") or Path.home() / ".cache" / "aio-mq" / "engine"
+    return any(Path(cache).glob("*/bin/pulumi"))
 
 
 def _copy_project(target: Path) -> Path:
@@ -241,7 +246,7 @@ def _copy_project(target: Path) -> Path:
 
 def _pulumi(directory: Path, env: dict[str, str], *args: str) -> None:
     subprocess.run(
-        [str(ROOT / "tools" / "pulumi"), *args, "--non-interactive"],
+        [str(ROOT / "tools" / "pulumi"), "--non-interactive", *args],
         cwd=directory,
         env=env,
         check=True,

@@ -17,7 +17,8 @@ LISTENER = "kubernetes:mq.iotoperations.azure.com/v1beta1:BrokerListener"
 
 
 def dev_config() -> dict[str, Any]:
-    return yaml.safe_load((ROOT / "stacks" / "Pulumi.dev.yaml").read_text())["config"]
+    config: dict[str, Any] = yaml.safe_load((ROOT / "stacks" / "Pulumi.dev.yaml").read_text())["config"]
+    return config
 
 
 def test_up_on_dev_renders_each_listener_and_issuer_then_previews_clean(project: Project) -> None:
