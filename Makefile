@@ -10,11 +10,12 @@ VENV := venv
 PY := $(VENV)/bin/python
 PULUMI := tools/pulumi
 
-.PHONY: help setup engine stack-select up preview destroy test check lint unit e2e schema bench clean
+.PHONY: help setup engine stack-select up preview policy-preview destroy test check lint unit e2e schema bench clean
 
 help:
 	@echo "make up [STACK=dev|staging|prod]  set up, then pulumi up (dev renders to rendered/dev)"
 	@echo "make preview [STACK=...]          show the diff (staging/prod render offline)"
+	@echo "make policy-preview [STACK=...]   preview with the guardrails policy pack"
 	@echo "make destroy [STACK=...]          remove what up created"
 	@echo "make test                         set up, then lint, types, unit and end-to-end tests"
 	@echo "make check                        the fast part: lint, types, unit tests (no engine)"
@@ -42,6 +43,10 @@ up: stack-select
 
 preview: stack-select
 	$(render_override) $(PULUMI) preview --diff --stack $(STACK)
+
+policy-preview: stack-select
+	policy/ensure-venv >/dev/null
+	$(render_override) $(PULUMI) preview --diff --stack $(STACK) --policy-pack policy
 
 destroy: stack-select
 	$(render_override) $(PULUMI) destroy --yes --stack $(STACK)

@@ -1,0 +1,1 @@
+"""End-to-end tests: the real Pulumi engine (tools/ensure-engine), marked e2e."""

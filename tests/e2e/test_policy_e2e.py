@@ -1,0 +1,228 @@
+"""The guardrails policy pack on the real engine: `pulumi preview --policy-pack policy`.
+
+The project is copied to a temporary directory (so stack init never writes into stacks/), stacks
+live in a temporary file backend and render to a temporary directory, and the pack runs in a
+virtualenv built once from policy/requirements.txt (policy/ensure-venv) under the user cache.
+
+Without the engine (tools/ensure-engine fails) these tests skip, except under CI=true, where
+they fail: a CI run must not pass without having run them.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.e2e
+
+
+ROOT = Path(__file__).resolve().parents[2]
+# tools/ holds scripts, not a package: import the tool under the name mypy gives it.
+sys.path.insert(0, str(ROOT / "tools"))
+import pr_comment as pc  # noqa: E402
+
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "aio-mq"
+
+
+def require_engine() -> Path:
+    """The engine's bin directory; skip (fail under CI=true) when it cannot be had."""
+    try:
+        return pc.engine_bin(ROOT)
+    except pc.EngineUnavailableError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true and the Pulumi engine is not available: {exc}")
+        pytest.skip(f"the Pulumi engine is not available: {exc}")
+
+
+def policy_venv() -> Path:
+    """A virtualenv for the pack, shared by every test copy (rebuilt when requirements change)."""
+    result = subprocess.run(
+        [str(ROOT / "policy" / "ensure-venv"), str(CACHE / "policy-venv")],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=900,
+    )
+    return Path(result.stdout.strip().splitlines()[-1])
+
+
+@dataclass
+class Workspace:
+    project: Path
+    engine: pc.Engine
+
+    def stack(self, name: str, config: dict[str, Any] | None = None) -> None:
+        """Create stack `name`, with this config instead of its stack file's if given."""
+        if config is not None:
+            stack_file = self.project / "stacks" / f"Pulumi.{name}.yaml"
+            stack_file.write_text(yaml.safe_dump({"config": config}, sort_keys=False))
+        pc.ensure_stack(self.engine, self.project, name)
+
+    def preview(self, stack: str, *extra: str) -> tuple[int, str]:
+        """Exit status and everything printed by a preview with the policy pack."""
+        result = self.engine.run(
+            self.project,
+            stack,
+            "preview",
+            "--stack",
+            stack,
+            "--policy-pack",
+            str(self.project / "policy"),
+            *extra,
+        )
+        return result.returncode, result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    bin_dir = require_engine()
+    venv = policy_venv()
+    scratch = tmp_path_factory.mktemp("policy-e2e")
+    project = scratch / "project"
+    pc.copy_project(ROOT, project)
+    pack_venv = project / "policy" / "venv"
+    if pack_venv.is_symlink():
+        pack_venv.unlink()
+    pack_venv.symlink_to(venv, target_is_directory=True)
+    yield Workspace(project, pc.Engine(bin_dir, scratch))
+
+
+_VIOLATION = re.compile(r"^\s*- \[(mandatory|advisory)\]\s+(\S+)\s+\((\S+): (\S+)\)\s*$", re.M)
+
+
+def violations(out: str) -> set[tuple[str, str, str]]:
+    """(level, policy, resource name) of each violation the CLI lists under Policies."""
+    return {(level, policy, name) for level, policy, _type, name in _VIOLATION.findall(out)}
+
+
+def prod_config() -> dict[str, Any]:
+    config: dict[str, Any] = yaml.safe_load((ROOT / "stacks" / "Pulumi.prod.yaml").read_text())[
+        "config"
+    ]
+    return copy.deepcopy(config)
+
+
+PLAIN_NODE_PORT = {
+    "name": "prod-plain",
+    "port": 1883,
+    "serviceType": "nodePort",
+    "serviceName": "aio-mq-prod-plain",
+}
+
+
+def test_clean_prod_stack_passes(workspace: Workspace) -> None:
+    workspace.stack("prod")
+    status, out = workspace.preview("prod")
+    assert status == 0, out
+    assert "✅ aio-mq-guardrails@v0.1.0" in out  # the pack ran, and passed
+    assert violations(out) == set()  # prod has authorization on and 30-day certificates
+
+
+def test_prod_like_stack_with_an_open_listener_fails(workspace: Workspace) -> None:
+    # `production` is a production stack by name, like prod.
+    config = prod_config()
+    config["aio-mq:listeners"].append(PLAIN_NODE_PORT)
+    workspace.stack("production", config)
+    status, out = workspace.preview("production")
+    assert status != 0, out
+    # Only the open listener is named, by every policy it breaks.
+    assert violations(out) == {
+        ("mandatory", "listener-tls-required", "prod-plain"),
+        ("mandatory", "listener-authentication-required", "prod-plain"),
+        ("mandatory", "exposed-listener-authentication", "prod-plain"),
+        ("advisory", "listener-authorization", "prod-plain"),
+    }
+    assert "BrokerListener azure-iot-operations/prod-plain has no TLS" in out
+    assert "the stack name 'production' is one of productionStacks" in out
+
+
+def test_missing_issuer_fails_until_declared_existing(workspace: Workspace, tmp_path: Path) -> None:
+    config = prod_config()
+    config["aio-mq:listeners"].append(
+        {
+            "name": "prod-acme",
+            "port": 8886,
+            "authenticationEnabled": True,
+            "authorizationEnabled": True,
+            "tls": {"automatic": {"issuerRef": {"name": "letsencrypt", "kind": "ClusterIssuer"}}},
+        }
+    )
+    # A stack name that is not production by itself: policy config makes it one.
+    workspace.stack("live-eu", config)
+    production = json.loads((ROOT / "policy" / "production.json").read_text())
+    config_file = tmp_path / "production.json"
+    config_file.write_text(json.dumps(production))
+
+    status, out = workspace.preview("live-eu", "--policy-pack-config", str(config_file))
+    assert status != 0, out
+    assert violations(out) == {("mandatory", "tls-references-exist", "prod-acme")}
+    assert "azure-iot-operations/prod-acme uses ClusterIssuer 'letsencrypt'" in out
+    assert "add 'ClusterIssuer/letsencrypt' to existingIssuers" in out
+    assert "the policy config sets production: true" in out
+
+    production["tls-references-exist"]["existingIssuers"] = ["ClusterIssuer/letsencrypt"]
+    config_file.write_text(json.dumps(production))
+    status, out = workspace.preview("live-eu", "--policy-pack-config", str(config_file))
+    assert status == 0, out
+
+    # Without the production config the stack is not production: nothing mandatory applies.
+    status, out = workspace.preview("live-eu")
+    assert status == 0, out
+
+
+def test_dev_gets_advice_not_errors(workspace: Workspace) -> None:
+    workspace.stack("dev")
+    status, out = workspace.preview("dev")
+    assert status == 0, out
+    assert violations(out) == {
+        ("advisory", "listener-authorization", "dev-plain"),
+        ("advisory", "listener-authorization", "dev-tls"),
+    }
+    assert "dev-plain has authorization off" in out
+
+
+def test_a_production_config_makes_dev_production(workspace: Workspace) -> None:
+    workspace.stack("dev")
+    production = str(ROOT / "policy" / "production.json")
+    status, out = workspace.preview("dev", "--policy-pack-config", production)
+    assert status != 0, out
+    mandatory = {v for v in violations(out) if v[0] == "mandatory"}
+    assert mandatory == {
+        ("mandatory", "listener-tls-required", "dev-plain"),
+        ("mandatory", "listener-authentication-required", "dev-plain"),
+    }
+
+
+def test_exposed_listener_without_authentication_fails_everywhere(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    config: dict[str, Any] = yaml.safe_load((ROOT / "stacks" / "Pulumi.dev.yaml").read_text())[
+        "config"
+    ]
+    config["aio-mq:listeners"].append(
+        {"name": "dev-exposed", "port": 1884, "serviceType": "loadBalancer", "serviceName": "lb"}
+    )
+    workspace.stack("dev-exposed", config)
+    status, out = workspace.preview("dev-exposed")
+    assert status != 0, out
+    mandatory = {v for v in violations(out) if v[0] == "mandatory"}
+    assert mandatory == {("mandatory", "exposed-listener-authentication", "dev-exposed")}
+    assert "azure-iot-operations/dev-exposed is exposed outside the cluster" in out
+
+    # A stack's policy config may lower the level, as docs/policy.md describes.
+    lowered = tmp_path / "lowered.json"
+    lowered.write_text(json.dumps({"exposed-listener-authentication": "advisory"}))
+    status, out = workspace.preview("dev-exposed", "--policy-pack-config", str(lowered))
+    assert status == 0, out
+    assert ("advisory", "exposed-listener-authentication", "dev-exposed") in violations(out)

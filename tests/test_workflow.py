@@ -1,0 +1,117 @@
+"""The GitHub Actions workflow: actionlint finds nothing, and it does what docs/policy.md says."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOWS = ROOT / ".github" / "workflows"
+PULUMI_ACTION = "pulumi/actions@v6"
+
+
+def test_actionlint_passes() -> None:
+    # tools/actionlint builds actionlint once from the Go module proxy and caches it.
+    result = subprocess.run(
+        [str(ROOT / "tools" / "actionlint")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout == ""
+
+
+def test_actionlint_reports_a_broken_workflow(tmp_path: Path) -> None:
+    # The check above means something only if actionlint does flag mistakes.
+    broken = tmp_path / "broken.yml"
+    broken.write_text(
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: pulumi/actions@v6\n        with:\n          no-such-input: x\n"
+    )
+    result = subprocess.run(
+        [str(ROOT / "tools" / "actionlint"), str(broken)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "no-such-input" in result.stdout
+
+
+def workflow() -> dict[str, Any]:
+    loaded: dict[Any, Any] = yaml.safe_load((WORKFLOWS / "pulumi.yml").read_text())
+    # YAML 1.1 reads the key `on` as True.
+    loaded["on"] = loaded.pop(True)
+    return loaded
+
+
+def pulumi_step(job: dict[str, Any]) -> dict[str, Any]:
+    (step,) = [s for s in job["steps"] if s.get("uses") == PULUMI_ACTION]
+    with_: dict[str, Any] = step["with"]
+    return with_
+
+
+def test_pull_requests_preview_every_stack_with_an_edited_comment() -> None:
+    flow = workflow()
+    assert "pull_request" in flow["on"]
+    preview = flow["jobs"]["preview"]
+    assert preview["strategy"]["matrix"]["stack"] == "${{ fromJSON(needs.stacks.outputs.all) }}"
+    assert preview["permissions"]["pull-requests"] == "write"
+    action = pulumi_step(preview)
+    assert action["command"] == "preview"
+    assert action["stack-name"] == "${{ matrix.stack }}"
+    for flag in ("diff", "comment-on-pr", "edit-pr-comment"):
+        assert action[flag] is True, flag
+    assert action["policyPacks"] == "policy"
+
+
+def test_main_runs_up_with_production_last_and_behind_its_environment() -> None:
+    flow = workflow()
+    assert flow["on"]["push"]["branches"] == ["main"]
+    staged, production = flow["jobs"]["up"], flow["jobs"]["up-production"]
+    for job in (staged, production):
+        assert job["environment"] == "${{ matrix.stack }}"
+        assert pulumi_step(job)["command"] == "up"
+        assert pulumi_step(job)["policyPacks"] == "policy"
+    assert "up" in production["needs"]
+    assert "outputs.production" in production["strategy"]["matrix"]["stack"]
+
+
+def test_the_stack_list_step_lists_the_stack_files(tmp_path: Path) -> None:
+    # Run the step's script as the runner would, on a copy of stacks/.
+    (step,) = workflow()["jobs"]["stacks"]["steps"][1:]
+    (tmp_path / "stacks").mkdir()
+    for path in (ROOT / "stacks").glob("Pulumi.*.yaml"):
+        (tmp_path / "stacks" / path.name).write_text(path.read_text())
+    output = tmp_path / "github-output"
+    subprocess.run(
+        ["bash", "-e", "-c", step["run"]],
+        cwd=tmp_path,
+        env={"PATH": os.environ["PATH"], "GITHUB_OUTPUT": str(output)},
+        check=True,
+    )
+    lists = {
+        k: yaml.safe_load(v)
+        for k, v in (ln.split("=", 1) for ln in output.read_text().splitlines())
+    }
+    names = sorted(p.name.split(".")[1] for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
+    assert lists["all"] == names
+    assert lists["production"] == [n for n in names if n in ("prod", "production")]
+    assert sorted(lists["staged"] + lists["production"]) == names
+
+
+def test_the_workflow_names_every_secret_it_reads() -> None:
+    text = (WORKFLOWS / "pulumi.yml").read_text()
+    header = text.split("\nname:", 1)[0]
+    used = {part.split("}}", 1)[0].strip() for part in text.split("${{ secrets.")[1:]}
+    assert used
+    for secret in used:
+        assert f"#   {secret} " in header, f"secret {secret} is not documented in the header"
