@@ -15,6 +15,9 @@
 //     launcher shipped in the sdk/v3 module (the same script upstream uses), in
 //     the virtualenv/toolchain named by the project's runtime options. This is
 //     all that `pulumi preview/up/destroy/refresh` needs.
+//   - RunPlugin: runs a plugin written in Python, such as a policy pack
+//     (PulumiPolicy.yaml), as `python -u DIR ARGS...` in its own virtualenv;
+//     pulumi_policy then serves the analyzer and prints its port.
 //   - InstallDependencies, About, GetProgramDependencies: delegated to the
 //     sdk/v3 python/toolchain package (pip, poetry or uv), so `pulumi install`
 //     and `pulumi about` work.
@@ -23,8 +26,8 @@
 //     PATH, and the engine loads providers on demand when resources register.
 //
 // Not supported (a clear error, or the engine's "unimplemented" answer): type
-// checkers, debugger attach, running Python plugins, and code generation
-// (pulumi convert / package gen-sdk).
+// checkers, debugger attach, and code generation (pulumi convert / package
+// gen-sdk).
 package main
 
 import (
@@ -353,6 +356,81 @@ func nonNilSlice(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// RunPlugin runs the Python plugin in req.Info's program directory and streams
+// its output back; the engine reads the plugin's port from that stdout.
+func (h *languageHost) RunPlugin(
+	req *pulumirpc.RunPluginRequest,
+	server grpc.ServerStreamingServer[pulumirpc.RunPluginResponse],
+) error {
+	if req.GetAttachDebugger() {
+		return errors.New("attaching a debugger is not supported by aio-mq's Python language host")
+	}
+	opts, err := parseRuntimeOptions(req.GetInfo())
+	if err != nil {
+		return err
+	}
+	if opts.typechecker != "" {
+		return fmt.Errorf("runtime option typechecker=%q is not supported by aio-mq's Python language host",
+			opts.typechecker)
+	}
+	tc, err := toolchain.ResolveToolchain(opts.python)
+	if err != nil {
+		return err
+	}
+	ctx := server.Context()
+	if err := tc.ValidateVenv(ctx); err != nil {
+		return err
+	}
+
+	entry := req.GetInfo().GetEntryPoint()
+	if entry == "" {
+		entry = "."
+	}
+	program := filepath.Join(req.GetInfo().GetProgramDirectory(), entry)
+	cmd, err := tc.Command(ctx, append([]string{"-u", program}, req.GetArgs()...)...)
+	if err != nil {
+		return fmt.Errorf("preparing the python command: %w", err)
+	}
+	cmd.Env = pluginEnv(req.GetEnv(), cmd.Env)
+	cmd.Dir = req.GetPwd()
+
+	var sendMu sync.Mutex
+	cmd.Stdout = &streamWriter{mu: &sendMu, send: func(b []byte) error {
+		return server.Send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stdout{Stdout: b}})
+	}}
+	cmd.Stderr = &streamWriter{mu: &sendMu, send: func(b []byte) error {
+		return server.Send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stderr{Stderr: b}})
+	}}
+
+	code := 0
+	if err := cmd.Run(); err != nil {
+		var exitErr *exec.ExitError
+		if !errors.As(err, &exitErr) {
+			return fmt.Errorf("could not run %s: %w", cmd.Path, err)
+		}
+		code = exitErr.ExitCode()
+	}
+	sendMu.Lock()
+	defer sendMu.Unlock()
+	return server.Send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: int32(code)}})
+}
+
+// pluginEnv is the environment the engine asked for (engineEnv), with the
+// plugin's virtualenv activated the same way the toolchain activated it in
+// toolchainEnv (which starts from our own environment instead).
+func pluginEnv(engineEnv, toolchainEnv []string) []string {
+	env := engineEnv
+	if len(env) == 0 {
+		env = os.Environ()
+	}
+	for _, kv := range toolchainEnv {
+		if venv, ok := strings.CutPrefix(kv, "VIRTUAL_ENV="); ok && venv != "" {
+			return toolchain.ActivateVirtualEnv(env, venv)
+		}
+	}
+	return env
 }
 
 func (h *languageHost) InstallDependencies(
