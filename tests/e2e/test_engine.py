@@ -17,7 +17,8 @@ LISTENER = "kubernetes:mq.iotoperations.azure.com/v1beta1:BrokerListener"
 
 
 def dev_config() -> dict[str, Any]:
-    config: dict[str, Any] = yaml.safe_load((ROOT / "stacks" / "Pulumi.dev.yaml").read_text())["config"]
+    stack_file = yaml.safe_load((ROOT / "stacks" / "Pulumi.dev.yaml").read_text())
+    config: dict[str, Any] = stack_file["config"]
     return config
 
 
