@@ -71,7 +71,7 @@ schema: setup
 	$(PY) -m components.schema
 
 bench: setup
-	$(PY) tools/bench.py
+	$(PY) tools/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf rendered .pulumi-state
