@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cached_property
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -17,6 +16,30 @@ from .registry import program_listeners
 from .sharing import Listener
 
 TYPE_TOKEN = "aio:mq:MqListener"
+T = TypeVar("T")
+
+
+class _SummaryField(Generic[T]):
+    """An Output of one key of `MqListener.summary`, made on first access and then kept: a
+    program with thousands of listeners reads few of them, and each Output costs a task."""
+
+    def __init__(self, key: str, doc: str = "") -> None:
+        self.key = key
+        self.__doc__ = doc or key
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, listener: None, owner: type) -> _SummaryField[T]: ...
+    @overload
+    def __get__(self, listener: MqListener, owner: type) -> pulumi.Output[T]: ...
+    def __get__(self, listener: MqListener | None, owner: type) -> Any:
+        if listener is None:
+            return self
+        output = listener.summary.apply(lambda summary: summary[self.key])
+        listener.__dict__[self.name] = output  # a non-data descriptor: the instance's wins next
+        return output
 
 
 class MqListener(pulumi.ComponentResource):
@@ -139,51 +162,15 @@ class MqListener(pulumi.ComponentResource):
         # again per component cost ~7% of a 100-listener preview (docs/benchmarks.md).
         self.register_outputs({})
 
-    # One Output per field only when asked for: a program with thousands of listeners reads
-    # few of them, and each Output costs a task.
-    def _field(self, key: str) -> pulumi.Output[Any]:
-        return self.summary.apply(lambda summary: summary[key])
-
-    @cached_property
-    def listener_name(self) -> pulumi.Output[str]:
-        """metadata.name of the BrokerListener."""
-        return self._field("name")
-
-    @cached_property
-    def namespace(self) -> pulumi.Output[str]:
-        return self._field("namespace")
-
-    @cached_property
-    def port(self) -> pulumi.Output[int]:
-        return self._field("port")
-
-    @cached_property
-    def service_name(self) -> pulumi.Output[str]:
-        return self._field("serviceName")
-
-    @cached_property
-    def service_type(self) -> pulumi.Output[str]:
-        return self._field("serviceType")
-
-    @cached_property
-    def host(self) -> pulumi.Output[str]:
-        """In-cluster DNS name of the listener's Service."""
-        return self._field("host")
-
-    @cached_property
-    def tls_mode(self) -> pulumi.Output[str]:
-        """none, automatic, manual or keyVault."""
-        return self._field("tlsMode")
-
-    @cached_property
-    def tls_issuer(self) -> pulumi.Output[str | None]:
-        """Name of the cert-manager issuer (automatic TLS)."""
-        return self._field("tlsIssuer")
-
-    @cached_property
-    def tls_secret_name(self) -> pulumi.Output[str | None]:
-        """Name of the kubernetes.io/tls Secret (manual TLS)."""
-        return self._field("tlsSecretName")
+    listener_name = _SummaryField[str]("name", "metadata.name of the BrokerListener.")
+    namespace = _SummaryField[str]("namespace")
+    port = _SummaryField[int]("port")
+    service_name = _SummaryField[str]("serviceName")
+    service_type = _SummaryField[str]("serviceType")
+    host = _SummaryField[str]("host", "In-cluster DNS name of the listener's Service.")
+    tls_mode = _SummaryField[str]("tlsMode", "none, automatic, manual or keyVault.")
+    tls_issuer = _SummaryField[str | None]("tlsIssuer", "cert-manager issuer (automatic TLS).")
+    tls_secret_name = _SummaryField[str | None]("tlsSecretName", "TLS Secret (manual TLS).")
 
 
 def _reveal(manual: ManualTls) -> str:
