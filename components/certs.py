@@ -128,7 +128,7 @@ def _load_key(text: str, path: str, problems: list[Problem]) -> PrivateKeyTypes 
             Problem(
                 path,
                 "not a PEM private key",
-                "give the key in PEM, starting with -----BEGIN PRIVATE KEY----- (or EC/RSA)",
+                "give the unencrypted key as PEM text (PKCS#8, or the EC or RSA form)",
             )
         )
     return None
