@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 import pulumi  # noqa: E402
 import pulumi_kubernetes as k8s  # noqa: E402
 import yaml  # noqa: E402
+from pr_comment import copy_project, engine_bin  # noqa: E402  (tools/ is on sys.path)
 
 from components import MqListener, MqListenerArgs  # noqa: E402
 from components.models import API_VERSION  # noqa: E402
@@ -165,12 +166,9 @@ def engine_preview_seconds(n: int) -> tuple[float, float] | None:
     items = listener_items(n)
     with tempfile.TemporaryDirectory(prefix="aio-mq-bench-") as tmp:
         base = Path(tmp)
-        engine = subprocess.run(
-            [str(ROOT / "tools" / "ensure-engine")], capture_output=True, text=True, check=True
-        )
         env = {
             **os.environ,
-            "AIO_MQ_ENGINE_BIN": engine.stdout.strip().splitlines()[-1],
+            "AIO_MQ_ENGINE_BIN": str(engine_bin(ROOT)),
             "PULUMI_HOME": str(base / "home"),
             "PULUMI_CONFIG_PASSPHRASE": "bench",
         }
@@ -239,11 +237,7 @@ def _engine_cached() -> bool:
 
 def _copy_project(target: Path) -> Path:
     target.mkdir(parents=True)
-    for name in ("Pulumi.yaml", "__main__.py"):
-        shutil.copy(ROOT / name, target / name)
-    shutil.copytree(ROOT / "components", target / "components")
-    (target / "stacks").mkdir()
-    (target / "venv").symlink_to(ROOT / "venv")
+    copy_project(ROOT, target)
     return target
 
 

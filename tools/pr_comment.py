@@ -36,7 +36,6 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "aio-mq"
-DEFAULT_PASSPHRASE = "aio-mq-dev"
 COMMAND_TIMEOUT = 600
 
 SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
@@ -352,7 +351,7 @@ def link_venvs(root: Path, dest: Path) -> None:
 
 @dataclass
 class Engine:
-    """The pulumi CLI with a private home, file backend and render directory."""
+    """tools/pulumi (the offline CLI) with a private home, file backend and render directory."""
 
     bin_dir: Path
     scratch: Path
@@ -360,21 +359,17 @@ class Engine:
     def env(self, stack: str) -> dict[str, str]:
         env = dict(os.environ)
         env.update(
-            PATH=f"{self.bin_dir}{os.pathsep}{env.get('PATH', '')}",
+            AIO_MQ_ENGINE_BIN=str(self.bin_dir),
             PULUMI_HOME=str(self.scratch / "home"),
             PULUMI_BACKEND_URL=(self.scratch / "state").as_uri(),
-            PULUMI_SKIP_UPDATE_CHECK="true",
-            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
             AIO_MQ_RENDER_YAML_TO_DIRECTORY=str(self.scratch / "rendered" / stack),
         )
-        if "PULUMI_CONFIG_PASSPHRASE_FILE" not in env:
-            env.setdefault("PULUMI_CONFIG_PASSPHRASE", DEFAULT_PASSPHRASE)
         return env
 
     def run(self, cwd: Path, stack: str, *args: str) -> subprocess.CompletedProcess[str]:
         (self.scratch / "state").mkdir(parents=True, exist_ok=True)
         return subprocess.run(
-            ["pulumi", *args, "--non-interactive"],
+            [str(ROOT / "tools" / "pulumi"), "--non-interactive", *args],
             cwd=cwd,
             env=self.env(stack),
             capture_output=True,

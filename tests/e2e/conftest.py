@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,21 +19,17 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-PROJECT_FILES = ("Pulumi.yaml", "__main__.py", "components", "stacks")
+# tools/ holds scripts, not a package: import the tool under the name mypy gives it.
+sys.path.insert(0, str(ROOT / "tools"))
+import pr_comment  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def engine_bin() -> Path:
-    result = subprocess.run(
-        [str(ROOT / "tools" / "ensure-engine")],
-        capture_output=True,
-        text=True,
-        timeout=3600,
-        check=False,
-    )
-    if result.returncode != 0:
-        pytest.fail(f"tools/ensure-engine failed:\n{result.stderr[-3000:]}")
-    return Path(result.stdout.strip().splitlines()[-1])
+    try:
+        return pr_comment.engine_bin(ROOT)
+    except pr_comment.EngineUnavailableError as exc:
+        pytest.fail(str(exc))
 
 
 @dataclass
@@ -86,13 +82,7 @@ class Project:
 def project(tmp_path: Path, engine_bin: Path) -> Project:
     root = tmp_path / "aio-mq"
     root.mkdir()
-    for name in PROJECT_FILES:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(source, root / name)
-    (root / "venv").symlink_to(ROOT / "venv", target_is_directory=True)
+    pr_comment.copy_project(ROOT, root)
     (tmp_path / "state").mkdir()
     env = {
         **os.environ,
