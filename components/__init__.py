@@ -5,27 +5,24 @@ MqListener("telemetry", MqListenerArgs(name="telemetry", port=1884))
 """
 
 from .errors import ConfigError, Problem
-from .issuer import cert_manager_issuer
+from .issuer import CaIssuer, IssuerArgs, SelfSignedIssuer, cert_manager_issuer
 from .listener import MqListener
-from .models import (
+from .registry import declare_existing_listeners
+from .v1beta1.models import (
     DEFAULT_LISTENER,
     AutomaticTls,
-    CaIssuer,
     CertPrivateKey,
     ExistingListener,
-    IssuerArgs,
     IssuerRef,
     KeyVaultTls,
     ManualTls,
     MqListenerArgs,
     San,
-    SelfSignedIssuer,
     Tls,
     Vault,
     VaultCredentials,
     VaultObject,
 )
-from .registry import declare_existing_listeners
 
 __all__ = [
     "DEFAULT_LISTENER",

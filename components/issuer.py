@@ -2,12 +2,42 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pulumi
 import pulumi_kubernetes as k8s
+from pydantic import Field
 
-from .models import DEFAULT_NAMESPACE, IssuerArgs
+from .spec import DEFAULT_NAMESPACE, Dns1123Label, IssuerKind, OneOf, ResourceName, Spec
 
 CERT_MANAGER_API_VERSION = "cert-manager.io/v1"
+
+
+class SelfSignedIssuer(Spec):
+    """cert-manager's selfSigned issuer takes no settings."""
+
+
+class CaIssuer(Spec):
+    secret_name: ResourceName
+
+
+class IssuerArgs(OneOf):
+    """A cert-manager Issuer or ClusterIssuer to create (an item of `aio-mq:issuers`)."""
+
+    one_of = ("selfSigned", "ca")
+    one_of_fix = "give either selfSigned: {} or ca: {secretName: ...}"
+
+    name: ResourceName
+    kind: IssuerKind = "Issuer"
+    namespace: Dns1123Label | None = Field(default=None, exclude=True)
+    self_signed: SelfSignedIssuer | None = None
+    ca: CaIssuer | None = None
+
+    def spec(self) -> dict[str, Any]:
+        spec = self.cr()
+        for key in ("name", "kind"):
+            del spec[key]
+        return spec
 
 
 def cert_manager_issuer(

@@ -11,9 +11,10 @@ from pydantic import ValidationError
 
 from .certs import check_tls_material, service_hosts
 from .errors import ConfigError, join_path, problems_from_validation
-from .models import API_VERSION, DEFAULT_BROKER, DEFAULT_NAMESPACE, ManualTls, MqListenerArgs
 from .registry import program_listeners
-from .sharing import Listener
+from .spec import DEFAULT_NAMESPACE
+from .v1beta1.models import API_VERSION, DEFAULT_BROKER, ManualTls, MqListenerArgs
+from .v1beta1.sharing import Listener
 
 TYPE_TOKEN = "aio:mq:MqListener"
 T = TypeVar("T")

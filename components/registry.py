@@ -20,8 +20,9 @@ from pulumi.runtime.settings import get_monitor
 from pydantic import ValidationError
 
 from .errors import ConfigError, Problem, problems_from_validation
-from .models import DEFAULT_BROKER, DEFAULT_LISTENER, DEFAULT_NAMESPACE, ExistingListener
-from .sharing import Conflict, Listener, SharingIndex
+from .spec import DEFAULT_NAMESPACE
+from .v1beta1.models import DEFAULT_BROKER, DEFAULT_LISTENER, ExistingListener
+from .v1beta1.sharing import Conflict, Listener, SharingIndex
 
 
 def existing_facts(

@@ -19,21 +19,11 @@ from pulumi.runtime.config import CONFIG, get_config, get_config_env, is_config_
 from pydantic import Field, ValidationError
 
 from .errors import ConfigError, Problem, problems_from_validation
-from .issuer import cert_manager_issuer
+from .issuer import IssuerArgs, cert_manager_issuer
 from .listener import MqListener
-from .models import (
-    CERT_MANAGER_GROUP,
-    DEFAULT_BROKER,
-    DEFAULT_LISTENER,
-    DEFAULT_NAMESPACE,
-    Dns1123Label,
-    ExistingListener,
-    IssuerArgs,
-    MqListenerArgs,
-    ResourceName,
-    Spec,
-)
 from .registry import existing_facts, program_listeners
+from .spec import CERT_MANAGER_GROUP, DEFAULT_NAMESPACE, Dns1123Label, ResourceName, Spec
+from .v1beta1.models import DEFAULT_BROKER, DEFAULT_LISTENER, ExistingListener, MqListenerArgs
 
 PROJECT = "aio-mq"
 RENDER_OVERRIDE_ENV = "AIO_MQ_RENDER_YAML_TO_DIRECTORY"

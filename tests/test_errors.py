@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from components.errors import ConfigError, Problem, join_path, problems_from_validation
-from components.models import MqListenerArgs
+from components.v1beta1.models import MqListenerArgs
 
 
 def problems(item: dict[str, object], prefix: str = "listeners[1]") -> list[Problem]:

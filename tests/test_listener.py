@@ -15,7 +15,7 @@ from components import (
     cert_manager_issuer,
     declare_existing_listeners,
 )
-from components.models import IssuerArgs, SelfSignedIssuer
+from components.issuer import IssuerArgs, SelfSignedIssuer
 from components.registry import program_listeners
 from tests.conftest import Engine
 from tests.pki import tls_pair

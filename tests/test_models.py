@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from components import IssuerArgs, MqListenerArgs
-from components.models import go_duration_seconds
+from components.spec import go_duration_seconds
 
 
 def spec_of(item: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from components.sharing import Listener, SharingIndex, conflicts
+from components.v1beta1.sharing import Listener, SharingIndex, conflicts
 
 DEFAULT = Listener(
     name="listener",

@@ -36,8 +36,8 @@ import yaml  # noqa: E402
 from pr_comment import copy_project, engine_bin  # noqa: E402  (tools/ is on sys.path)
 
 from components import MqListener, MqListenerArgs  # noqa: E402
-from components.models import API_VERSION  # noqa: E402
-from components.sharing import Listener, conflicts  # noqa: E402
+from components.v1beta1.models import API_VERSION  # noqa: E402
+from components.v1beta1.sharing import Listener, conflicts  # noqa: E402
 
 SIZES = (10, 100, 1_000, 5_000)
 REPEATS = int(os.environ.get("AIO_MQ_BENCH_REPEATS", "3"))
@@ -204,7 +204,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from components.models import API_VERSION, MqListenerArgs
+from components.v1beta1.models import API_VERSION, MqListenerArgs
 
 render = k8s.Provider("kubernetes", render_yaml_to_directory="rendered")
 provider = pulumi.ResourceOptions(provider=render)

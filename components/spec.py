@@ -1,0 +1,271 @@
+"""What every aio-mq config object shares, whatever the API version: the `Spec` base (camelCase
+keys, unknown keys refused, immutable), exactly-one-of objects, and the constrained strings and
+numbers of Kubernetes, cert-manager and Azure, each with its own wording and fix.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any, ClassVar, Literal, Self
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    ModelWrapValidatorHandler,
+    StrictInt,
+    ValidationError,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+from pydantic.json_schema import JsonSchemaValue, WithJsonSchema
+from pydantic_core import InitErrorDetails, PydanticCustomError, core_schema
+
+DEFAULT_NAMESPACE = "azure-iot-operations"
+CERT_MANAGER_GROUP = "cert-manager.io"
+
+IssuerKind = Literal["Issuer", "ClusterIssuer"]
+
+_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_DNS1123_SUBDOMAIN = re.compile(
+    r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+)
+# A SAN DNS entry may start with one wildcard label (e.g. *.example.com).
+_SAN_DNS = re.compile(
+    r"^(\*\.)?[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?)*$"
+)
+# Go's time.ParseDuration syntax, which cert-manager uses for duration and renewBefore.
+_GO_DURATION = re.compile(r"^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$")
+_GO_UNIT_SECONDS = {
+    "ns": 1e-9,
+    "us": 1e-6,
+    "µs": 1e-6,
+    "ms": 1e-3,
+    "s": 1.0,
+    "m": 60.0,
+    "h": 3600.0,
+}
+_KEY_VAULT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$")
+_KEY_VAULT_OBJECT = re.compile(r"^[A-Za-z0-9-]{1,127}$")
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+
+
+@dataclass(frozen=True)
+class _Matching:
+    """A string constraint with our own wording (pydantic's pattern error names no fix), that
+    still shows up as a `pattern` in the JSON Schema for editors."""
+
+    pattern: re.Pattern[str]
+    error: str
+    what: str
+    fix: str
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(self._check, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema.update(pattern=self.pattern.pattern, description=f"{self.what}: {self.fix}")
+        return json_schema
+
+    def _check(self, value: str) -> str:
+        if not self.pattern.match(value):
+            raise PydanticCustomError(
+                self.error, "{value} is not " + self.what, {"value": repr(value), "fix": self.fix}
+            )
+        return value
+
+
+def _check_ip(value: str) -> str:
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise PydanticCustomError(
+            "ip_address",
+            "{value} is not an IP address",
+            {
+                "value": repr(value),
+                "fix": "write an IPv4 or IPv6 address such as 10.0.0.4; DNS names go in san.dns",
+            },
+        ) from None
+
+
+def _check_port(value: int) -> int:
+    if not 1 <= value <= 65535:
+        raise PydanticCustomError(
+            "tcp_port",
+            "{value} is not a TCP port",
+            {"value": value, "fix": "use an integer from 1 to 65535"},
+        )
+    return value
+
+
+def go_duration_seconds(value: str) -> float:
+    """Length of a Go duration string such as '720h' or '1h30m', in seconds."""
+    return sum(
+        float(number) * _GO_UNIT_SECONDS[unit]
+        for number, unit in re.findall(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)", value)
+    )
+
+
+Port = Annotated[
+    StrictInt,
+    AfterValidator(_check_port),
+    WithJsonSchema({"type": "integer", "minimum": 1, "maximum": 65535}),
+]
+Dns1123Label = Annotated[
+    str,
+    _Matching(
+        _DNS1123_LABEL,
+        "dns1123_label",
+        "a DNS-1123 label",
+        "use at most 63 lower-case letters, digits and '-', "
+        "starting and ending with a letter or digit",
+    ),
+]
+ResourceName = Annotated[
+    str,
+    _Matching(
+        _DNS1123_SUBDOMAIN,
+        "dns1123_subdomain",
+        "a Kubernetes resource name (DNS-1123 subdomain)",
+        "use lower-case letters, digits, '-' and '.', starting and ending with a letter or digit",
+    ),
+]
+SanDnsName = Annotated[
+    str,
+    _Matching(
+        _SAN_DNS,
+        "san_dns",
+        "a DNS name",
+        "write a host name such as mq.example.com or *.example.com; IP addresses go in san.ip",
+    ),
+]
+IpAddress = Annotated[str, AfterValidator(_check_ip)]
+GoDuration = Annotated[
+    str,
+    _Matching(
+        _GO_DURATION,
+        "go_duration",
+        "a duration",
+        "write a Go duration such as 720h, 90m or 1h30m (units h, m, s, ms, us, ns)",
+    ),
+]
+KeyVaultName = Annotated[
+    str,
+    _Matching(
+        _KEY_VAULT_NAME,
+        "key_vault_name",
+        "an Azure Key Vault name",
+        "use 3-24 letters, digits and '-', starting with a letter",
+    ),
+]
+KeyVaultObjectName = Annotated[
+    str,
+    _Matching(
+        _KEY_VAULT_OBJECT,
+        "key_vault_object",
+        "an Azure Key Vault object name",
+        "use 1-127 letters, digits and '-'",
+    ),
+]
+Guid = Annotated[
+    str,
+    _Matching(
+        _GUID,
+        "guid",
+        "a GUID",
+        "use the Entra tenant id, e.g. 72f988bf-86f1-41af-91ab-2d7cd011db47",
+    ),
+]
+
+
+class Spec(BaseModel):
+    """Base of every config object: camelCase keys, unknown keys refused, immutable."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
+        frozen=True,
+        use_attribute_docstrings=True,
+        json_schema_extra=lambda schema, cls: cls.extend_json_schema(schema),
+    )
+
+    @classmethod
+    def extend_json_schema(cls, schema: dict[str, Any]) -> None:
+        """Add to this model's JSON Schema what its validators check beyond the fields."""
+
+    def cr(self) -> dict[str, Any]:
+        """This object as the custom resource spells it (excluded fields are not CR fields)."""
+        return self.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
+class OneOf(Spec):
+    """A config object whose keys are alternatives: exactly one must be given.
+
+    Checked around field validation rather than after it, so a second mode is reported in the
+    same run as a problem inside the first one.
+    """
+
+    one_of: ClassVar[tuple[str, ...]]
+    one_of_fix: ClassVar[str]
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _exactly_one(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        error = None
+        if isinstance(data, dict):
+            given = [
+                alias
+                for alias in cls.one_of
+                if data.get(alias, data.get(_to_snake(alias))) is not None
+            ]
+            if len(given) != 1:
+                error = PydanticCustomError(
+                    "one_of",
+                    "needs exactly one of {choices}, found {found}",
+                    {
+                        "choices": ", ".join(cls.one_of),
+                        "found": ", ".join(given) or "none",
+                        "fix": cls.one_of_fix,
+                    },
+                )
+        try:
+            model = handler(data)
+        except ValidationError as exc:
+            if error is None:
+                raise
+            details = [*_as_init_details(exc), InitErrorDetails(type=error, loc=(), input=data)]
+            raise ValidationError.from_exception_data(exc.title, details) from None
+        if error is not None:
+            raise error
+        return model
+
+    @classmethod
+    def extend_json_schema(cls, schema: dict[str, Any]) -> None:
+        schema["oneOf"] = [{"required": [alias]} for alias in cls.one_of]
+
+
+def _to_snake(alias: str) -> str:
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", alias).lower()
+
+
+def _as_init_details(exc: ValidationError) -> list[InitErrorDetails]:
+    """Errors of exc in the form that builds a new ValidationError, custom messages kept."""
+    return [
+        InitErrorDetails(
+            type=PydanticCustomError(err["type"], err["msg"], err.get("ctx")),
+            loc=err["loc"],
+            input=err["input"],
+        )
+        for err in exc.errors(include_url=False)
+    ]
