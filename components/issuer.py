@@ -8,6 +8,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field
 
+from .metadata import object_metadata
 from .spec import DEFAULT_NAMESPACE, Dns1123Label, IssuerKind, OneOf, ResourceName, Spec
 
 CERT_MANAGER_API_VERSION = "cert-manager.io/v1"
@@ -47,14 +48,12 @@ def cert_manager_issuer(
     """Register `args` as a cert-manager Issuer (in its namespace, by default
     azure-iot-operations) or ClusterIssuer (cluster-wide). The Pulumi name is the issuer's
     name; the resource type tells an Issuer from a ClusterIssuer of the same name."""
-    metadata: dict[str, str] = {"name": args.name}
-    if args.kind == "Issuer":
-        metadata["namespace"] = args.namespace or DEFAULT_NAMESPACE
+    namespace = (args.namespace or DEFAULT_NAMESPACE) if args.kind == "Issuer" else None
     return k8s.apiextensions.CustomResource(
         args.name,
         api_version=CERT_MANAGER_API_VERSION,
         kind=args.kind,
-        metadata=metadata,
+        metadata=object_metadata(args.name, namespace),
         spec=args.spec(),
         opts=opts,
     )

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from .certs import check_tls_material, service_hosts
 from .errors import ConfigError, join_path, problems_from_validation
+from .metadata import object_metadata
 from .registry import program_listeners
 from .spec import DEFAULT_NAMESPACE
 from .v1beta1.models import API_VERSION, DEFAULT_BROKER, ManualTls, MqListenerArgs
@@ -120,10 +121,7 @@ class MqListener(pulumi.ComponentResource):
         if manual is not None and manual.creates_secret:
             self.tls_secret = k8s.core.v1.Secret(
                 f"{resource_name}-tls",
-                metadata={
-                    "name": manual.secret_name,
-                    "namespace": manual.secret_namespace or namespace,
-                },
+                metadata=object_metadata(manual.secret_name, manual.secret_namespace or namespace),
                 type="kubernetes.io/tls",
                 string_data={
                     "tls.crt": str(manual.certificate),
@@ -136,7 +134,7 @@ class MqListener(pulumi.ComponentResource):
             resource_name,
             api_version=API_VERSION,
             kind="BrokerListener",
-            metadata={"name": listener.name, "namespace": namespace},
+            metadata=object_metadata(listener.name, namespace),
             spec=listener.spec(),
             opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
         )
