@@ -16,15 +16,18 @@ from pydantic_core import PydanticCustomError
 from ..spec import (
     CERT_MANAGER_GROUP,
     DEFAULT_NAMESPACE,
+    ApiGroup,
+    CertificateDuration,
     Dns1123Label,
-    GoDuration,
     Guid,
     IpAddress,
     IssuerKind,
     KeyVaultName,
     KeyVaultObjectName,
+    KeyVaultObjectVersion,
     OneOf,
     Port,
+    RenewBefore,
     ResourceName,
     SanDnsName,
     Spec,
@@ -48,7 +51,7 @@ class IssuerRef(Spec):
 
     name: ResourceName
     kind: IssuerKind = "Issuer"
-    group: str = CERT_MANAGER_GROUP
+    group: ApiGroup = CERT_MANAGER_GROUP
 
 
 _KEY_SIZES: dict[str, tuple[int, ...]] = {
@@ -92,8 +95,8 @@ class AutomaticTls(Spec):
     """cert-manager issues and renews the server certificate."""
 
     issuer_ref: IssuerRef
-    duration: GoDuration | None = None
-    renew_before: GoDuration | None = None
+    duration: CertificateDuration | None = None
+    renew_before: RenewBefore | None = None
     private_key: CertPrivateKey | None = None
     san: San | None = None
     secret_name: ResourceName | None = None
@@ -167,7 +170,7 @@ class Vault(Spec):
 
 class VaultObject(Spec):
     name: KeyVaultObjectName
-    version: str | None = None
+    version: KeyVaultObjectVersion | None = None
 
 
 class KeyVaultTls(Spec):
