@@ -24,8 +24,10 @@ QUOTE_LIMIT = 60
 
 
 def quote(value: Any) -> str:
-    """`repr(value)`, cut to its first QUOTE_LIMIT characters when longer."""
+    """`repr(value)`, cut to its first QUOTE_LIMIT characters when longer; never a key."""
     text = repr(value)
+    if "PRIVATE KEY-----" in text:
+        return "(a PEM private key, not shown)"
     if len(text) <= QUOTE_LIMIT:
         return text
     return f"{text[:QUOTE_LIMIT]}... ({len(text):,} characters)"

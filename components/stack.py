@@ -1,9 +1,10 @@
 """The `aio-mq:*` stack configuration, and the program that turns it into resources.
 
 `__main__.py` is `deploy(load_config())`. Everything is validated before the first resource is
-created: the config keys (pydantic), what only the whole config can tell (issuer references,
-private keys stored in clear), then each listener as `MqListener` checks it. All problems are
-raised as one `ConfigError`.
+created: the config keys (pydantic), what only the whole config can tell (issuer references),
+what only the stack file can tell (private keys stored in clear, secrets under the public
+passphrase; components/secrets_check.py), then each listener as `MqListener` checks it. All
+problems are raised as one `ConfigError`.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pulumi.runtime.config import CONFIG, get_config, get_config_env, is_config_secret
+from pulumi.runtime.config import CONFIG, get_config, get_config_env
 from pydantic import Field, ValidationError
 
 from .errors import ConfigError, Problem, problems_from_validation
 from .issuer import IssuerArgs, cert_manager_issuer
 from .listener import MqListener
 from .registry import existing_facts, program_listeners
+from .secrets_check import StackFile, private_keys_in_clear, public_passphrase
 from .spec import CERT_MANAGER_GROUP, DEFAULT_NAMESPACE, Dns1123Label, ResourceName, Spec
 from .v1beta1.models import DEFAULT_BROKER, DEFAULT_LISTENER, ExistingListener, MqListenerArgs
 
@@ -54,8 +56,8 @@ class StackConfig(Spec):
     """cert-manager issuers to create."""
     existing_listeners: list[ExistingListener] | None = None
     """Listeners already on the cluster; absent means the documented default listener."""
-    listeners: list[MqListenerArgs] = Field(default_factory=list)
-    """The BrokerListeners to create."""
+    listeners: list[MqListenerArgs]
+    """The BrokerListeners to create; `[]` (written out) for none."""
 
 
 _STRING_KEYS = {"namespace", "brokerRef"}
@@ -81,20 +83,53 @@ def _parse_json(value: Any) -> Any:
         return value
 
 
-def load_config(raw: dict[str, Any] | None = None) -> StackConfig:
-    """Validate the stack configuration; raise one ConfigError with every problem found."""
-    raw = read_config_keys() if raw is None else raw
+def load_config(
+    raw: dict[str, Any] | None = None, stack_file: StackFile | None = None
+) -> StackConfig:
+    """Validate the stack configuration; raise one ConfigError with every problem found.
+
+    Without arguments, the running stack's keys and its stack file (which tells which values
+    are encrypted) are read."""
+    if raw is None:
+        raw, stack_file = read_config_keys(), StackFile.of_running_stack()
+    stack_name = pulumi.get_stack()
+    if not raw:
+        # An empty or cut-short stack file would otherwise delete every listener on `up`.
+        raise ConfigError([_no_configuration(stack_file, stack_name)])
     known = [field.alias or name for name, field in StackConfig.model_fields.items()]
     # Unknown keys are reported here, with the project prefix the stack file uses.
     problems = [_unknown_key(key, known) for key in raw if key not in known]
+    problems += private_keys_in_clear(raw, stack_file, stack_name)
+    if "listeners" not in raw:
+        problems.append(
+            Problem(
+                f"{PROJECT}:listeners",
+                "required key is missing",
+                f"list the listeners; to remove every listener, write {PROJECT}:listeners: []",
+            )
+        )
+    given = {k: v for k, v in raw.items() if k in known}
     try:
-        stack = StackConfig.model_validate({k: v for k, v in raw.items() if k in known})
+        stack = StackConfig.model_validate({"listeners": [], **given})
     except ValidationError as exc:
         raise ConfigError(problems + problems_from_validation(exc, StackConfig)) from None
-    problems += _issuer_problems(stack) + _secrets_in_clear(stack)
+    problems += _issuer_problems(stack)
+    if stack.kubernetes.render_yaml_to_directory is None:
+        problems += public_passphrase(stack_file, stack_name)
     if problems:
         raise ConfigError(problems)
     return stack
+
+
+def _no_configuration(stack_file: StackFile | None, stack: str) -> Problem:
+    where = str(stack_file.path) if stack_file else f"stacks/Pulumi.{stack}.yaml"
+    return Problem(
+        "",
+        f"the stack file sets no {PROJECT}: key ({where} is empty, cut short or missing); "
+        f"running it would delete every listener of the stack",
+        f"restore the file (e.g. git checkout -- {where}); to remove every listener on "
+        f"purpose, write {PROJECT}:listeners: []",
+    )
 
 
 def _unknown_key(key: str, known: list[str]) -> Problem:
@@ -156,22 +191,6 @@ def _issuer_problems(stack: StackConfig) -> list[Problem]:
                 )
             )
     return problems
-
-
-def _secrets_in_clear(stack: StackConfig) -> list[Problem]:
-    # If any value inside aio-mq:listeners is `secure:`, Pulumi marks the whole key secret.
-    if is_config_secret(f"{PROJECT}:listeners"):
-        return []
-    return [
-        Problem(
-            f"listeners[{i}].tls.manual.privateKey",
-            "the private key is stored in clear in the stack file",
-            f"store it encrypted: pulumi config set --secret --path "
-            f"'listeners[{i}].tls.manual.privateKey' < key.pem",
-        )
-        for i, listener in enumerate(stack.listeners)
-        if listener.tls and listener.tls.manual and listener.tls.manual.private_key is not None
-    ]
 
 
 def kubernetes_provider(

@@ -96,3 +96,11 @@ def test_a_manual_private_key_of_the_wrong_type_is_not_quoted() -> None:
     assert problem.path == "listeners[1].tls.manual.privateKey"
     assert problem.message == "expected text, got a list"
     assert leaked not in str(problem)
+
+
+def test_a_private_key_pasted_into_a_checked_value_is_not_quoted() -> None:
+    key = (
+        "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n"
+    )
+    (problem,) = problems({"name": "x", "port": 1, "serviceName": key})
+    assert problem.message == "(a PEM private key, not shown) is not a DNS-1123 label"

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from tests.e2e.conftest import Project
+from tests.pki import tls_pair
 
 pytestmark = pytest.mark.e2e
 
@@ -91,3 +92,127 @@ def test_an_error_quotes_a_capped_prefix_of_a_huge_value(project: Project) -> No
     output = refused(project)
     assert f"listeners[0].serviceName: '{'s' * 59}... (100,002 characters) is not" in output
     assert "s" * 61 not in output
+
+
+def manual_listener(name: str, port: int, cert: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "port": port,
+        "tls": {"manual": {"secretName": f"{name}-cert", "certificate": cert}},
+    }
+
+
+def set_key(project: Project, index: int, key: str, how: str, stack: str = "x") -> None:
+    project.pulumi(
+        "config",
+        "set",
+        how,
+        "--path",
+        f"listeners[{index}].tls.manual.privateKey",
+        "--stack",
+        stack,
+        stdin=key,
+    )
+
+
+def test_a_clear_key_next_to_an_encrypted_one_fails_preview(project: Project) -> None:
+    cert, key = tls_pair()
+    write_stack(
+        project,
+        {
+            "kubernetes": RENDER,
+            "listeners": [manual_listener("a", 1884, cert), manual_listener("b", 1885, cert)],
+        },
+    )
+    set_key(project, 0, key, "--plaintext")
+    set_key(project, 1, key, "--secret")
+    output = refused(project)
+    assert "the configuration has 1 problem" in output
+    assert (
+        "listeners[0].tls.manual.privateKey: the private key is stored in clear in the stack file"
+        in output
+    )
+    assert (
+        "fix: store it encrypted: tools/pulumi config set --stack x --secret --path "
+        "'listeners[0].tls.manual.privateKey' < key.pem" in output
+    )
+    assert key.splitlines()[1] not in output
+
+
+def test_a_key_pasted_after_the_certificate_fails_preview(project: Project) -> None:
+    cert, key = tls_pair()
+    write_stack(
+        project, {"kubernetes": RENDER, "listeners": [manual_listener("a", 1884, cert + key)]}
+    )
+    set_key(project, 0, key, "--secret")
+    output = refused(project)
+    assert (
+        "listeners[0].tls.manual.certificate: the certificate text holds a private key too; "
+        "tls.crt and the Pulumi state would carry it in clear" in output
+    )
+    assert key.splitlines()[1] not in output
+
+
+def test_an_emptied_stack_file_deletes_nothing(project: Project) -> None:
+    project.init("dev")
+    project.pulumi("up", "--yes", "--stack", "dev")
+    before = project.export("dev")["deployment"]["resources"]
+    rendered = sorted(p.name for p in (project.root / "rendered" / "dev").rglob("*.yaml"))
+    project.stack_file("dev").write_text("")
+
+    up = project.pulumi("up", "--yes", "--stack", "dev", check=False)
+    output = up.stdout + up.stderr
+    assert up.returncode != 0
+    assert (
+        "the stack file sets no aio-mq: key (stacks/Pulumi.dev.yaml is empty, cut short or "
+        "missing); running it would delete every listener of the stack" in output
+    )
+    assert "to remove every listener on purpose, write aio-mq:listeners: []" in output
+    assert "Traceback" not in output and "deleted" not in output
+    assert project.export("dev")["deployment"]["resources"] == before
+    assert sorted(p.name for p in (project.root / "rendered" / "dev").rglob("*.yaml")) == rendered
+
+
+def test_listeners_empty_on_purpose_removes_them(project: Project) -> None:
+    write_stack(project, {"kubernetes": RENDER, "listeners": [{"name": "a", "port": 1884}]})
+    project.pulumi("up", "--yes", "--stack", "x")
+    write_stack_only = {"config": {"aio-mq:kubernetes": RENDER, "aio-mq:listeners": []}}
+    stack_file = project.stack_file("x")
+    salt = yaml.safe_load(stack_file.read_text()).get("encryptionsalt")
+    stack_file.write_text(yaml.safe_dump({**write_stack_only, "encryptionsalt": salt}))
+    up = project.pulumi("up", "--yes", "--stack", "x")
+    assert "- 2 deleted" in up.stdout or "2 deleted" in up.stdout
+
+
+def test_a_secret_under_the_dev_passphrase_on_a_cluster_stack_fails_preview(
+    project: Project,
+) -> None:
+    cert, key = tls_pair()
+    write_stack(
+        project,
+        {"kubernetes": {"context": "aks-aio-x"}, "listeners": [manual_listener("a", 1884, cert)]},
+    )
+    set_key(project, 0, key, "--secret")
+    # Offline, as CI previews cluster stacks: the check holds there too.
+    project.env["AIO_MQ_RENDER_YAML_TO_DIRECTORY"] = str(project.root / "rendered" / "x")
+    output = refused(project)
+    assert (
+        "aio-mq:kubernetes: this stack deploys to a cluster, but its secrets are encrypted with "
+        "the public dev passphrase 'aio-mq-dev' (anyone with the stack file can read them)"
+        in output
+    )
+    assert "fix: re-encrypt them with a passphrase of your own: tools/pulumi stack " in output
+    assert "change-secrets-provider --stack x passphrase" in output
+
+
+def test_a_secret_under_an_own_passphrase_on_a_cluster_stack_previews(project: Project) -> None:
+    cert, key = tls_pair()
+    project.env["PULUMI_CONFIG_PASSPHRASE"] = "a passphrase of our own"
+    write_stack(
+        project,
+        {"kubernetes": {"context": "aks-aio-x"}, "listeners": [manual_listener("a", 1884, cert)]},
+    )
+    set_key(project, 0, key, "--secret")
+    project.env["AIO_MQ_RENDER_YAML_TO_DIRECTORY"] = str(project.root / "rendered" / "x")
+    preview = project.pulumi("preview", "--stack", "x")
+    assert "to create" in preview.stdout
