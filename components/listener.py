@@ -10,7 +10,7 @@ import pulumi_kubernetes as k8s
 from pydantic import ValidationError
 
 from .certs import check_tls_material, service_hosts
-from .errors import ConfigError, join_path, problems_from_validation
+from .errors import ConfigError, Problem, join_path, problems_from_validation
 from .metadata import object_metadata
 from .registry import program_listeners
 from .spec import DEFAULT_NAMESPACE
@@ -83,39 +83,17 @@ class MqListener(pulumi.ComponentResource):
                 )
             )
         listener = parsed.resolved(DEFAULT_NAMESPACE, DEFAULT_BROKER)
-        namespace, broker = str(listener.namespace), str(listener.broker_ref)
-
+        namespace = str(listener.namespace)
         manual = listener.tls.manual if listener.tls else None
-        problems = []
-        if manual is not None and manual.creates_secret:
-            problems = check_tls_material(
-                str(manual.certificate),
-                _reveal(manual),
-                service_hosts(listener.service_name, namespace),
-                path=join_path(origin, ("tls", "manual")),
-            )
-        registry.admit(
-            Listener(
-                name=listener.name,
-                namespace=namespace,
-                broker=broker,
-                port=listener.port,
-                service_type=listener.service_type,
-                service_name=listener.service_name,
-                node_port=listener.node_port,
-                origin=origin,
-            ),
-            problems,
-        )
 
         opts = opts or pulumi.ResourceOptions()
         caller_depends_on = opts.depends_on
-        super().__init__(
-            TYPE_TOKEN,
-            resource_name,
-            None,
-            pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=registry.gate())),
-        )
+        if not registry.checked(resource_name, parsed):  # the stack program checks up front
+            registry.admit(resource_name, *check_listener(listener, origin))
+            opts = pulumi.ResourceOptions.merge(
+                opts, pulumi.ResourceOptions(depends_on=registry.gate())
+            )
+        super().__init__(TYPE_TOKEN, resource_name, None, opts)
 
         self.tls_secret: k8s.core.v1.Secret | None = None
         if manual is not None and manual.creates_secret:
@@ -170,6 +148,32 @@ class MqListener(pulumi.ComponentResource):
     tls_mode = _SummaryField[str]("tlsMode", "none, automatic, manual or keyVault.")
     tls_issuer = _SummaryField[str | None]("tlsIssuer", "cert-manager issuer (automatic TLS).")
     tls_secret_name = _SummaryField[str | None]("tlsSecretName", "TLS Secret (manual TLS).")
+
+
+def check_listener(listener: MqListenerArgs, origin: str = "") -> tuple[Listener, list[Problem]]:
+    """The facts the sharing rules compare for `listener` (namespace and brokerRef resolved),
+    and the problems of the certificate and key it gives for manual TLS."""
+    namespace, broker = str(listener.namespace), str(listener.broker_ref)
+    manual = listener.tls.manual if listener.tls else None
+    problems = []
+    if manual is not None and manual.creates_secret:
+        problems = check_tls_material(
+            str(manual.certificate),
+            _reveal(manual),
+            service_hosts(listener.service_name, namespace),
+            path=join_path(origin, ("tls", "manual")),
+        )
+    facts = Listener(
+        name=listener.name,
+        namespace=namespace,
+        broker=broker,
+        port=listener.port,
+        service_type=listener.service_type,
+        service_name=listener.service_name,
+        node_port=listener.node_port,
+        origin=origin,
+    )
+    return facts, problems
 
 
 def _reveal(manual: ManualTls) -> str:

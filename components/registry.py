@@ -2,10 +2,13 @@
 against each other and against the listeners already on the cluster.
 
 Pulumi sends a resource's registration only when the event loop next runs, which for an
-ordinary program is after its top-level code has finished. Every MqListener waits on a gate
-that opens at that point: if any listener of the program was refused meanwhile, the gate fails
-and none of them is registered, so a conflict found at the fifth listener does not leave the
-first four deployed.
+ordinary program is after its top-level code has finished. An MqListener created one by one in
+a composition waits on a gate that opens at that point: if any listener of the program was
+refused meanwhile, the gate fails and none of them is registered, so a conflict found at the
+fifth listener does not leave the first four deployed.
+
+The stack program needs no gate: it checks all its listeners at once (`admit_all`) before it
+creates its first resource, and the MqListeners it then creates find themselves checked.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from pydantic import ValidationError
 
 from .errors import ConfigError, Problem, problems_from_validation
 from .spec import DEFAULT_NAMESPACE
-from .v1beta1.models import DEFAULT_BROKER, DEFAULT_LISTENER, ExistingListener
+from .v1beta1.models import DEFAULT_BROKER, DEFAULT_LISTENER, ExistingListener, MqListenerArgs
 from .v1beta1.sharing import Conflict, Listener, SharingIndex
 
 
@@ -60,6 +63,8 @@ class ProgramListeners:
         self._failure: ConfigError | None = None
         self._gate: asyncio.Future[list[pulumi.Resource]] | None = None
         self._gate_output: pulumi.Output[list[pulumi.Resource]] | None = None
+        self._resource_names: dict[str, Listener] = {}
+        self._checked: dict[str, MqListenerArgs] = {}
 
     def declare_existing(self, listeners: Sequence[Listener]) -> None:
         if self._existing is not None:
@@ -72,14 +77,51 @@ class ProgramListeners:
         if conflicts:
             self.refuse(ConfigError(conflict_problems(conflicts), "the existing listeners"))
 
-    def admit(self, listener: Listener, problems: Sequence[Problem] = ()) -> None:
+    def admit(
+        self, resource_name: str, listener: Listener, problems: Sequence[Problem] = ()
+    ) -> None:
         """Check `listener` against all earlier ones. Its own `problems`, if any, and its
         conflicts are raised together, and then no listener of this program is registered."""
+        found = self._check(resource_name, listener, problems)
+        if found:
+            self.refuse(ConfigError(found, f"{listener.origin or 'MqListener'} {listener.name!r}"))
+
+    def admit_all(
+        self, listeners: Sequence[tuple[str, MqListenerArgs, Listener, Sequence[Problem]]]
+    ) -> None:
+        """Check a whole set of listeners (Pulumi name, args, facts, own problems) before any
+        resource exists, and raise one ConfigError with every problem. MqListeners created
+        afterwards from the same args are not checked again and need no gate."""
+        found = [
+            problem
+            for resource_name, _, listener, problems in listeners
+            for problem in self._check(resource_name, listener, problems)
+        ]
+        if found:
+            self.refuse(ConfigError(found))
+        self._checked.update((resource_name, args) for resource_name, args, _, _ in listeners)
+
+    def checked(self, resource_name: str, args: MqListenerArgs) -> bool:
+        """Whether exactly these args were admitted under this name by `admit_all`."""
+        return self._checked.get(resource_name) is args
+
+    def _check(
+        self, resource_name: str, listener: Listener, problems: Sequence[Problem]
+    ) -> list[Problem]:
         if self._existing is None:
             self.declare_existing(existing_facts([DEFAULT_LISTENER]))
         found = [*problems, *conflict_problems(self._index.add(listener))]
-        if found:
-            self.refuse(ConfigError(found, f"{listener.origin or 'MqListener'} {listener.name!r}"))
+        named = self._resource_names.setdefault(resource_name, listener)
+        if named is not listener:
+            found.append(
+                Problem(
+                    listener.origin,
+                    f"the Pulumi resource name {resource_name!r} of {listener} is already "
+                    f"used by {named}; Pulumi names must be unique in a stack",
+                    "give each MqListener its own resource name, e.g. '<namespace>/<name>'",
+                )
+            )
+        return found
 
     def refuse(self, error: ConfigError) -> NoReturn:
         """Fail the program with `error`: nothing waiting on the gate is registered. A later

@@ -21,7 +21,7 @@ from pydantic import Field, ValidationError
 
 from .errors import ConfigError, Problem, problems_from_validation
 from .issuer import IssuerArgs, cert_manager_issuer
-from .listener import MqListener
+from .listener import MqListener, check_listener
 from .registry import existing_facts, program_listeners
 from .secrets_check import StackFile, private_keys_in_clear, public_passphrase
 from .spec import CERT_MANAGER_GROUP, DEFAULT_NAMESPACE, Dns1123Label, ResourceName, Spec
@@ -204,44 +204,71 @@ def kubernetes_provider(
     )
 
 
+def pulumi_name(name: str, namespace: str | None, default_namespace: str) -> str:
+    """The Pulumi name of a listener or Issuer: its own name in the stack's namespace (as it
+    always was, so existing stacks keep their URNs), `<namespace>/<name>` elsewhere, so that
+    one name in two namespaces makes two resources."""
+    return name if namespace in (None, default_namespace) else f"{namespace}/{name}"
+
+
+def _renamed(name: str, pulumi_names: set[str]) -> pulumi.ResourceOptions:
+    """Aliases for a resource whose Pulumi name was its plain name before namespaces were
+    part of it, unless another resource of the stack now has that name."""
+    return pulumi.ResourceOptions(
+        aliases=[pulumi.Alias(name=name)] if name not in pulumi_names else None
+    )
+
+
 def deploy(stack: StackConfig) -> dict[str, pulumi.Output[dict[str, Any]]]:
-    """Create the stack's issuers and listeners; return each listener's summary by name."""
+    """Create the stack's issuers and listeners; return each listener's summary by name.
+
+    Every listener is checked before the first resource is created, so a refusal leaves
+    nothing registered and no resource has to wait for the others to be checked."""
     registry = program_listeners()
     existing = [DEFAULT_LISTENER] if stack.existing_listeners is None else stack.existing_listeners
     registry.declare_existing(existing_facts(existing, stack.namespace, stack.broker_ref))
-
-    # Everything waits on the gate, so a refused listener leaves nothing registered.
-    provider = kubernetes_provider(
-        stack.kubernetes, pulumi.ResourceOptions(depends_on=registry.gate())
-    )
-    issuers = {
-        (issuer.kind, issuer.name): cert_manager_issuer(
-            issuer.model_copy(update={"namespace": issuer.namespace or stack.namespace}),
-            pulumi.ResourceOptions(provider=provider, depends_on=registry.gate()),
-        )
-        for issuer in stack.issuers
-    }
-
-    problems: list[Problem] = []
-    summaries: dict[str, pulumi.Output[dict[str, Any]]] = {}
+    listeners = []
     for i, item in enumerate(stack.listeners):
         args = item.resolved(stack.namespace, stack.broker_ref)
+        name = pulumi_name(args.name, args.namespace, stack.namespace)
+        listeners.append((name, args, *check_listener(args, origin=f"listeners[{i}]")))
+    registry.admit_all(listeners)
+
+    provider = kubernetes_provider(stack.kubernetes)
+    issuer_names = {
+        pulumi_name(i.name, i.namespace, stack.namespace)
+        for i in stack.issuers
+        if i.kind == "Issuer"
+    }
+    issuers = {}
+    for issuer in stack.issuers:
+        namespace = (issuer.namespace or stack.namespace) if issuer.kind == "Issuer" else None
+        name = pulumi_name(issuer.name, namespace, stack.namespace)
+        issuers[(issuer.kind, issuer.name, namespace)] = cert_manager_issuer(
+            issuer.model_copy(update={"namespace": namespace}),
+            pulumi.ResourceOptions.merge(
+                pulumi.ResourceOptions(provider=provider), _renamed(issuer.name, issuer_names)
+            ),
+            resource_name=name,
+        )
+
+    listener_names = {name for name, *_ in listeners}
+    summaries: dict[str, pulumi.Output[dict[str, Any]]] = {}
+    for name, args, facts, _ in listeners:
         automatic = args.tls.automatic if args.tls else None
         ref = automatic.issuer_ref if automatic else None
-        uses = (
-            issuers.get((ref.kind, ref.name)) if ref and ref.group == CERT_MANAGER_GROUP else None
-        )
-        try:
-            listener = MqListener(
-                args.name,
-                args,
+        uses = None
+        if ref and ref.group == CERT_MANAGER_GROUP:
+            scope = args.namespace if ref.kind == "Issuer" else None
+            uses = issuers.get((ref.kind, ref.name, scope))
+        listener = MqListener(
+            name,
+            args,
+            pulumi.ResourceOptions.merge(
                 pulumi.ResourceOptions(providers=[provider], depends_on=[uses] if uses else None),
-                origin=f"listeners[{i}]",
-            )
-        except ConfigError as exc:
-            problems += exc.problems
-            continue
-        summaries[args.name] = listener.summary
-    if problems:
-        registry.refuse(ConfigError(problems))
+                _renamed(args.name, listener_names),
+            ),
+            origin=facts.origin,
+        )
+        summaries[name] = listener.summary
     return summaries

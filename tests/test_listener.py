@@ -261,3 +261,32 @@ def test_bad_manual_tls_material_is_refused_before_registration(engine: Engine) 
     assert "tls.manual.privateKey: the private key does not belong to the certificate" in message
     assert "tls.manual.certificate: the certificate's SANs (mq.example.com)" in message
     assert engine.mocks.registered == []
+
+
+def test_one_pulumi_name_for_two_listeners_is_refused_before_registration(
+    engine: Engine,
+) -> None:
+    def program() -> None:
+        MqListener("x", {"name": "x", "port": 1884})
+        MqListener("x", {"name": "x", "port": 1885, "namespace": "other"})
+
+    with pytest.raises(ConfigError) as caught:
+        engine.run(program)
+    assert (
+        "the Pulumi resource name 'x' of 'x' (clusterIp aio-mq-dmqtt-frontend:1885) is already "
+        "used by 'x' (clusterIp aio-mq-dmqtt-frontend:1884); Pulumi names must be unique"
+        in str(caught.value)
+    )
+    assert "fix: give each MqListener its own resource name" in str(caught.value)
+    assert engine.mocks.registered == []
+
+
+def test_one_listener_name_in_two_namespaces_composes(engine: Engine) -> None:
+    def program() -> None:
+        MqListener("x", {"name": "x", "port": 1884})
+        MqListener("other/x", {"name": "x", "port": 1885, "namespace": "other"})
+
+    engine.run(program)
+    assert sorted(
+        r.inputs["metadata"]["namespace"] for r in engine.mocks.of_type(LISTENER_TYPE)
+    ) == ["azure-iot-operations", "other"]

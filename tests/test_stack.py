@@ -545,3 +545,39 @@ def test_secrets_are_fine_with_an_own_passphrase_or_on_a_rendering_stack(
 def test_committed_stacks_have_no_secrets_under_the_dev_passphrase() -> None:
     for path in STACK_FILES:
         assert "secure:" not in path.read_text(), path.name
+
+
+# --- one name in two namespaces --------------------------------------------------------------
+
+
+def test_one_name_in_two_namespaces_makes_two_resources(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tls = {"automatic": {"issuerRef": {"name": "ca"}}}
+    engine.configure(
+        {
+            "issuers": [
+                {"name": "ca", "selfSigned": {}},
+                {"name": "ca", "namespace": "other", "selfSigned": {}},
+            ],
+            "listeners": [
+                {"name": "x", "port": 1884, "tls": tls},
+                {"name": "x", "port": 1885, "namespace": "other", "tls": tls},
+            ],
+        }
+    )
+    exports = run_main(engine, monkeypatch)
+    listeners = engine.mocks.of_type("kubernetes:mq.iotoperations.azure.com/v1beta1:BrokerListener")
+    assert sorted(
+        (r.name, r.inputs["metadata"]["namespace"], r.inputs["metadata"]["name"]) for r in listeners
+    ) == [("other/x", "other", "x"), ("x", "azure-iot-operations", "x")]
+    issuers = engine.mocks.of_type("kubernetes:cert-manager.io/v1:Issuer")
+    assert sorted((r.name, r.inputs["metadata"]["namespace"]) for r in issuers) == [
+        ("ca", "azure-iot-operations"),
+        ("other/ca", "other"),
+    ]
+    assert sorted(exports["listeners"]) == ["other/x", "x"]
+    assert exports["listeners"]["other/x"]["namespace"] == "other"
+    # Each listener waits for the Issuer of its own namespace.
+    names = [(r.typ.rsplit(":", 1)[-1], r.name) for r in engine.mocks.registered]
+    assert names.index(("Issuer", "other/ca")) < names.index(("BrokerListener", "other/x"))

@@ -216,3 +216,78 @@ def test_a_secret_under_an_own_passphrase_on_a_cluster_stack_previews(project: P
     project.env["AIO_MQ_RENDER_YAML_TO_DIRECTORY"] = str(project.root / "rendered" / "x")
     preview = project.pulumi("preview", "--stack", "x")
     assert "to create" in preview.stdout
+
+
+TWO_NAMESPACES = {
+    "kubernetes": RENDER,
+    "issuers": [
+        {"name": "ca", "selfSigned": {}},
+        {"name": "ca", "namespace": "other", "selfSigned": {}},
+    ],
+    "listeners": [
+        {"name": "x", "port": 1884, "tls": {"automatic": {"issuerRef": {"name": "ca"}}}},
+        {
+            "name": "x",
+            "port": 1885,
+            "namespace": "other",
+            "tls": {"automatic": {"issuerRef": {"name": "ca"}}},
+        },
+    ],
+}
+
+
+def test_one_name_in_two_namespaces_deploys(project: Project) -> None:
+    write_stack(project, TWO_NAMESPACES)
+    up = project.pulumi("up", "--yes", "--stack", "x")
+    assert "Traceback" not in up.stdout + up.stderr
+    documents = [
+        doc
+        for path in sorted((project.root / "rendered" / "x").rglob("*.yaml"))
+        for doc in yaml.safe_load_all(path.read_text())
+        if doc
+    ]
+    assert sorted(
+        (doc["kind"], doc["metadata"]["namespace"], doc["metadata"]["name"]) for doc in documents
+    ) == [
+        ("BrokerListener", "azure-iot-operations", "x"),
+        ("BrokerListener", "other", "x"),
+        ("Issuer", "azure-iot-operations", "ca"),
+        ("Issuer", "other", "ca"),
+    ]
+    project.pulumi("preview", "--expect-no-changes", "--stack", "x")
+
+
+OLD_NAMING = '''"""A listener in another namespace as aio-mq named it before: Pulumi name = its name."""
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import MqListener
+
+provider = k8s.Provider("kubernetes", render_yaml_to_directory="rendered/x")
+MqListener(
+    "x",
+    {"name": "x", "port": 1885, "namespace": "other"},
+    pulumi.ResourceOptions(providers=[provider]),
+)
+'''
+
+
+def test_a_listener_in_another_namespace_keeps_its_resources(project: Project) -> None:
+    main = project.root / "__main__.py"
+    program = main.read_text()
+    write_stack(
+        project,
+        {
+            "kubernetes": RENDER,
+            "listeners": [{"name": "x", "port": 1885, "namespace": "other"}],
+        },
+    )
+    main.write_text(OLD_NAMING)
+    project.pulumi("up", "--yes", "--stack", "x")
+    main.write_text(program)
+    preview = project.pulumi("preview", "--diff", "--stack", "x").stdout
+    assert "to create" not in preview and "to delete" not in preview and "replace" not in preview
+    up = project.pulumi("up", "--yes", "--stack", "x").stdout
+    urns = [r["urn"] for r in project.export("x")["deployment"]["resources"]]
+    assert any(urn.endswith("aio:mq:MqListener::other/x") for urn in urns), urns
+    assert "created" not in up and "deleted" not in up
