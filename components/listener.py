@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from .certs import check_tls_material, service_hosts
 from .errors import ConfigError, Problem, join_path, problems_from_validation
 from .metadata import object_metadata
+from .project_files import read_project_file
 from .registry import program_listeners
 from .spec import DEFAULT_NAMESPACE
 from .v1beta1.models import API_VERSION, DEFAULT_BROKER, ManualTls, MqListenerArgs
@@ -97,13 +98,14 @@ class MqListener(pulumi.ComponentResource):
 
         self.tls_secret: k8s.core.v1.Secret | None = None
         if manual is not None and manual.creates_secret:
+            certificate, key, _ = tls_material(manual, origin)  # checked above, or by the stack
             self.tls_secret = k8s.core.v1.Secret(
                 f"{resource_name}-tls",
                 metadata=object_metadata(manual.secret_name, manual.secret_namespace or namespace),
                 type="kubernetes.io/tls",
                 string_data={
-                    "tls.crt": str(manual.certificate),
-                    "tls.key": pulumi.Output.secret(_reveal(manual)),
+                    "tls.crt": certificate,
+                    "tls.key": pulumi.Output.secret(key),
                 },
                 opts=pulumi.ResourceOptions(parent=self, depends_on=caller_depends_on),
             )
@@ -155,14 +157,16 @@ def check_listener(listener: MqListenerArgs, origin: str = "") -> tuple[Listener
     and the problems of the certificate and key it gives for manual TLS."""
     namespace, broker = str(listener.namespace), str(listener.broker_ref)
     manual = listener.tls.manual if listener.tls else None
-    problems = []
+    problems: list[Problem] = []
     if manual is not None and manual.creates_secret:
-        problems = check_tls_material(
-            str(manual.certificate),
-            _reveal(manual),
-            service_hosts(listener.service_name, namespace),
-            path=join_path(origin, ("tls", "manual")),
-        )
+        certificate, key, problems = tls_material(manual, origin)
+        if not problems:
+            problems = check_tls_material(
+                certificate,
+                key,
+                service_hosts(listener.service_name, namespace),
+                path=join_path(origin, ("tls", "manual")),
+            )
     facts = Listener(
         name=listener.name,
         namespace=namespace,
@@ -174,6 +178,23 @@ def check_listener(listener: MqListenerArgs, origin: str = "") -> tuple[Listener
         origin=origin,
     )
     return facts, problems
+
+
+def tls_material(manual: ManualTls, origin: str = "") -> tuple[str, str, list[Problem]]:
+    """The certificate chain and the key of `manual`, given inline or read from their files."""
+    path = join_path(origin, ("tls", "manual"))
+    certificate, key = manual.certificate or "", _reveal(manual)
+    problems: list[Problem] = []
+    if manual.certificate_file is not None:
+        certificate, problems = read_project_file(
+            manual.certificate_file, join_path(path, ("certificateFile",))
+        )
+    if manual.private_key_file is not None:
+        key, key_problems = read_project_file(
+            manual.private_key_file, join_path(path, ("privateKeyFile",)), secret=True
+        )
+        problems += key_problems
+    return certificate, key, problems
 
 
 def _reveal(manual: ManualTls) -> str:

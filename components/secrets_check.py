@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,20 +24,16 @@ import yaml
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from .certs import holds_private_key
 from .errors import Problem, join_path
+from .project_files import project_root
 
 PROJECT = "aio-mq"
 DEV_PASSPHRASE = "aio-mq-dev"
 """The passphrase of the committed stacks, public by design (tools/pulumi uses it by default)."""
 
-_PRIVATE_KEY_PEM = re.compile(r"-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY-----")
-
 KeyPath = tuple[int | str, ...]
 """A config value's place: ('listeners', 0, 'tls', 'manual', 'privateKey')."""
-
-
-def holds_private_key(text: str) -> bool:
-    return bool(_PRIVATE_KEY_PEM.search(text))
 
 
 @dataclass(frozen=True)
@@ -53,9 +48,7 @@ class StackFile:
     @classmethod
     def of_running_stack(cls) -> StackFile | None:
         """The stack file of the program that is running, or None if there is none to read."""
-        root = Path(pulumi.get_root_directory() or ".")
-        if not (root / "Pulumi.yaml").is_file():  # under mocks: the test's working directory
-            root = Path.cwd()
+        root = project_root()
         try:
             project = yaml.safe_load((root / "Pulumi.yaml").read_text()) or {}
             path = Path(str(project.get("stackConfigDir") or ".")) / (
@@ -149,19 +142,9 @@ def private_keys_in_clear(
         for path, item in _walk(value, (key,)):
             if not isinstance(item, str):
                 continue
+            if _is_manual(path, "certificate"):
+                continue  # refused by certs.check_tls_material, encrypted or not
             is_key_field = _is_manual(path, "privateKey")
-            if _is_manual(path, "certificate") and holds_private_key(item):
-                # Even encrypted, it would go into the Secret's tls.crt and the state in clear.
-                problems.append(
-                    Problem(
-                        _display(path),
-                        "the certificate text holds a private key too; tls.crt and the Pulumi "
-                        "state would carry it in clear",
-                        "keep only the certificates there; give the key in "
-                        "tls.manual.privateKey (encrypted) or tls.manual.privateKeyFile",
-                    )
-                )
-                continue
             if not (is_key_field or holds_private_key(item)):
                 continue
             if any(path[:n] in encrypted for n in range(1, len(path) + 1)):

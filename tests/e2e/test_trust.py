@@ -6,13 +6,16 @@ project; before the fix each of them passed preview (or crashed with a traceback
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
 from tests.e2e.conftest import Project
-from tests.pki import tls_pair
+from tests.pki import FRONTEND_HOSTS, cert_pem, certificate, ec_key, key_pem, tls_pair
 
 pytestmark = pytest.mark.e2e
 
@@ -33,7 +36,9 @@ def refused(project: Project, *args: str, stack: str = "x") -> str:
     assert result.returncode != 0, output
     assert "no resource was registered" in output, output
     assert "Traceback" not in output, output
-    assert "+ 1 to create" not in output and "to create" not in output, output
+    # Only the stack itself shows up: no provider, issuer or listener was registered.
+    assert "pulumi:providers:" not in output and " +  aio:mq:" not in output, output
+    assert " +  kubernetes:" not in output, output
     return output
 
 
@@ -291,3 +296,98 @@ def test_a_listener_in_another_namespace_keeps_its_resources(project: Project) -
     urns = [r["urn"] for r in project.export("x")["deployment"]["resources"]]
     assert any(urn.endswith("aio:mq:MqListener::other/x") for urn in urns), urns
     assert "created" not in up and "deleted" not in up
+
+
+# --- scale: the configuration reaches the program whatever its size --------------------------
+
+
+def preview_creates(project: Project, stack: str = "x") -> int:
+    """How many resources a `preview` of the stack would create (it must succeed)."""
+    preview = project.pulumi("preview", "--stack", stack)
+    output = preview.stdout + preview.stderr
+    assert "argument list too long" not in output and "Traceback" not in output
+    (count,) = re.findall(r"\+ (\d+) to create", output)
+    return int(count)
+
+
+def test_a_thousand_listeners_with_automatic_tls_preview(project: Project) -> None:
+    # About 230 bytes each in PULUMI_CONFIG: 230 KB, where one environment string may hold 128.
+    listeners = [
+        {
+            "name": f"tls-{i:04}",
+            "port": 10000 + i,
+            "authenticationEnabled": True,
+            "tls": {
+                "automatic": {
+                    "issuerRef": {"name": "ca"},
+                    "duration": "2160h",
+                    "renewBefore": "360h",
+                    "san": {"dns": [f"tls-{i:04}.mq.example.com"]},
+                }
+            },
+        }
+        for i in range(1000)
+    ]
+    write_stack(
+        project,
+        {
+            "kubernetes": RENDER,
+            "issuers": [{"name": "ca", "selfSigned": {}}],
+            "listeners": listeners,
+        },
+    )
+    assert len(json.dumps(json.dumps(listeners))) > 200_000
+    # The stack, the provider, the issuer, and a component and its CR per listener.
+    assert preview_creates(project) == 3 + 2 * 1000
+
+
+def manual_pairs(count: int) -> list[tuple[str, str]]:
+    """Certificates for the default frontend Service with their keys, made now."""
+    keys = [ec_key() for _ in range(count)]
+    return [(cert_pem(certificate(key, FRONTEND_HOSTS)), key_pem(key)) for key in keys]
+
+
+def test_two_hundred_listeners_with_manual_tls_from_files_preview(project: Project) -> None:
+    secrets = project.root / "secrets"
+    secrets.mkdir()
+    listeners = []
+    for i, (cert, key) in enumerate(manual_pairs(200)):
+        (secrets / f"m-{i}.crt").write_text(cert)
+        key_file = secrets / f"m-{i}.key"
+        key_file.write_text(key)
+        key_file.chmod(0o600)
+        manual = {
+            "secretName": f"m-{i}-cert",
+            "certificateFile": f"secrets/m-{i}.crt",
+            "privateKeyFile": f"secrets/m-{i}.key",
+        }
+        listeners.append({"name": f"m-{i}", "port": 20000 + i, "tls": {"manual": manual}})
+    write_stack(project, {"kubernetes": RENDER, "listeners": listeners})
+    # The stack, the provider, and a component, its Secret and its CR per listener.
+    assert preview_creates(project) == 2 + 3 * 200
+    project.pulumi("up", "--yes", "--stack", "x")
+    state = json.dumps(project.export("x"))
+    assert key_pem_body(secrets / "m-7.key") not in state
+    assert key_pem_body(secrets / "m-7.key") not in project.stack_file("x").read_text()
+
+
+def key_pem_body(path: Path) -> str:
+    return path.read_text().splitlines()[1]
+
+
+def test_two_hundred_listeners_with_inline_manual_tls_preview(project: Project) -> None:
+    pairs = manual_pairs(200)
+    listeners = [
+        {
+            "name": f"m-{i}",
+            "port": 20000 + i,
+            "tls": {"manual": {"secretName": f"m-{i}-cert", "certificate": cert}},
+        }
+        for i, (cert, _) in enumerate(pairs)
+    ]
+    write_stack(project, {"kubernetes": RENDER, "listeners": listeners})
+    keys = [f"listeners[{i}].tls.manual.privateKey={key}" for i, (_, key) in enumerate(pairs)]
+    project.pulumi(
+        "config", "set-all", "--path", "--stack", "x", *(a for k in keys for a in ("--secret", k))
+    )
+    assert preview_creates(project) == 2 + 3 * 200
