@@ -8,9 +8,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pydantic import ValidationError
 
-from .errors import ConfigError, problems_from_validation
 from .metadata import object_metadata
 from .registry import auth_facts, existing_auth_facts, parse_items, program_listeners
 from .spec import DEFAULT_NAMESPACE
@@ -42,17 +40,7 @@ class _LinkedObject(pulumi.ComponentResource, Generic[A]):
         origin: str = "",
     ) -> None:
         registry = program_listeners()
-        try:
-            parsed: A = (
-                args if isinstance(args, self.args_type) else self.args_type.model_validate(args)
-            )
-        except ValidationError as exc:
-            registry.refuse(
-                ConfigError(
-                    problems_from_validation(exc, self.args_type, origin),
-                    f"{origin or type(self).__name__} {resource_name!r}",
-                )
-            )
+        parsed: A = registry.validated(args, self.args_type, origin, resource_name)
         resolved = parsed.resolved(DEFAULT_NAMESPACE)
         facts = auth_facts(
             resolved, DEFAULT_NAMESPACE, origin or f"{type(self).__name__}({resource_name!r})"

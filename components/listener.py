@@ -7,10 +7,9 @@ from typing import Any, Generic, TypeVar, overload
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pydantic import ValidationError
 
 from .certs import check_tls_material, service_hosts
-from .errors import ConfigError, join_path, problems_from_validation
+from .errors import join_path
 from .metadata import object_metadata
 from .registry import program_listeners
 from .spec import DEFAULT_NAMESPACE
@@ -74,17 +73,7 @@ class MqListener(pulumi.ComponentResource):
     ) -> None:
         """`origin` is the key path of the args in error messages (e.g. `listeners[2]`)."""
         registry = program_listeners()
-        try:
-            parsed = (
-                args if isinstance(args, MqListenerArgs) else MqListenerArgs.model_validate(args)
-            )
-        except ValidationError as exc:
-            registry.refuse(
-                ConfigError(
-                    problems_from_validation(exc, MqListenerArgs, origin),
-                    f"{origin or 'MqListener'} {resource_name!r}",
-                )
-            )
+        parsed = registry.validated(args, MqListenerArgs, origin, resource_name)
         listener = parsed.resolved(DEFAULT_NAMESPACE, DEFAULT_BROKER)
         namespace, broker = str(listener.namespace), str(listener.broker_ref)
 

@@ -129,6 +129,7 @@ def conflict_problems(conflicts: Iterable[Conflict]) -> list[Problem]:
     return [Problem("", str(conflict), conflict.fix) for conflict in conflicts]
 
 
+M = TypeVar("M", bound=BaseModel)
 LINKS_SUBJECT = "the authentication and authorization of the listeners"
 
 
@@ -163,6 +164,19 @@ class ProgramListeners:
         conflicts = [c for listener in self._existing for c in self._index.add(listener)]
         if conflicts:
             self.refuse(ConfigError(conflict_problems(conflicts), "the existing listeners"))
+
+    def validated(self, args: M | Mapping[str, Any], model: type[M], origin: str, name: str) -> M:
+        """`args` as `model`; invalid args are refused (nothing of the program is registered),
+        the problems located under `origin`."""
+        try:
+            return args if isinstance(args, model) else model.model_validate(args)
+        except ValidationError as exc:
+            self.refuse(
+                ConfigError(
+                    problems_from_validation(exc, model, origin),
+                    f"{origin or model.__name__.removesuffix('Args')} {name!r}",
+                )
+            )
 
     def admit(
         self,
@@ -262,9 +276,6 @@ def program_listeners() -> ProgramListeners:
     if monitor is None:
         raise pulumi.RunError("aio-mq: listeners can only be declared while a Pulumi program runs")
     return _programs.setdefault(monitor, ProgramListeners())
-
-
-M = TypeVar("M", bound=BaseModel)
 
 
 def parse_items(

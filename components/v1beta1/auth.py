@@ -9,7 +9,7 @@ between objects are in `authlinks`.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, StrictBool, model_validator
@@ -159,23 +159,30 @@ class AuthenticationMethod(OneOf):
     custom: CustomMethod | None = None
 
 
-class MqAuthenticationArgs(Spec):
-    """One BrokerAuthentication: an item of `aio-mq:authentications`, or the args of
-    `MqAuthentication`. Without `namespace`, the stack's `aio-mq:namespace` applies."""
+class _Linked(Spec):
+    """What both kinds' args share: a name, a namespace and the listeners they serve."""
 
     name: ResourceName
     namespace: Dns1123Label | None = Field(default=None, exclude=True)
     listener_ref: ListenerRef
-    authentication_methods: Annotated[list[AuthenticationMethod], Field(min_length=1)]
-    """Tried in this order; the first relevant to a connecting client decides."""
 
-    def resolved(self, namespace: str) -> MqAuthenticationArgs:
+    def resolved(self, namespace: str) -> Self:
+        """A copy with the namespace filled in from the given default."""
         return self.model_copy(update={"namespace": self.namespace or namespace})
 
     def spec(self) -> dict[str, Any]:
+        """The CR spec, defaults written out."""
         spec = self.cr()
         del spec["name"]
         return spec
+
+
+class MqAuthenticationArgs(_Linked):
+    """One BrokerAuthentication: an item of `aio-mq:authentications`, or the args of
+    `MqAuthentication`. Without `namespace`, the stack's `aio-mq:namespace` applies."""
+
+    authentication_methods: Annotated[list[AuthenticationMethod], Field(min_length=1)]
+    """Tried in this order; the first relevant to a connecting client decides."""
 
 
 class ExistingAuthentication(Spec):
@@ -257,22 +264,11 @@ class AuthorizationPolicies(Spec):
     rules: Annotated[list[AuthorizationRule], Field(min_length=1)]
 
 
-class MqAuthorizationArgs(Spec):
+class MqAuthorizationArgs(_Linked):
     """One BrokerAuthorization: an item of `aio-mq:authorizations`, or the args of
     `MqAuthorization`. Without `namespace`, the stack's `aio-mq:namespace` applies."""
 
-    name: ResourceName
-    namespace: Dns1123Label | None = Field(default=None, exclude=True)
-    listener_ref: ListenerRef
     authorization_policies: AuthorizationPolicies
-
-    def resolved(self, namespace: str) -> MqAuthorizationArgs:
-        return self.model_copy(update={"namespace": self.namespace or namespace})
-
-    def spec(self) -> dict[str, Any]:
-        spec = self.cr()
-        del spec["name"]
-        return spec
 
 
 class ExistingAuthorization(Spec):
