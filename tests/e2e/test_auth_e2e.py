@@ -24,6 +24,10 @@ def write_stack(project: Project, stack: str, config: dict[str, Any]) -> None:
     project.init(stack)
 
 
+def set_dev(project: Project, path: str, value: str) -> None:
+    project.pulumi("config", "set", "--path", path, value, "--stack", "dev")
+
+
 def test_readme_example_renders_both_kinds_with_defaults_and_orders_the_listener(
     project: Project,
 ) -> None:
@@ -65,15 +69,7 @@ def test_readme_example_renders_both_kinds_with_defaults_and_orders_the_listener
 
 def test_a_broken_link_fails_preview_and_up_with_nothing_rendered(project: Project) -> None:
     project.init("dev")
-    project.pulumi(
-        "config",
-        "set",
-        "--path",
-        "authentications[0].listenerRef[0]",
-        "dev-tsl",
-        "--stack",
-        "dev",
-    )
+    set_dev(project, "authentications[0].listenerRef[0]", "dev-tsl")
     preview = project.pulumi("preview", "--stack", "dev", check=False)
     output = preview.stdout + preview.stderr
     assert preview.returncode != 0
@@ -97,23 +93,11 @@ def test_a_broken_link_fails_preview_and_up_with_nothing_rendered(project: Proje
 
 def test_x509_on_a_listener_without_tls_fails_preview(project: Project) -> None:
     project.init("dev")
-    project.pulumi(
-        "config",
-        "set",
-        "--path",
-        "authentications[0].listenerRef[1]",
-        "dev-plain",
-        "--stack",
-        "dev",
-    )
-    project.pulumi(
-        "config",
-        "set",
-        "--path",
+    set_dev(project, "authentications[0].listenerRef[1]", "dev-plain")
+    set_dev(
+        project,
         "authentications[0].authenticationMethods[1].x509.trustedClientCaCert",
         "dev-client-ca",
-        "--stack",
-        "dev",
     )
     preview = project.pulumi("preview", "--stack", "dev", check=False)
     output = preview.stdout + preview.stderr
@@ -131,15 +115,7 @@ def test_x509_on_a_listener_without_tls_fails_preview(project: Project) -> None:
 
 def test_a_link_without_effect_is_a_warning_and_preview_passes(project: Project) -> None:
     project.init("dev")
-    project.pulumi(
-        "config",
-        "set",
-        "--path",
-        "authentications[0].listenerRef[1]",
-        "dev-plain",
-        "--stack",
-        "dev",
-    )
+    set_dev(project, "authentications[0].listenerRef[1]", "dev-plain")
     preview = project.pulumi("preview", "--stack", "dev")
     assert "warning: aio-mq: authentications[0].listenerRef[1]: BrokerAuthentication " in (
         preview.stdout
