@@ -170,7 +170,7 @@ def test_check7_shape_errors_of_an_authorization() -> None:
         "authorizations[0].authorizationPolicies.enableCache: 'yes' is not a boolean\n"
         "      fix: write true or false, without quotes",
         f"{rules}[0].principals: names no principal, so the rule applies to no client\n"
-        "      fix: list usernames, or attributes maps (e.g. - {group: sensors})",
+        "      fix: list clientids, usernames, or attributes maps (e.g. - {group: sensors})",
         f"{rules}[0].brokerResources[0].method: 'publish' is not accepted\n"
         "      fix: did you mean 'Publish'? use one of Connect, Publish, Subscribe (spelled "
         "exactly so: values are case-sensitive)",

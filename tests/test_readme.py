@@ -68,7 +68,7 @@ def test_authentication_example_creates_what_it_says(
         "enableCache": False,
         "rules": [
             {
-                "principals": {"usernames": [], "attributes": [], **rule["principals"]},
+                "principals": rule["principals"],
                 "brokerResources": rule["brokerResources"],
             }
             for rule in rules

@@ -210,17 +210,19 @@ DEFAULT_AUTHENTICATION = ExistingAuthentication(
 class Principals(Spec):
     """Who a rule is for; the entries are alternatives (any one matching is enough)."""
 
-    usernames: list[str] = Field(default_factory=list)
-    attributes: list[Annotated[dict[str, str], Field(min_length=1)]] = Field(default_factory=list)
+    clientids: list[str] | None = None
+    """MQTT client ids."""
+    usernames: list[str] | None = None
+    attributes: list[Annotated[dict[str, str], Field(min_length=1)]] | None = None
     """Each map matches a client whose attributes have all of its key/value pairs."""
 
     @model_validator(mode="after")
     def _names_someone(self) -> Principals:
-        if not self.usernames and not self.attributes:
+        if not (self.clientids or self.usernames or self.attributes):
             raise PydanticCustomError(
                 "no_principals",
                 "names no principal, so the rule applies to no client",
-                {"fix": "list usernames, or attributes maps (e.g. - {group: sensors})"},
+                {"fix": "list clientids, usernames, or attributes maps (e.g. - {group: sensors})"},
             )
         return self
 

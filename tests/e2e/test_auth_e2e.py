@@ -49,10 +49,7 @@ def test_readme_example_renders_both_kinds_with_defaults_and_orders_the_listener
     assert [r["brokerResources"] for r in policies["rules"]] == [
         r["brokerResources"] for r in config["authorizations"][0]["authorizationPolicies"]["rules"]
     ]
-    assert policies["rules"][0]["principals"] == {
-        "usernames": [],
-        "attributes": [{"group": "sensors"}],
-    }
+    assert policies["rules"][0]["principals"] == {"attributes": [{"group": "sensors"}]}
 
     outputs = json.loads(project.pulumi("stack", "output", "--json", "--stack", "auth").stdout)
     edge = outputs["listeners"]["edge"]
