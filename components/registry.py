@@ -92,7 +92,11 @@ def auth_facts(
     origin: str,
 ) -> AuthObject:
     """Link-check facts for a BrokerAuthentication/Authorization, namespace defaulted as given."""
-    methods = getattr(obj, "authentication_methods", None)
+    methods = (
+        obj.authentication_methods
+        if isinstance(obj, MqAuthenticationArgs | ExistingAuthentication)
+        else None
+    )
     return AuthObject(
         kind=authlinks.AUTHENTICATION if methods is not None else authlinks.AUTHORIZATION,
         name=obj.name,
