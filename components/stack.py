@@ -10,6 +10,7 @@ problems are raised as one `ConfigError`.
 from __future__ import annotations
 
 import difflib
+from collections import Counter
 import json
 import os
 from typing import Any
@@ -19,12 +20,19 @@ import pulumi_kubernetes as k8s
 from pulumi.runtime.config import CONFIG, get_config, get_config_env
 from pydantic import Field, ValidationError
 
+from .auth import admit_stack_auth, resource_name
 from .errors import ConfigError, Problem, problems_from_validation
 from .issuer import IssuerArgs, cert_manager_issuer
-from .listener import MqListener, check_listener
-from .registry import existing_facts, program_listeners
+from .listener import MqListener, check_listener, link_facts
+from .registry import CheckedListener, existing_facts, existing_link_facts, program_listeners
 from .secrets_check import StackFile, private_keys_in_clear, public_passphrase
 from .spec import CERT_MANAGER_GROUP, DEFAULT_NAMESPACE, Dns1123Label, ResourceName, Spec
+from .v1beta1.auth import (
+    ExistingAuthentication,
+    ExistingAuthorization,
+    MqAuthenticationArgs,
+    MqAuthorizationArgs,
+)
 from .v1beta1.models import DEFAULT_BROKER, DEFAULT_LISTENER, ExistingListener, MqListenerArgs
 
 PROJECT = "aio-mq"
@@ -58,6 +66,14 @@ class StackConfig(Spec):
     """Listeners already on the cluster; absent means the documented default listener."""
     listeners: list[MqListenerArgs]
     """The BrokerListeners to create; `[]` (written out) for none."""
+    authentications: list[MqAuthenticationArgs] = Field(default_factory=list)
+    """The BrokerAuthentications to create."""
+    authorizations: list[MqAuthorizationArgs] = Field(default_factory=list)
+    """The BrokerAuthorizations to create."""
+    existing_authentications: list[ExistingAuthentication] | None = None
+    """BrokerAuthentications already on the cluster; absent means the deployment's `authn`."""
+    existing_authorizations: list[ExistingAuthorization] | None = None
+    """BrokerAuthorizations already on the cluster; absent means none."""
 
 
 _STRING_KEYS = {"namespace", "brokerRef"}
@@ -204,57 +220,67 @@ def kubernetes_provider(
     )
 
 
-def pulumi_name(name: str, namespace: str | None, default_namespace: str) -> str:
-    """The Pulumi name of a listener or Issuer: its own name in the stack's namespace (as it
-    always was, so existing stacks keep their URNs), `<namespace>/<name>` elsewhere, so that
-    one name in two namespaces makes two resources."""
-    return name if namespace in (None, default_namespace) else f"{namespace}/{name}"
-
-
-def _renamed(name: str, pulumi_names: set[str]) -> pulumi.ResourceOptions:
-    """Aliases for a resource whose Pulumi name was its plain name before namespaces were
-    part of it, unless another resource of the stack now has that name."""
-    return pulumi.ResourceOptions(
-        aliases=[pulumi.Alias(name=name)] if name not in pulumi_names else None
-    )
+def _renamed(name: str, pulumi_name: str, pulumi_names: set[str]) -> pulumi.ResourceOptions:
+    """An alias to the plain name for a resource named `<namespace>/<name>` since namespaces
+    became part of the name, unless another resource of the stack now has the plain name."""
+    moved = pulumi_name != name and name not in pulumi_names
+    return pulumi.ResourceOptions(aliases=[pulumi.Alias(name=name)] if moved else None)
 
 
 def deploy(stack: StackConfig) -> dict[str, pulumi.Output[dict[str, Any]]]:
-    """Create the stack's issuers and listeners; return each listener's summary by name.
+    """Create the stack's issuers and listeners; return each listener's summary by name
+    (`<namespace>/<name>` for a name that is also used in the stack's namespace).
 
     Every listener is checked before the first resource is created, so a refusal leaves
     nothing registered and no resource has to wait for the others to be checked."""
     registry = program_listeners()
     existing = [DEFAULT_LISTENER] if stack.existing_listeners is None else stack.existing_listeners
-    registry.declare_existing(existing_facts(existing, stack.namespace, stack.broker_ref))
+    registry.declare_existing(
+        existing_facts(existing, stack.namespace, stack.broker_ref),
+        existing_link_facts(existing, stack.namespace),
+    )
+    create_auth = admit_stack_auth(
+        stack.namespace,
+        authentications=stack.authentications,
+        authorizations=stack.authorizations,
+        existing_authentications=stack.existing_authentications,
+        existing_authorizations=stack.existing_authorizations,
+    )
     listeners = []
     for i, item in enumerate(stack.listeners):
         args = item.resolved(stack.namespace, stack.broker_ref)
-        name = pulumi_name(args.name, args.namespace, stack.namespace)
-        listeners.append((name, args, *check_listener(args, origin=f"listeners[{i}]")))
-    registry.admit_all(listeners)
+        name = resource_name(args.name, str(args.namespace), stack.namespace)
+        facts, problems = check_listener(args, origin=f"listeners[{i}]")
+        links = link_facts(args, name, facts.origin)
+        listeners.append(CheckedListener(name, args, facts, problems, links))
+    registry.admit_all(listeners)  # with the links of listeners and objects
+    registry.seal()
 
     provider = kubernetes_provider(stack.kubernetes)
+    issuers: dict[tuple[str, str, str | None], k8s.apiextensions.CustomResource] = {}
     issuer_names = {
-        pulumi_name(i.name, i.namespace, stack.namespace)
+        resource_name(i.name, i.namespace or stack.namespace, stack.namespace)
         for i in stack.issuers
         if i.kind == "Issuer"
     }
-    issuers = {}
     for issuer in stack.issuers:
         namespace = (issuer.namespace or stack.namespace) if issuer.kind == "Issuer" else None
-        name = pulumi_name(issuer.name, namespace, stack.namespace)
+        name = resource_name(issuer.name, namespace or stack.namespace, stack.namespace)
         issuers[(issuer.kind, issuer.name, namespace)] = cert_manager_issuer(
             issuer.model_copy(update={"namespace": namespace}),
             pulumi.ResourceOptions.merge(
-                pulumi.ResourceOptions(provider=provider), _renamed(issuer.name, issuer_names)
+                pulumi.ResourceOptions(provider=provider),
+                _renamed(issuer.name, name, issuer_names),
             ),
             resource_name=name,
         )
+    create_auth(pulumi.ResourceOptions(providers=[provider]))
 
-    listener_names = {name for name, *_ in listeners}
+    listener_names = {checked.resource_name for checked in listeners}
+    uses_of_name = Counter(checked.args.name for checked in listeners)
     summaries: dict[str, pulumi.Output[dict[str, Any]]] = {}
-    for name, args, facts, _ in listeners:
+    for checked in listeners:
+        args = checked.args
         automatic = args.tls.automatic if args.tls else None
         ref = automatic.issuer_ref if automatic else None
         uses = None
@@ -262,13 +288,15 @@ def deploy(stack: StackConfig) -> dict[str, pulumi.Output[dict[str, Any]]]:
             scope = args.namespace if ref.kind == "Issuer" else None
             uses = issuers.get((ref.kind, ref.name, scope))
         listener = MqListener(
-            name,
+            checked.resource_name,
             args,
             pulumi.ResourceOptions.merge(
                 pulumi.ResourceOptions(providers=[provider], depends_on=[uses] if uses else None),
-                _renamed(args.name, listener_names),
+                _renamed(args.name, checked.resource_name, listener_names),
             ),
-            origin=facts.origin,
+            origin=checked.facts.origin,
         )
-        summaries[name] = listener.summary
+        # Exported by name; by Pulumi name only when the name repeats in another namespace.
+        shared = uses_of_name[args.name] > 1
+        summaries[checked.resource_name if shared else args.name] = listener.summary
     return summaries
