@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any, Generic, TypeVar, overload
 
@@ -120,7 +121,7 @@ class MqListener(pulumi.ComponentResource):
         )
 
         tls = listener.tls
-        summary: dict[str, Any] = {
+        self._summary: dict[str, Any] = {
             "name": listener.name,
             "namespace": namespace,
             "port": listener.port,
@@ -131,26 +132,30 @@ class MqListener(pulumi.ComponentResource):
             "tlsIssuer": tls.automatic.issuer_ref.name if tls and tls.automatic else None,
             "tlsSecretName": tls.manual.secret_name if tls and tls.manual else None,
         }
-        key = (namespace, listener.name)
-
-        def linked(_: str) -> dict[str, Any]:
-            links = registry.links()
-            return {
-                **summary,
-                "authentication": links.authentication.get(key),
-                "authorization": links.authorization.get(key),
-            }
-
-        # Resolves once the CR is registered, so whoever consumes it is ordered after the CR
-        # (and the links are known: the gate opened).
-        self.summary: pulumi.Output[dict[str, Any]] = self.broker_listener.urn.apply(linked)
-        """name, namespace, port, serviceName, serviceType, host, tlsMode, tlsIssuer,
-        tlsSecretName, authentication and authorization (the names of the linked
-        BrokerAuthentication/Authorization, or None) as one map (what the stack exports per
-        listener)."""
+        self._registry = registry
         # Completion only: the summary is exported by the stack and readable here; sending it
         # again per component cost ~7% of a 100-listener preview (docs/benchmarks.md).
         self.register_outputs({})
+
+    @functools.cached_property
+    def summary(self) -> pulumi.Output[dict[str, Any]]:
+        """name, namespace, port, serviceName, serviceType, host, tlsMode, tlsIssuer,
+        tlsSecretName, authentication and authorization (the names of the linked
+        BrokerAuthentication/Authorization, or None) as one map. Resolves once the CR is
+        registered (and the links are known), so whoever consumes it is ordered after the CR.
+        Made on first access: each Output is a task the SDK waits on."""
+        return self.broker_listener.urn.apply(lambda _: self.summary_values())
+
+    def summary_values(self) -> dict[str, Any]:
+        """The values of `summary`, once the program's links are known (in the stack program:
+        at once; in a composition: after its top-level code ran). What the stack exports."""
+        links = self._registry.links()
+        key = (self._summary["namespace"], self._summary["name"])
+        return {
+            **self._summary,
+            "authentication": links.authentication.get(key),
+            "authorization": links.authorization.get(key),
+        }
 
     listener_name = _SummaryField[str]("name", "metadata.name of the BrokerListener.")
     namespace = _SummaryField[str]("namespace")

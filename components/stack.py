@@ -10,9 +10,9 @@ problems are raised as one `ConfigError`.
 from __future__ import annotations
 
 import difflib
-from collections import Counter
 import json
 import os
+from collections import Counter
 from typing import Any
 
 import pulumi
@@ -227,7 +227,7 @@ def _renamed(name: str, pulumi_name: str, pulumi_names: set[str]) -> pulumi.Reso
     return pulumi.ResourceOptions(aliases=[pulumi.Alias(name=name)] if moved else None)
 
 
-def deploy(stack: StackConfig) -> dict[str, pulumi.Output[dict[str, Any]]]:
+def deploy(stack: StackConfig) -> dict[str, dict[str, Any]]:
     """Create the stack's issuers and listeners; return each listener's summary by name
     (`<namespace>/<name>` for a name that is also used in the stack's namespace).
 
@@ -278,7 +278,7 @@ def deploy(stack: StackConfig) -> dict[str, pulumi.Output[dict[str, Any]]]:
 
     listener_names = {checked.resource_name for checked in listeners}
     uses_of_name = Counter(checked.args.name for checked in listeners)
-    summaries: dict[str, pulumi.Output[dict[str, Any]]] = {}
+    summaries: dict[str, dict[str, Any]] = {}
     for checked in listeners:
         args = checked.args
         automatic = args.tls.automatic if args.tls else None
@@ -298,5 +298,5 @@ def deploy(stack: StackConfig) -> dict[str, pulumi.Output[dict[str, Any]]]:
         )
         # Exported by name; by Pulumi name only when the name repeats in another namespace.
         shared = uses_of_name[args.name] > 1
-        summaries[checked.resource_name if shared else args.name] = listener.summary
+        summaries[checked.resource_name if shared else args.name] = listener.summary_values()
     return summaries

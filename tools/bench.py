@@ -48,11 +48,9 @@ def listener_items(n: int) -> list[dict[str, Any]]:
     ports = (p for p in range(1024, 65536) if p != 8883)
     items: list[dict[str, Any]] = []
     for i, port in zip(range(n), ports, strict=False):
-        item: dict[str, Any] = {
-            "name": f"listener-{i}",
-            "port": port,
-            "authenticationEnabled": i % 2 == 0,
-        }
+        # No authenticationEnabled: it needs a BrokerAuthentication listing the listener, which
+        # the plain program would not create.
+        item: dict[str, Any] = {"name": f"listener-{i}", "port": port}
         if i % 4 == 0:
             item["tls"] = {
                 "automatic": {
@@ -157,8 +155,14 @@ def peak_mb(program: Callable[[], None]) -> float:
     return peak / 2**20
 
 
-def engine_preview_seconds(n: int) -> tuple[float, float] | None:
-    """Wall time of `pulumi preview` (render mode) for n listeners: project vs plain program."""
+ENGINE_SIZES = {100: 5, 1_000: 2}
+"""Listeners of each real-engine preview, and how many timed previews per program (after a
+warm-up one): a 1,000-listener preview takes a minute on a loaded 2-core machine."""
+
+
+def engine_preview_seconds(n: int, samples: int = 5) -> tuple[float, float] | None:
+    """Wall time of `pulumi preview` (render mode) for n listeners: project vs plain program,
+    best of `samples`, the two programs' previews alternating so that both see the same load."""
     if not (
         shutil.which("pulumi") or os.environ.get("AIO_MQ_BENCH_ENGINE") == "1" or _engine_cached()
     ):
@@ -185,18 +189,21 @@ def engine_preview_seconds(n: int) -> tuple[float, float] | None:
         (plain / "__main__.py").write_text(_PLAIN_MAIN)
         (plain / "listeners.yaml").write_text(yaml.safe_dump(items))
         (plain / "stacks" / "Pulumi.bench.yaml").write_text("config: {}\n")
-        times = []
+        envs = {}
         for directory in (project, plain):
             # Both projects are named aio-mq: each gets a backend of its own.
             (directory / "state").mkdir()
-            own = {**env, "PULUMI_BACKEND_URL": (directory / "state").as_uri()}
-            _pulumi(directory, own, "stack", "init", "bench")
-            _pulumi(directory, own, "preview", "--stack", "bench")  # warm-up: bytecode, page cache
-            # Engine runs vary more than in-process ones on a shared machine: take more samples.
-            times.append(
-                min(timed(_pulumi, directory, own, "preview", "--stack", "bench") for _ in range(5))
-            )
-        return times[0], times[1]
+            envs[directory] = {**env, "PULUMI_BACKEND_URL": (directory / "state").as_uri()}
+            _pulumi(directory, envs[directory], "stack", "init", "bench")
+            # Warm-up: bytecode, page cache.
+            _pulumi(directory, envs[directory], "preview", "--stack", "bench")
+        times: dict[Path, list[float]] = {project: [], plain: []}
+        for _ in range(samples):
+            for directory in (project, plain):
+                times[directory].append(
+                    timed(_pulumi, directory, envs[directory], "preview", "--stack", "bench")
+                )
+        return min(times[project]), min(times[plain])
 
 
 _PLAIN_MAIN = """\"\"\"The component stack's resources, registered directly.\"\"\"
@@ -255,14 +262,27 @@ def row(*cells: object) -> None:
     print("| " + " | ".join(str(cell) for cell in cells) + " |")
 
 
+def print_engine_rows(previews: dict[int, tuple[float, float] | None]) -> None:
+    load = os.getloadavg()[0]
+    for n, preview in previews.items():
+        if preview is None:
+            print("engine preview: skipped (no engine: run tools/ensure-engine first)")
+            return
+        project, plain_s = preview
+        print(
+            f"engine preview, {n:,} listeners: project {project:.2f} s, plain {plain_s:.2f} s, "
+            f"ratio {project / plain_s:.2f} (load average {load:.1f} on {os.cpu_count()} cores)"
+        )
+
+
 def main() -> None:
     cores, python = os.cpu_count(), platform.python_version()
     print(f"# aio-mq benchmark on {platform.node()} ({cores} cores, Python {python})")
     print(f"# best of {REPEATS} runs per figure\n")
 
-    preview = engine_preview_seconds(100)
+    previews = {n: engine_preview_seconds(n, samples) for n, samples in ENGINE_SIZES.items()}
     if "--engine-only" in sys.argv:  # make bench BENCH_ARGS=--engine-only
-        print(preview)
+        print_engine_rows(previews)
         return
 
     items = listener_items(10_000)
@@ -308,16 +328,7 @@ def main() -> None:
         f"\npeak Python heap, 5,000 listeners: MqListener {peak:.1f} MB, plain {plain_peak:.1f} MB"
     )
 
-    if preview is None:
-        print("engine preview: skipped (no engine: run tools/ensure-engine first)")
-    else:
-        project, plain_s = preview
-        ratio = project / plain_s
-        print(
-            f"engine preview, 100 listeners: project {project:.2f} s, "
-            f"plain {plain_s:.2f} s, ratio {ratio:.2f}"
-        )
-
+    print_engine_rows(previews)
     print(
         f"bench: parse_10k_ms={parse[10_000] * 1e3:.1f} validate_10k_ms={rules[10_000] * 1e3:.2f} "
         f"ratio_1000={ratios[1_000]:.2f} ratio_5000={ratios[5_000]:.2f} peak_mb_5000={peak:.1f}"
