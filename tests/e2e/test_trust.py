@@ -328,17 +328,24 @@ def test_a_thousand_listeners_with_automatic_tls_preview(project: Project) -> No
         }
         for i in range(1000)
     ]
+    authentication = {
+        "name": "tls-authn",
+        "listenerRef": [item["name"] for item in listeners],
+        "authenticationMethods": [{"sat": {"audiences": ["aio-mq"]}}],
+    }
     write_stack(
         project,
         {
             "kubernetes": RENDER,
             "issuers": [{"name": "ca", "selfSigned": {}}],
+            "authentications": [authentication],
             "listeners": listeners,
         },
     )
     assert len(json.dumps(json.dumps(listeners))) > 200_000
-    # The stack, the provider, the issuer, and a component and its CR per listener.
-    assert preview_creates(project) == 3 + 2 * 1000
+    # The stack, the provider, the issuer, the BrokerAuthentication (a component and its CR),
+    # and a component and its CR per listener.
+    assert preview_creates(project) == 5 + 2 * 1000
 
 
 def manual_pairs(count: int) -> list[tuple[str, str]]:
