@@ -432,9 +432,10 @@ class _Provider(ComponentProvider):
             return super().construct(name, resource_type, inputs, options)
         except ComponentInitError as exc:
             # Reported as bad input, so the engine shows the message as it is, not as a crash
-            # with a Python traceback.
+            # with a Python traceback. (An empty error list, not None: with None the pinned
+            # SDK's server fails building the gRPC status.)
             if isinstance(exc.inner, ConfigError):
-                raise InputPropertiesError(str(exc.inner)) from None
+                raise InputPropertiesError(str(exc.inner), []) from None
             raise
 
 
