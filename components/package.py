@@ -4,8 +4,8 @@ The plugin (PulumiPlugin.yaml, `__main__.py` when no program is running) hosts t
 whose schema Pulumi infers from the annotations below:
 
 - `MqListener`: one listener, checked on its own against the listeners already on the cluster.
-- `MqListenerSet`: listeners, issuers and existing listeners checked as one unit, the same way
-  a stack file is; a problem anywhere registers none of them.
+- `MqListenerSet`: listeners, issuers, authentications, authorizations and what exists on the
+  cluster, checked as one unit the way a stack file is; a problem anywhere registers none.
 
 Each component is a separate construct call into the plugin, so checks (and "nothing is
 registered") cannot span two components: listeners that must be checked against each other
@@ -31,7 +31,6 @@ from pulumi.provider import main
 from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.provider import ConstructResult
 from pulumi.provider.server import ComponentInitError
-from pydantic.alias_generators import to_camel
 
 from . import listener
 from .errors import ConfigError, Problem, join_path
@@ -100,7 +99,7 @@ class CertPrivateKey(TypedDict):
     """Key of the issued certificate; all three fields together."""
 
     algorithm: KeyAlgorithm
-    rotation_policy: RotationPolicy
+    rotationPolicy: RotationPolicy
     size: int
     """Key size: ECDSA 256/384/521, RSA 2048/3072/4096/8192, Ed25519 256."""
 
@@ -115,37 +114,37 @@ class San(TypedDict):
 class AutomaticTls(TypedDict):
     """cert-manager issues and renews the server certificate."""
 
-    issuer_ref: IssuerRef
+    issuerRef: IssuerRef
     duration: NotRequired[str]
     """Certificate lifetime as a Go duration (default 720h)."""
-    renew_before: NotRequired[str]
+    renewBefore: NotRequired[str]
     """Renew this long before expiry, a Go duration (default 240h)."""
-    private_key: NotRequired[CertPrivateKey]
+    privateKey: NotRequired[CertPrivateKey]
     san: NotRequired[San]
-    secret_name: NotRequired[str]
-    secret_namespace: NotRequired[str]
+    secretName: NotRequired[str]
+    secretNamespace: NotRequired[str]
 
 
 class ManualTls(TypedDict):
     """A kubernetes.io/tls Secret holds the certificate and key."""
 
-    secret_name: str
+    secretName: str
     """Name of the TLS Secret."""
-    secret_namespace: NotRequired[str]
+    secretNamespace: NotRequired[str]
     certificate: NotRequired[str]
     """PEM certificate chain; with privateKey, the component creates the Secret."""
-    private_key: NotRequired[str]
+    privateKey: NotRequired[str]
     """PEM private key; pass it as a secret. With certificate, the component creates the
     Secret."""
 
 
 class VaultCredentials(TypedDict):
-    service_principal_local_secret_name: str
+    servicePrincipalLocalSecretName: str
 
 
 class Vault(TypedDict):
     name: str
-    directory_id: str
+    directoryId: str
     """Entra tenant id (a GUID)."""
     credentials: VaultCredentials
 
@@ -159,8 +158,8 @@ class KeyVaultTls(TypedDict):
     """The certificate comes from Azure Key Vault through the Secrets Store CSI driver."""
 
     vault: Vault
-    vault_cert: VaultObject
-    vault_ca_chain_secret: NotRequired[VaultObject]
+    vaultCert: VaultObject
+    vaultCaChainSecret: NotRequired[VaultObject]
 
 
 class Tls(TypedDict):
@@ -168,7 +167,7 @@ class Tls(TypedDict):
 
     automatic: NotRequired[AutomaticTls]
     manual: NotRequired[ManualTls]
-    key_vault: NotRequired[KeyVaultTls]
+    keyVault: NotRequired[KeyVaultTls]
 
 
 class Listener(TypedDict):
@@ -180,16 +179,16 @@ class Listener(TypedDict):
     """TCP port the listener serves."""
     namespace: NotRequired[str]
     """Namespace (default azure-iot-operations, or the set's namespace)."""
-    broker_ref: NotRequired[str]
+    brokerRef: NotRequired[str]
     """Broker the listener belongs to (default broker, or the set's brokerRef)."""
-    service_type: NotRequired[ServiceType]
+    serviceType: NotRequired[ServiceType]
     """Service type (default clusterIp)."""
-    service_name: NotRequired[str]
+    serviceName: NotRequired[str]
     """Service the listener is exposed through (default aio-mq-dmqtt-frontend)."""
-    node_port: NotRequired[int]
+    nodePort: NotRequired[int]
     """Node port, only with serviceType nodePort."""
-    authentication_enabled: NotRequired[bool]
-    authorization_enabled: NotRequired[bool]
+    authenticationEnabled: NotRequired[bool]
+    authorizationEnabled: NotRequired[bool]
     tls: NotRequired[Tls]
 
 
@@ -199,10 +198,10 @@ class ExistingListener(TypedDict):
     name: str
     port: int
     namespace: NotRequired[str]
-    broker_ref: NotRequired[str]
-    service_type: NotRequired[ServiceType]
-    service_name: NotRequired[str]
-    node_port: NotRequired[int]
+    brokerRef: NotRequired[str]
+    serviceType: NotRequired[ServiceType]
+    serviceName: NotRequired[str]
+    nodePort: NotRequired[int]
 
 
 class SelfSignedIssuer(TypedDict):
@@ -210,7 +209,7 @@ class SelfSignedIssuer(TypedDict):
 
 
 class CaIssuer(TypedDict):
-    secret_name: str
+    secretName: str
     """Secret holding the CA's certificate and key."""
 
 
@@ -220,8 +219,137 @@ class Issuer(TypedDict):
     name: str
     kind: NotRequired[IssuerKind]
     namespace: NotRequired[str]
-    self_signed: NotRequired[SelfSignedIssuer]
+    selfSigned: NotRequired[SelfSignedIssuer]
     ca: NotRequired[CaIssuer]
+
+
+class BrokerMethod(StrEnum):
+    """What an authorization rule allows."""
+
+    CONNECT = "Connect"
+    PUBLISH = "Publish"
+    SUBSCRIBE = "Subscribe"
+
+
+class SatMethod(TypedDict):
+    """Kubernetes service account tokens; the token's audience must be one of these."""
+
+    audiences: list[str]
+
+
+class UsernamePasswordKeyVault(TypedDict):
+    vault: Vault
+    vaultSecret: VaultObject
+
+
+class UsernamePasswordMethod(TypedDict):
+    """Users with hashed passwords, from a Secret or Azure Key Vault: exactly one of them."""
+
+    secretName: NotRequired[str]
+    keyVault: NotRequired[UsernamePasswordKeyVault]
+
+
+class X509Attributes(TypedDict):
+    secretName: str
+    """Secret holding the attributes of client certificates, for authorization rules."""
+
+
+class X509Method(TypedDict):
+    """Client certificates, checked against a trusted CA; only on listeners with TLS."""
+
+    trustedClientCaCert: NotRequired[str]
+    """ConfigMap with key client_ca.pem (default client-ca)."""
+    attributes: NotRequired[X509Attributes]
+
+
+class CustomAuthX509(TypedDict):
+    secretName: str
+    namespace: NotRequired[str]
+
+
+class CustomAuth(TypedDict):
+    x509: CustomAuthX509
+
+
+class CustomMethod(TypedDict):
+    """An external auth server that the broker asks over https."""
+
+    endpoint: str
+    caCert: NotRequired[str]
+    auth: NotRequired[CustomAuth]
+    headers: NotRequired[dict[str, str]]
+
+
+class AuthenticationMethod(TypedDict):
+    """One item of authenticationMethods: exactly one method."""
+
+    sat: NotRequired[SatMethod]
+    usernamePassword: NotRequired[UsernamePasswordMethod]
+    x509: NotRequired[X509Method]
+    custom: NotRequired[CustomMethod]
+
+
+class Authentication(TypedDict):
+    """A BrokerAuthentication for the listed listeners."""
+
+    name: str
+    listenerRef: list[str]
+    """Names of BrokerListeners in the object's namespace."""
+    authenticationMethods: list[AuthenticationMethod]
+    """Tried in this order; the first relevant to a connecting client decides."""
+    namespace: NotRequired[str]
+
+
+class ExistingAuthentication(TypedDict):
+    """A BrokerAuthentication already on the cluster."""
+
+    name: str
+    listenerRef: list[str]
+    namespace: NotRequired[str]
+    authenticationMethods: NotRequired[list[AuthenticationMethod]]
+
+
+class Principals(TypedDict):
+    """Who a rule is for; any one entry matching is enough."""
+
+    clientids: NotRequired[list[str]]
+    usernames: NotRequired[list[str]]
+    attributes: NotRequired[list[dict[str, str]]]
+    """Each map matches a client whose attributes have all of its key/value pairs."""
+
+
+class BrokerResource(TypedDict):
+    method: BrokerMethod
+    topics: NotRequired[list[str]]
+    """MQTT topic filters; Publish and Subscribe need them."""
+
+
+class AuthorizationRule(TypedDict):
+    principals: Principals
+    brokerResources: list[BrokerResource]
+
+
+class AuthorizationPolicies(TypedDict):
+    rules: list[AuthorizationRule]
+    enableCache: NotRequired[bool]
+
+
+class Authorization(TypedDict):
+    """A BrokerAuthorization for the listed listeners."""
+
+    name: str
+    listenerRef: list[str]
+    authorizationPolicies: AuthorizationPolicies
+    namespace: NotRequired[str]
+
+
+class ExistingAuthorization(TypedDict):
+    """A BrokerAuthorization already on the cluster."""
+
+    name: str
+    listenerRef: list[str]
+    namespace: NotRequired[str]
+    authorizationPolicies: NotRequired[AuthorizationPolicies]
 
 
 class MqListenerSetArgs(TypedDict):
@@ -230,24 +358,28 @@ class MqListenerSetArgs(TypedDict):
     listeners: list[Listener]
     namespace: NotRequired[str]
     """Namespace of listeners and Issuers that name none (default azure-iot-operations)."""
-    broker_ref: NotRequired[str]
+    brokerRef: NotRequired[str]
     """Broker of listeners that name none (default broker)."""
     issuers: NotRequired[list[Issuer]]
-    existing_listeners: NotRequired[list[ExistingListener]]
-    """Listeners already on the cluster; absent means the default listener (listener, port
-    8883), [] means none."""
+    existingListeners: NotRequired[list[ExistingListener]]
+    """Listeners already on the cluster; absent means the default listener, [] none."""
+    authentications: NotRequired[list[Authentication]]
+    authorizations: NotRequired[list[Authorization]]
+    existingAuthentications: NotRequired[list[ExistingAuthentication]]
+    """Authentications already on the cluster; absent means the default authn, [] none."""
+    existingAuthorizations: NotRequired[list[ExistingAuthorization]]
 
 
 class ListenerSummary(TypedDict):
     name: str
     namespace: str
     port: int
-    service_name: str
-    service_type: str
+    serviceName: str
+    serviceType: str
     host: str
-    tls_mode: str
-    tls_issuer: NotRequired[str]
-    tls_secret_name: NotRequired[str]
+    tlsMode: str
+    tlsIssuer: NotRequired[str]
+    tlsSecretName: NotRequired[str]
 
 
 # --- inputs as the models take them ----------------------------------------------------------
@@ -257,7 +389,8 @@ class _Inputs:
     """Construct inputs turned into the plain values the models validate.
 
     The engine sends numbers as floats, enums arrive as members, secrets and values with
-    dependencies as Outputs whose value is already there. Keys become the CR's camelCase.
+    dependencies as Outputs whose value is already there. Keys are the CR's camelCase names
+    already: the TypedDicts below spell them so.
     Values not known yet (another resource's output at preview) are problems: listeners are
     checked before anything is registered, so their fields must be known then.
     """
@@ -282,10 +415,7 @@ class _Inputs:
         if isinstance(value, float) and value.is_integer():
             return int(value)
         if isinstance(value, Mapping):
-            return {
-                to_camel(str(k)): self.plain(v, join_path(path, (to_camel(str(k)),)), secret)
-                for k, v in value.items()
-            }
+            return {k: self.plain(v, join_path(path, (str(k),)), secret) for k, v in value.items()}
         if isinstance(value, list):
             return [self.plain(v, join_path(path, (i,)), secret) for i, v in enumerate(value)]
         return value

@@ -15,6 +15,7 @@ from pulumi.output import Output, Unknown, _OutputData
 from components import ConfigError
 from components.issuer import IssuerArgs
 from components.package import (
+    BrokerMethod,
     IssuerKind,
     KeyAlgorithm,
     MqListener,
@@ -24,7 +25,7 @@ from components.package import (
     _Inputs,
 )
 from components.stack import deploy, load_config
-from components.v1beta1 import models
+from components.v1beta1 import auth, models
 from tests.conftest import Engine
 from tests.pki import tls_pair
 from tests.test_stack import stack_config
@@ -52,6 +53,7 @@ def fresh_program(engine: Engine) -> None:
         (IssuerKind, typing.get_args(IssuerArgs.model_fields["kind"].annotation)),
         (KeyAlgorithm, models.CertPrivateKey.model_fields["algorithm"].annotation),
         (RotationPolicy, models.CertPrivateKey.model_fields["rotation_policy"].annotation),
+        (BrokerMethod, auth.BrokerMethod),
     ],
 )
 def test_enums_offer_exactly_the_values_the_models_accept(enum: Any, literal: Any) -> None:
@@ -66,7 +68,7 @@ def test_inputs_become_what_the_models_take(engine: Engine) -> None:
         lambda: inputs.plain(
             {
                 "port": 1883.0,
-                "service_type": ServiceType.NODE_PORT,
+                "serviceType": ServiceType.NODE_PORT,
                 "tls": engine_output(secret_tls, secret=True),
             }
         )
@@ -88,21 +90,27 @@ def test_values_unknown_at_preview_are_problems_with_their_path(engine: Engine) 
     assert "is not known before the deployment runs" in str(caught.value)
 
 
+def kubernetes_objects(engine: Engine) -> list[tuple[str, str, Any]]:
+    """Registered Kubernetes objects (not the provider): type, name and inputs, sorted."""
+    return sorted(
+        ((r.typ, r.name, r.inputs) for r in engine.mocks.registered if r.custom),
+        key=lambda item: (item[0], item[1]),
+    )
+
+
 def test_a_set_registers_what_the_stack_program_registers(engine: Engine) -> None:
     config = stack_config(ROOT / "stacks" / "Pulumi.dev.yaml")
     del config["kubernetes"]
     engine.run(lambda: deploy(load_config(config)))
-    from_stack = engine.mocks.broker_listeners
-    issuers_from_stack = [
-        r.inputs for r in engine.mocks.of_type("kubernetes:cert-manager.io/v1:Issuer")
-    ]
+    from_stack = [o for o in kubernetes_objects(engine) if o[0] != "pulumi:providers:kubernetes"]
     fresh_program(engine)
 
-    summaries = engine.run(lambda: MqListenerSet("dev", config).listeners)  # type: ignore[arg-type]
-    assert engine.mocks.broker_listeners == from_stack
-    assert [r.inputs for r in engine.mocks.of_type("kubernetes:cert-manager.io/v1:Issuer")] == (
-        issuers_from_stack
-    )
+    summaries: Any = engine.run(lambda: MqListenerSet("dev", config).listeners)  # type: ignore[arg-type]
+    assert kubernetes_objects(engine) == from_stack
+    assert {typ for typ, _, _ in from_stack} >= {
+        "kubernetes:mq.iotoperations.azure.com/v1beta1:BrokerListener",
+        "kubernetes:cert-manager.io/v1:Issuer",
+    }
     assert sorted(summaries) == sorted(item["name"] for item in config["listeners"])
     parents = {r.name: r for r in engine.mocks.registered}
     assert parents["dev"].typ == "aio-mq:index:MqListenerSet"
@@ -140,7 +148,7 @@ def test_a_private_key_that_is_not_a_secret_is_refused(engine: Engine) -> None:
 
 def test_single_listener_reports_problems_under_its_own_name(engine: Engine) -> None:
     with pytest.raises(ConfigError) as caught:
-        engine.run(lambda: MqListener("x", {"name": "x", "port": 1883, "node_port": 30000}))
+        engine.run(lambda: MqListener("x", {"name": "x", "port": 1883, "nodePort": 30000}))
     assert str(caught.value).startswith("aio-mq: MqListener 'x' has 1 problem;")
     assert "nodePort 30000 is set but serviceType is clusterIp" in str(caught.value)
     assert engine.mocks.registered == []
