@@ -389,10 +389,10 @@ class _Inputs:
     """Construct inputs turned into the plain values the models validate.
 
     The engine sends numbers as floats, enums arrive as members, secrets and values with
-    dependencies as Outputs whose value is already there. Keys are the CR's camelCase names
-    already: the TypedDicts below spell them so.
-    Values not known yet (another resource's output at preview) are problems: listeners are
-    checked before anything is registered, so their fields must be known then.
+    dependencies as Outputs whose value is already there. Keys are already the CR's camelCase
+    names: the TypedDicts above spell them so. Values not known yet (another resource's output
+    at preview) are problems: listeners are checked before anything is registered, so their
+    fields must be known then.
     """
 
     def __init__(self, subject: str) -> None:
@@ -482,13 +482,17 @@ class MqListener(listener.MqListener):
     ) -> None:
         inputs = _Inputs(f"MqListener {resource_name!r}")
         raw = inputs.plain(args)
+        manual = (raw.get("tls") or {}).get("manual") or {}
+        if manual.get("privateKey") is not None:
+            inputs.problems += _not_secret(inputs, "tls.manual.privateKey")
         inputs.raise_problems()
         super().__init__(resource_name, raw, opts)
 
 
 class MqListenerSet(pulumi.ComponentResource):
-    """Listeners, the cert-manager issuers they use and the listeners already on the cluster,
-    checked as one unit like a stack file: any problem registers none of them."""
+    """Listeners with the cert-manager issuers, authentications and authorizations they use,
+    and what is already on the cluster, checked as one unit like a stack file: any problem
+    registers none of them."""
 
     listeners: pulumi.Output[dict[str, ListenerSummary]]
     """Per listener name: name, namespace, port, serviceName, serviceType, host, tlsMode,
@@ -531,20 +535,25 @@ def _deploy_or_report(
 
 def _private_keys_in_clear(stack: StackConfig, inputs: _Inputs) -> list[Problem]:
     """The stack file's rule for the package: a private key must come in as a secret."""
-    problems = []
-    for i, item in enumerate(stack.listeners):
-        manual = item.tls.manual if item.tls else None
-        path = f"listeners[{i}].tls.manual.privateKey"
-        if manual is not None and manual.private_key is not None and not inputs.is_secret(path):
-            problems.append(
-                Problem(
-                    path,
-                    "the private key is not a secret",
-                    "pass it as a secret, e.g. from a `secret: true` config value or "
-                    "fn::secret in Pulumi YAML, pulumi.Output.secret(...) in Python",
-                )
-            )
-    return problems
+    return [
+        problem
+        for i, item in enumerate(stack.listeners)
+        if item.tls and item.tls.manual and item.tls.manual.private_key is not None
+        for problem in _not_secret(inputs, f"listeners[{i}].tls.manual.privateKey")
+    ]
+
+
+def _not_secret(inputs: _Inputs, path: str) -> list[Problem]:
+    if inputs.is_secret(path):
+        return []
+    return [
+        Problem(
+            path,
+            "the private key is not a secret",
+            "pass it as a secret, e.g. from a `secret: true` config value or fn::secret in "
+            "Pulumi YAML, pulumi.Output.secret(...) in Python",
+        )
+    ]
 
 
 # --- the plugin ------------------------------------------------------------------------------

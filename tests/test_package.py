@@ -154,6 +154,19 @@ def test_single_listener_reports_problems_under_its_own_name(engine: Engine) -> 
     assert engine.mocks.registered == []
 
 
+def test_single_listener_refuses_a_private_key_that_is_not_a_secret(engine: Engine) -> None:
+    cert, key = tls_pair()
+    args: Any = {
+        "name": "a",
+        "port": 8885,
+        "tls": {"manual": {"secretName": "tls", "certificate": cert, "privateKey": key}},
+    }
+    with pytest.raises(ConfigError) as caught:
+        engine.run(lambda: MqListener("a", args))
+    assert [p.path for p in caught.value.problems] == ["tls.manual.privateKey"]
+    assert engine.mocks.registered == []
+
+
 def test_single_listener_registers_under_the_package_token(engine: Engine) -> None:
     host = engine.run(lambda: MqListener("x", {"name": "x", "port": 1884}).host)
     assert host == "aio-mq-dmqtt-frontend.azure-iot-operations.svc.cluster.local"
