@@ -13,6 +13,7 @@ import difflib
 import json
 import os
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import pulumi
@@ -112,28 +113,44 @@ def load_config(
     if not raw:
         # An empty or cut-short stack file would otherwise delete every listener on `up`.
         raise ConfigError([_no_configuration(stack_file, stack_name)])
-    known = [field.alias or name for name, field in StackConfig.model_fields.items()]
-    # Unknown keys are reported here, with the project prefix the stack file uses.
-    problems = [_unknown_key(key, known) for key in raw if key not in known]
-    problems += private_keys_in_clear(raw, stack_file, stack_name)
+    first = private_keys_in_clear(raw, stack_file, stack_name)
     if "listeners" not in raw:
-        problems.append(
+        first.append(
             Problem(
                 f"{PROJECT}:listeners",
                 "required key is missing",
                 f"list the listeners; to remove every listener, write {PROJECT}:listeners: []",
             )
         )
+
+    def public_passphrase_on_a_cluster(stack: StackConfig) -> list[Problem]:
+        if stack.kubernetes.render_yaml_to_directory is not None:
+            return []
+        return public_passphrase(stack_file, stack_name)
+
+    return validate_config(raw, public_passphrase_on_a_cluster, first=first)
+
+
+def validate_config(
+    raw: dict[str, Any],
+    *checks: Callable[[StackConfig], list[Problem]],
+    subject: str = "the configuration",
+    first: list[Problem] | None = None,
+) -> StackConfig:
+    """`raw` as a StackConfig, checked as a whole (issuer references) and by `checks`; one
+    ConfigError with every problem found, after the `first` ones found on `raw`. The
+    package's MqListenerSet shares this with the stack file."""
+    known = [field.alias or name for name, field in StackConfig.model_fields.items()]
+    # Unknown keys are reported here, with the project prefix the stack file uses.
+    problems = [_unknown_key(key, known) for key in raw if key not in known] + (first or [])
     given = {k: v for k, v in raw.items() if k in known}
     try:
         stack = StackConfig.model_validate({"listeners": [], **given})
     except ValidationError as exc:
-        raise ConfigError(problems + problems_from_validation(exc, StackConfig)) from None
-    problems += _issuer_problems(stack)
-    if stack.kubernetes.render_yaml_to_directory is None:
-        problems += public_passphrase(stack_file, stack_name)
+        raise ConfigError(problems + problems_from_validation(exc, StackConfig), subject) from None
+    problems += _issuer_problems(stack) + [p for check in checks for p in check(stack)]
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(problems, subject)
     return stack
 
 
@@ -227,12 +244,18 @@ def _renamed(name: str, pulumi_name: str, pulumi_names: set[str]) -> pulumi.Reso
     return pulumi.ResourceOptions(aliases=[pulumi.Alias(name=name)] if moved else None)
 
 
-def deploy(stack: StackConfig) -> dict[str, dict[str, Any]]:
-    """Create the stack's issuers and listeners; return each listener's summary by name
-    (`<namespace>/<name>` for a name that is also used in the stack's namespace).
+def deploy(
+    stack: StackConfig, parent: pulumi.Resource | None = None
+) -> dict[str, pulumi.Input[dict[str, Any]]]:
+    """Create the stack's issuers, authentications, authorizations and listeners; return each
+    listener's summary by name (`<namespace>/<name>` for a name also used in the stack's
+    namespace).
 
-    Every listener is checked before the first resource is created, so a refusal leaves
-    nothing registered and no resource has to wait for the others to be checked."""
+    Everything is checked before the first resource is created, so a refusal leaves nothing
+    registered. Without `parent` (the stack program) nothing else can follow, so the registry
+    is sealed and no resource waits on its gate; a Kubernetes provider is made from
+    `stack.kubernetes`. Under a parent (the package's MqListenerSet) everything is its child,
+    uses the parent's provider, and waits on the gate for what the program creates later."""
     registry = program_listeners()
     existing = [DEFAULT_LISTENER] if stack.existing_listeners is None else stack.existing_listeners
     registry.declare_existing(
@@ -254,9 +277,14 @@ def deploy(stack: StackConfig) -> dict[str, dict[str, Any]]:
         links = link_facts(args, name, facts.origin)
         listeners.append(CheckedListener(name, args, facts, problems, links))
     registry.admit_all(listeners)  # with the links of listeners and objects
-    registry.seal()
+    if parent is None:
+        registry.seal()
 
-    provider = kubernetes_provider(stack.kubernetes)
+    provider = (
+        kubernetes_provider(stack.kubernetes, pulumi.ResourceOptions(depends_on=registry.gate()))
+        if parent is None
+        else None
+    )
     issuers: dict[tuple[str, str, str | None], k8s.apiextensions.CustomResource] = {}
     issuer_names = {
         resource_name(i.name, i.namespace or stack.namespace, stack.namespace)
@@ -269,16 +297,18 @@ def deploy(stack: StackConfig) -> dict[str, dict[str, Any]]:
         issuers[(issuer.kind, issuer.name, namespace)] = cert_manager_issuer(
             issuer.model_copy(update={"namespace": namespace}),
             pulumi.ResourceOptions.merge(
-                pulumi.ResourceOptions(provider=provider),
+                pulumi.ResourceOptions(
+                    provider=provider, parent=parent, depends_on=registry.gate()
+                ),
                 _renamed(issuer.name, name, issuer_names),
             ),
             resource_name=name,
         )
-    create_auth(pulumi.ResourceOptions(providers=[provider]))
+    create_auth(pulumi.ResourceOptions(providers=[provider] if provider else None, parent=parent))
 
     listener_names = {checked.resource_name for checked in listeners}
     uses_of_name = Counter(checked.args.name for checked in listeners)
-    summaries: dict[str, dict[str, Any]] = {}
+    summaries: dict[str, pulumi.Input[dict[str, Any]]] = {}
     for checked in listeners:
         args = checked.args
         automatic = args.tls.automatic if args.tls else None
@@ -291,12 +321,18 @@ def deploy(stack: StackConfig) -> dict[str, dict[str, Any]]:
             checked.resource_name,
             args,
             pulumi.ResourceOptions.merge(
-                pulumi.ResourceOptions(providers=[provider], depends_on=[uses] if uses else None),
+                pulumi.ResourceOptions(
+                    providers=[provider] if provider else None,
+                    parent=parent,
+                    depends_on=[uses] if uses else None,
+                ),
                 _renamed(args.name, checked.resource_name, listener_names),
             ),
             origin=checked.facts.origin,
         )
         # Exported by name; by Pulumi name only when the name repeats in another namespace.
+        # Sealed, the links are final now: plain values, no Output (each one costs a task).
         shared = uses_of_name[args.name] > 1
-        summaries[checked.resource_name if shared else args.name] = listener.summary_values()
+        summary = listener.summary_values() if parent is None else listener.summary
+        summaries[checked.resource_name if shared else args.name] = summary
     return summaries
