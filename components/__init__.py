@@ -5,7 +5,7 @@ MqListener("telemetry", MqListenerArgs(name="telemetry", port=1884))
 """
 
 from .errors import ConfigError, Problem
-from .issuer import CaIssuer, IssuerArgs, SelfSignedIssuer, cert_manager_issuer
+from .issuer import CaIssuer, IssuerArgs, IssuerRef, San, SelfSignedIssuer, cert_manager_issuer
 from .listener import MqListener
 from .registry import declare_existing_listeners
 from .v1beta1.models import (
@@ -13,11 +13,9 @@ from .v1beta1.models import (
     AutomaticTls,
     CertPrivateKey,
     ExistingListener,
-    IssuerRef,
     KeyVaultTls,
     ManualTls,
     MqListenerArgs,
-    San,
     Tls,
     Vault,
     VaultCredentials,

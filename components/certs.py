@@ -16,8 +16,40 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
+from pydantic import Field, SecretStr, model_validator
+from pydantic_core import PydanticCustomError
 
 from .errors import Problem, join_path
+from .spec import Spec
+
+
+class TlsMaterial(Spec):
+    """A certificate chain and key to create a manual-TLS Secret from. Both or neither; neither
+    means the Secret already exists. Neither field is a CR field, and the key stays secret."""
+
+    certificate: str | None = Field(default=None, exclude=True, repr=False)
+    private_key: SecretStr | None = Field(default=None, exclude=True, repr=False)
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> TlsMaterial:
+        if (self.certificate is None) != (self.private_key is None):
+            missing = "privateKey" if self.private_key is None else "certificate"
+            raise PydanticCustomError(
+                "tls_material",
+                "certificate and privateKey go together; {missing} is missing",
+                {
+                    "missing": missing,
+                    "fix": "give both to create the Secret, or neither to use an existing Secret",
+                },
+            )
+        return self
+
+    @property
+    def creates_secret(self) -> bool:
+        return self.certificate is not None
+
+    def revealed_key(self) -> str:
+        return self.private_key.get_secret_value() if self.private_key else ""
 
 
 def service_hosts(service_name: str, namespace: str) -> list[str]:

@@ -14,7 +14,7 @@ from .errors import ConfigError, join_path, problems_from_validation
 from .metadata import object_metadata
 from .registry import program_listeners
 from .spec import DEFAULT_NAMESPACE
-from .v1beta1.models import API_VERSION, DEFAULT_BROKER, ManualTls, MqListenerArgs
+from .v1beta1.models import API_VERSION, DEFAULT_BROKER, MqListenerArgs
 from .v1beta1.sharing import Listener
 
 TYPE_TOKEN = "aio:mq:MqListener"
@@ -90,7 +90,7 @@ class MqListener(pulumi.ComponentResource):
         if manual is not None and manual.creates_secret:
             problems = check_tls_material(
                 str(manual.certificate),
-                _reveal(manual),
+                manual.revealed_key(),
                 service_hosts(listener.service_name, namespace),
                 path=join_path(origin, ("tls", "manual")),
             )
@@ -125,7 +125,7 @@ class MqListener(pulumi.ComponentResource):
                 type="kubernetes.io/tls",
                 string_data={
                     "tls.crt": str(manual.certificate),
-                    "tls.key": pulumi.Output.secret(_reveal(manual)),
+                    "tls.key": pulumi.Output.secret(manual.revealed_key()),
                 },
                 opts=pulumi.ResourceOptions(parent=self, depends_on=caller_depends_on),
             )
@@ -170,7 +170,3 @@ class MqListener(pulumi.ComponentResource):
     tls_mode = _SummaryField[str]("tlsMode", "none, automatic, manual or keyVault.")
     tls_issuer = _SummaryField[str | None]("tlsIssuer", "cert-manager issuer (automatic TLS).")
     tls_secret_name = _SummaryField[str | None]("tlsSecretName", "TLS Secret (manual TLS).")
-
-
-def _reveal(manual: ManualTls) -> str:
-    return manual.private_key.get_secret_value() if manual.private_key else ""

@@ -10,25 +10,21 @@ from __future__ import annotations
 
 from typing import Any, Final, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, StrictBool, StrictInt, model_validator
+from pydantic import AliasChoices, Field, StrictBool, StrictInt, model_validator
 from pydantic_core import PydanticCustomError
 
+from ..certs import TlsMaterial
+from ..issuer import CertificateRequest
 from ..spec import (
-    CERT_MANAGER_GROUP,
     DEFAULT_NAMESPACE,
     Dns1123Label,
-    GoDuration,
     Guid,
-    IpAddress,
-    IssuerKind,
     KeyVaultName,
     KeyVaultObjectName,
     OneOf,
     Port,
     ResourceName,
-    SanDnsName,
     Spec,
-    go_duration_seconds,
 )
 
 DEFAULT_BROKER = "broker"
@@ -41,15 +37,6 @@ TlsMode = Literal["none", "automatic", "manual", "keyVault"]
 
 
 # --- tls.automatic -------------------------------------------------------------------------
-
-
-class IssuerRef(Spec):
-    """The cert-manager issuer that signs the listener's server certificate."""
-
-    name: ResourceName
-    kind: IssuerKind = "Issuer"
-    group: str = CERT_MANAGER_GROUP
-
 
 _KEY_SIZES: dict[str, tuple[int, ...]] = {
     "ECDSA": (256, 384, 521),
@@ -81,47 +68,17 @@ class CertPrivateKey(Spec):
         return self
 
 
-class San(Spec):
-    """Extra subject alternative names. The API wants both lists whenever san is present."""
-
-    dns: list[SanDnsName] = Field(default_factory=list)
-    ip: list[IpAddress] = Field(default_factory=list)
-
-
-class AutomaticTls(Spec):
+class AutomaticTls(CertificateRequest):
     """cert-manager issues and renews the server certificate."""
 
-    issuer_ref: IssuerRef
-    duration: GoDuration | None = None
-    renew_before: GoDuration | None = None
     private_key: CertPrivateKey | None = None
-    san: San | None = None
-    secret_name: ResourceName | None = None
     secret_namespace: Dns1123Label | None = None
-
-    @model_validator(mode="after")
-    def _renew_before_duration(self) -> AutomaticTls:
-        # cert-manager rejects a Certificate that would renew before it is issued.
-        duration = go_duration_seconds(self.duration or "720h")
-        renew = go_duration_seconds(self.renew_before or "240h")
-        if renew >= duration:
-            raise PydanticCustomError(
-                "renew_before",
-                "renewBefore ({renew}) is not shorter than duration ({duration})",
-                {
-                    "renew": self.renew_before or "240h (default)",
-                    "duration": self.duration or "720h (default)",
-                    "fix": "make renewBefore shorter than duration, "
-                    "e.g. duration 720h, renewBefore 240h",
-                },
-            )
-        return self
 
 
 # --- tls.manual ----------------------------------------------------------------------------
 
 
-class ManualTls(Spec):
+class ManualTls(TlsMaterial):
     """A kubernetes.io/tls Secret holds the certificate and key.
 
     When `certificate` and `privateKey` are given, the component creates that Secret (the key
@@ -130,26 +87,6 @@ class ManualTls(Spec):
 
     secret_name: ResourceName
     secret_namespace: Dns1123Label | None = None
-    certificate: str | None = Field(default=None, exclude=True, repr=False)
-    private_key: SecretStr | None = Field(default=None, exclude=True, repr=False)
-
-    @model_validator(mode="after")
-    def _both_or_neither(self) -> ManualTls:
-        if (self.certificate is None) != (self.private_key is None):
-            missing = "privateKey" if self.private_key is None else "certificate"
-            raise PydanticCustomError(
-                "tls_material",
-                "certificate and privateKey go together; {missing} is missing",
-                {
-                    "missing": missing,
-                    "fix": "give both to create the Secret, or neither to use an existing Secret",
-                },
-            )
-        return self
-
-    @property
-    def creates_secret(self) -> bool:
-        return self.certificate is not None
 
 
 # --- tls.keyVault --------------------------------------------------------------------------
