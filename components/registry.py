@@ -1,5 +1,6 @@
-"""The listeners of one Pulumi program, so that `MqListener`s created one by one are checked
-against each other and against the listeners already on the cluster.
+"""The listeners of one Pulumi program, so that `MqListener`s and `MqListenerV1`s created one by
+one are checked against each other and against the listeners already on the cluster, by the
+rules of their API version (components/v1beta1/sharing.py, components/v1/sharing.py).
 
 Pulumi sends a resource's registration only when the event loop next runs, which for an
 ordinary program is after its top-level code has finished. Every MqListener waits on a gate
@@ -12,17 +13,23 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, NoReturn
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NoReturn, TypeVar
 
 import pulumi
 from pulumi.runtime.settings import get_monitor
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from .errors import ConfigError, Problem, problems_from_validation
 from .spec import DEFAULT_NAMESPACE
+from .v1 import models as v1
+from .v1 import sharing as v1_sharing
+from .v1beta1.models import API_VERSION as V1BETA1
 from .v1beta1.models import DEFAULT_BROKER, DEFAULT_LISTENER, ExistingListener
 from .v1beta1.sharing import Conflict, Listener, SharingIndex
+
+ListenerFacts = Listener | v1_sharing.Listener
 
 
 def existing_facts(
@@ -51,33 +58,95 @@ def conflict_problems(conflicts: Iterable[Conflict]) -> list[Problem]:
     return [Problem("", str(conflict), conflict.fix) for conflict in conflicts]
 
 
+@dataclass
+class _Rules:
+    """One API version's listener rules, as the registry applies them."""
+
+    check: Callable[[Any], list[Problem]]
+    """Record a listener; return the rules it breaks against the earlier ones."""
+    assumed_existing: Callable[[Any], list[Any]]
+    """The existing listeners when none were declared, given the first listener admitted."""
+    existing_declared: bool = field(default=False)
+
+
+def _v1beta1_rules() -> _Rules:
+    index = SharingIndex()
+    return _Rules(
+        check=lambda listener: conflict_problems(index.add(listener)),
+        assumed_existing=lambda _first: existing_facts([DEFAULT_LISTENER]),
+    )
+
+
+def _v1_rules() -> _Rules:
+    return _Rules(
+        check=v1_sharing.ListenerIndex().add,
+        assumed_existing=lambda first: v1_existing_facts(v1_sharing.assumed_existing([first])),
+    )
+
+
+_RULES: dict[str, Callable[[], _Rules]] = {V1BETA1: _v1beta1_rules, v1.API_VERSION: _v1_rules}
+
+
+def v1_existing_facts(
+    listeners: Sequence[v1.MqListenerV1Args],
+    namespace: str = DEFAULT_NAMESPACE,
+    broker: str = v1.DEFAULT_BROKER,
+    origin: str = "existingListeners",
+) -> list[v1_sharing.Listener]:
+    """Rule facts for existing GA listeners, namespace and broker defaulted as given."""
+    return [
+        v1_sharing.Listener.of(
+            e,
+            namespace,
+            broker,
+            f"{origin}[{i}]" if e is not v1.DEFAULT_LISTENER else "the default listener",
+            existing=True,
+        )
+        for i, e in enumerate(listeners)
+    ]
+
+
 class ProgramListeners:
     """Listeners admitted so far in this program, and the gate their registrations wait on."""
 
     def __init__(self) -> None:
-        self._index = SharingIndex()
-        self._existing: list[Listener] | None = None
+        self._rules: dict[str, _Rules] = {}
         self._failure: ConfigError | None = None
         self._gate: asyncio.Future[list[pulumi.Resource]] | None = None
         self._gate_output: pulumi.Output[list[pulumi.Resource]] | None = None
 
-    def declare_existing(self, listeners: Sequence[Listener]) -> None:
-        if self._existing is not None:
+    def _rules_of(self, api_version: str) -> _Rules:
+        if api_version not in self._rules:
+            self._rules[api_version] = _RULES[api_version]()
+        return self._rules[api_version]
+
+    def declare_existing(
+        self, listeners: Sequence[ListenerFacts], api_version: str = V1BETA1
+    ) -> None:
+        rules = self._rules_of(api_version)
+        if rules.existing_declared:
             raise pulumi.RunError(
                 "aio-mq: existing listeners must be declared once, before the first MqListener "
-                "is created"
+                "(MqListenerV1 for the GA API) is created"
             )
-        self._existing = list(listeners)
-        conflicts = [c for listener in self._existing for c in self._index.add(listener)]
-        if conflicts:
-            self.refuse(ConfigError(conflict_problems(conflicts), "the existing listeners"))
+        rules.existing_declared = True
+        found = [problem for listener in listeners for problem in rules.check(listener)]
+        if found:
+            self.refuse(ConfigError(found, "the existing listeners"))
 
-    def admit(self, listener: Listener, problems: Sequence[Problem] = ()) -> None:
-        """Check `listener` against all earlier ones. Its own `problems`, if any, and its
-        conflicts are raised together, and then no listener of this program is registered."""
-        if self._existing is None:
-            self.declare_existing(existing_facts([DEFAULT_LISTENER]))
-        found = [*problems, *conflict_problems(self._index.add(listener))]
+    def admit(
+        self,
+        listener: ListenerFacts,
+        problems: Sequence[Problem] = (),
+        api_version: str = V1BETA1,
+    ) -> None:
+        """Check `listener` against all earlier ones of its API version. Its own `problems`, if
+        any, and its conflicts are raised together, and then no listener of this program is
+        registered."""
+        rules = self._rules_of(api_version)
+        if not rules.existing_declared:
+            self.declare_existing(rules.assumed_existing(listener), api_version)
+        found = [*problems, *rules.check(listener)]
         if found:
             self.refuse(ConfigError(found, f"{listener.origin or 'MqListener'} {listener.name!r}"))
 
@@ -116,6 +185,22 @@ def program_listeners() -> ProgramListeners:
     return _programs.setdefault(monitor, ProgramListeners())
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
+def _parsed(items: Iterable[M | Mapping[str, Any]], model: type[M], subject: str) -> list[M]:
+    parsed: list[M] = []
+    problems: list[Problem] = []
+    for i, item in enumerate(items):
+        try:
+            parsed.append(item if isinstance(item, model) else model.model_validate(item))
+        except ValidationError as exc:
+            problems += problems_from_validation(exc, model, f"existingListeners[{i}]")
+    if problems:
+        raise ConfigError(problems, subject)
+    return parsed
+
+
 def declare_existing_listeners(
     listeners: Iterable[ExistingListener | Mapping[str, Any]],
     namespace: str = DEFAULT_NAMESPACE,
@@ -126,17 +211,20 @@ def declare_existing_listeners(
     listener (`listener`, port 8883, clusterIp, aio-mq-dmqtt-frontend) is assumed. Pass an
     empty list for a broker without it. Namespace and broker default as given.
     """
-    parsed: list[ExistingListener] = []
-    problems: list[Problem] = []
-    for i, item in enumerate(listeners):
-        try:
-            parsed.append(
-                item
-                if isinstance(item, ExistingListener)
-                else ExistingListener.model_validate(item)
-            )
-        except ValidationError as exc:
-            problems += problems_from_validation(exc, ExistingListener, f"existingListeners[{i}]")
-    if problems:
-        raise ConfigError(problems, "declare_existing_listeners")
+    parsed = _parsed(listeners, ExistingListener, "declare_existing_listeners")
     program_listeners().declare_existing(existing_facts(parsed, namespace, broker_ref))
+
+
+def declare_existing_listeners_v1(
+    listeners: Iterable[v1.MqListenerV1Args | Mapping[str, Any]],
+    namespace: str = DEFAULT_NAMESPACE,
+    broker_ref: str = v1.DEFAULT_BROKER,
+) -> None:
+    """The same for the GA API's `MqListenerV1`s; items take the GA listener shape. Without it
+    the listener Azure IoT Operations installs (`default`, aio-broker:18883, ClusterIp) is
+    assumed, unless the first MqListenerV1 is that listener (the program then manages it).
+    """
+    parsed = _parsed(listeners, v1.MqListenerV1Args, "declare_existing_listeners_v1")
+    program_listeners().declare_existing(
+        v1_existing_facts(parsed, namespace, broker_ref), v1.API_VERSION
+    )

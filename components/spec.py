@@ -8,7 +8,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self, get_args
 
 from pydantic import (
     AfterValidator,
@@ -49,6 +49,7 @@ _GO_UNIT_SECONDS = {
     "m": 60.0,
     "h": 3600.0,
 }
+_HTTPS_URL = re.compile(r"^https://[^\s/]+(/\S*)?$")
 _KEY_VAULT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$")
 _KEY_VAULT_OBJECT = re.compile(r"^[A-Za-z0-9-]{1,127}$")
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
@@ -82,6 +83,35 @@ class _Matching:
                 self.error, "{value} is not " + self.what, {"value": repr(value), "fix": self.fix}
             )
         return value
+
+
+def _lower_camel(value: str) -> str:
+    return value[0].lower() + value[1:]
+
+
+class PascalCase:
+    """On a Literal of PascalCase values: also read the lower-camel spellings the API accepts,
+    as their PascalCase form; the JSON Schema lists both, so an editor accepts what the API
+    accepts."""
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        canonical = {_lower_camel(value): value for value in get_args(source)}
+
+        def canonicalize(value: Any) -> Any:
+            return canonical.get(value, value) if isinstance(value, str) else value
+
+        return core_schema.no_info_before_validator_function(canonicalize, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        values = json_schema.get("enum") or [json_schema.get("const")]
+        json_schema.pop("const", None)
+        json_schema["enum"] = [*values, *(_lower_camel(v) for v in values)]
+        return json_schema
 
 
 def _check_ip(value: str) -> str:
@@ -157,6 +187,15 @@ GoDuration = Annotated[
         "go_duration",
         "a duration",
         "write a Go duration such as 720h, 90m or 1h30m (units h, m, s, ms, us, ns)",
+    ),
+]
+HttpsUrl = Annotated[
+    str,
+    _Matching(
+        _HTTPS_URL,
+        "https_url",
+        "an https URL",
+        "write it as https://host[:port]/path: the broker only calls https endpoints",
     ),
 ]
 KeyVaultName = Annotated[
