@@ -1,29 +1,37 @@
-"""`MqListener`: one BrokerListener custom resource, and the TLS Secret it creates if asked to."""
+"""`MqListener` (preview API) and `MqListenerV1` (GA API): one BrokerListener custom resource
+each, and the TLS Secrets they create if asked to."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, Generic, Protocol, TypeVar, overload
 
 import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import ValidationError
 
-from .certs import check_tls_material, service_hosts
-from .errors import ConfigError, join_path, problems_from_validation
+from .certs import TlsMaterial, check_tls_material, service_hosts
+from .errors import ConfigError, Problem, join_path, problems_from_validation
 from .metadata import object_metadata
 from .registry import program_listeners
 from .spec import DEFAULT_NAMESPACE
+from .v1 import models as v1
+from .v1 import sharing as v1_sharing
 from .v1beta1.models import API_VERSION, DEFAULT_BROKER, MqListenerArgs
 from .v1beta1.sharing import Listener
 
 TYPE_TOKEN = "aio:mq:MqListener"
+TYPE_TOKEN_V1 = "aio:mq:MqListenerV1"
 T = TypeVar("T")
 
 
+class _Summarized(Protocol):
+    summary: pulumi.Output[dict[str, Any]]
+
+
 class _SummaryField(Generic[T]):
-    """An Output of one key of `MqListener.summary`, made on first access and then kept: a
-    program with thousands of listeners reads few of them, and each Output costs a task."""
+    """An Output of one key of a listener component's `summary`, made on first access and then
+    kept: a program with thousands of listeners reads few of them, and each Output costs a task."""
 
     def __init__(self, key: str, doc: str = "") -> None:
         self.key = key
@@ -35,8 +43,8 @@ class _SummaryField(Generic[T]):
     @overload
     def __get__(self, listener: None, owner: type) -> _SummaryField[T]: ...
     @overload
-    def __get__(self, listener: MqListener, owner: type) -> pulumi.Output[T]: ...
-    def __get__(self, listener: MqListener | None, owner: type) -> Any:
+    def __get__(self, listener: _Summarized, owner: type) -> pulumi.Output[T]: ...
+    def __get__(self, listener: _Summarized | None, owner: type) -> Any:
         if listener is None:
             return self
         output = listener.summary.apply(lambda summary: summary[self.key])
@@ -119,15 +127,11 @@ class MqListener(pulumi.ComponentResource):
 
         self.tls_secret: k8s.core.v1.Secret | None = None
         if manual is not None and manual.creates_secret:
-            self.tls_secret = k8s.core.v1.Secret(
+            self.tls_secret = _tls_secret(
                 f"{resource_name}-tls",
-                metadata=object_metadata(manual.secret_name, manual.secret_namespace or namespace),
-                type="kubernetes.io/tls",
-                string_data={
-                    "tls.crt": str(manual.certificate),
-                    "tls.key": pulumi.Output.secret(manual.revealed_key()),
-                },
-                opts=pulumi.ResourceOptions(parent=self, depends_on=caller_depends_on),
+                manual,
+                object_metadata(manual.secret_name, manual.secret_namespace or namespace),
+                pulumi.ResourceOptions(parent=self, depends_on=caller_depends_on),
             )
         depends_on: Any = [self.tls_secret] if self.tls_secret is not None else caller_depends_on
         self.broker_listener: k8s.apiextensions.CustomResource = k8s.apiextensions.CustomResource(
@@ -170,3 +174,168 @@ class MqListener(pulumi.ComponentResource):
     tls_mode = _SummaryField[str]("tlsMode", "none, automatic, manual or keyVault.")
     tls_issuer = _SummaryField[str | None]("tlsIssuer", "cert-manager issuer (automatic TLS).")
     tls_secret_name = _SummaryField[str | None]("tlsSecretName", "TLS Secret (manual TLS).")
+
+
+def _tls_secret(
+    resource_name: str,
+    material: TlsMaterial,
+    metadata: dict[str, str],
+    opts: pulumi.ResourceOptions,
+) -> k8s.core.v1.Secret:
+    """The kubernetes.io/tls Secret of manual TLS, its key a Pulumi secret."""
+    return k8s.core.v1.Secret(
+        resource_name,
+        metadata=metadata,
+        type="kubernetes.io/tls",
+        string_data={
+            "tls.crt": str(material.certificate),
+            "tls.key": pulumi.Output.secret(material.revealed_key()),
+        },
+        opts=opts,
+    )
+
+
+class MqListenerV1(pulumi.ComponentResource):
+    """A GA BrokerListener (mqttbroker.iotoperations.azure.com/v1): one Service with `ports`,
+    checked against every other GA listener of the program.
+
+    `args` is an `MqListenerV1Args` or a mapping with the keys of a GA `aio-mq:listeners` item.
+    Without `namespace` or `brokerRef`, `azure-iot-operations` and `default` apply.
+
+    Checked before anything is registered, like `MqListener`: the args, the certificate and key
+    given for a port's manual TLS, and the GA rules against the program's other GA listeners
+    and the existing ones (`declare_existing_listeners_v1`; by default the `default` listener
+    Azure IoT Operations installs). Any problem raises a `ConfigError`, and then no listener of
+    the program is registered. A program that manages `default` with other settings on port
+    18883 than Azure IoT Operations installs gets a warning.
+
+    References to BrokerAuthentications/Authorizations are checked by the stack program, which
+    knows them; a program composing this component checks its own.
+    """
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: v1.MqListenerV1Args | Mapping[str, Any],
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        origin: str = "",
+    ) -> None:
+        """`origin` is the key path of the args in error messages (e.g. `listeners[2]`)."""
+        registry = program_listeners()
+        try:
+            parsed = (
+                args
+                if isinstance(args, v1.MqListenerV1Args)
+                else v1.MqListenerV1Args.model_validate(args)
+            )
+        except ValidationError as exc:
+            registry.refuse(
+                ConfigError(
+                    problems_from_validation(exc, v1.MqListenerV1Args, origin),
+                    f"{origin or 'MqListenerV1'} {resource_name!r}",
+                )
+            )
+        listener = parsed.resolved(DEFAULT_NAMESPACE, v1.DEFAULT_BROKER)
+        namespace, broker = str(listener.namespace), str(listener.broker_ref)
+        secrets, problems = _secret_material(listener, namespace, origin)
+        registry.admit(
+            v1_sharing.Listener.of(listener, namespace, broker, origin), problems, v1.API_VERSION
+        )
+
+        opts = opts or pulumi.ResourceOptions()
+        caller_depends_on = opts.depends_on
+        super().__init__(
+            TYPE_TOKEN_V1,
+            resource_name,
+            None,
+            pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=registry.gate())),
+        )
+        for warning in v1_sharing.default_listener_warnings(listener, origin or resource_name):
+            pulumi.log.warn(warning, resource=self)
+
+        self.tls_secrets: list[k8s.core.v1.Secret] = [
+            _tls_secret(
+                f"{resource_name}-tls-{secret_ref}",
+                material,
+                object_metadata(secret_ref, namespace),
+                pulumi.ResourceOptions(parent=self, depends_on=caller_depends_on),
+            )
+            for secret_ref, material in secrets.items()
+        ]
+        depends_on: Any = self.tls_secrets or caller_depends_on
+        self.broker_listener: k8s.apiextensions.CustomResource = k8s.apiextensions.CustomResource(
+            resource_name,
+            api_version=v1.API_VERSION,
+            kind="BrokerListener",
+            metadata=object_metadata(listener.name, namespace),
+            spec=listener.spec(),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
+        )
+
+        summary: dict[str, Any] = {
+            "name": listener.name,
+            "namespace": namespace,
+            "serviceName": listener.service,
+            "serviceType": listener.service_type,
+            "host": f"{listener.service}.{namespace}.svc.cluster.local",
+            "ports": [
+                {
+                    "port": port.port,
+                    "nodePort": port.node_port,
+                    "protocol": port.protocol,
+                    "tlsMode": port.tls_mode,
+                    "authentication": port.authentication_ref,
+                    "authorization": port.authorization_ref,
+                }
+                for port in listener.ports
+            ],
+        }
+        self.summary: pulumi.Output[dict[str, Any]] = self.broker_listener.urn.apply(
+            lambda _: summary
+        )
+        """name, namespace, serviceName, serviceType, host, and per port: port, nodePort,
+        protocol, tlsMode (None, Automatic or Manual), authentication and authorization (the
+        referenced objects' names, or None). What the stack exports per GA listener."""
+        self.register_outputs({})
+
+    listener_name = _SummaryField[str]("name", "metadata.name of the BrokerListener.")
+    namespace = _SummaryField[str]("namespace")
+    service_name = _SummaryField[str]("serviceName")
+    service_type = _SummaryField[str]("serviceType")
+    host = _SummaryField[str]("host", "In-cluster DNS name of the listener's Service.")
+    ports = _SummaryField[list[dict[str, Any]]]("ports", "Per port: see `summary`.")
+
+
+def _secret_material(
+    listener: v1.MqListenerV1Args, namespace: str, origin: str
+) -> tuple[dict[str, v1.ManualTls], list[Problem]]:
+    """The Secrets to create from the ports' manual TLS material, by name, and the problems
+    with that material. A Secret is created once: its material is given on one port."""
+    secrets: dict[str, v1.ManualTls] = {}
+    given_at: dict[str, str] = {}
+    problems: list[Problem] = []
+    for i, port in enumerate(listener.ports):
+        manual = port.tls.manual if port.tls else None
+        if manual is None or not manual.creates_secret:
+            continue
+        path = join_path(origin, ("ports", i, "tls", "manual"))
+        if manual.secret_ref in secrets:
+            problems.append(
+                Problem(
+                    path,
+                    f"the certificate and key of Secret {manual.secret_ref!r} are given twice "
+                    f"(also {given_at[manual.secret_ref]})",
+                    "give them on one port; other ports name the Secret with secretRef alone",
+                )
+            )
+            continue
+        secrets[manual.secret_ref] = manual
+        given_at[manual.secret_ref] = path
+        problems += check_tls_material(
+            str(manual.certificate),
+            manual.revealed_key(),
+            service_hosts(listener.service, namespace),
+            path=path,
+        )
+    return secrets, problems

@@ -38,6 +38,12 @@ class RecordingMocks(pulumi.runtime.Mocks):
         found = self.of_type("kubernetes:mq.iotoperations.azure.com/v1beta1:BrokerListener")
         return {r.inputs["metadata"]["name"]: r.inputs for r in found}
 
+    @property
+    def ga_listeners(self) -> dict[str, dict[str, Any]]:
+        """Registered GA BrokerListener CRs by metadata.name."""
+        found = self.of_type("kubernetes:mqttbroker.iotoperations.azure.com/v1:BrokerListener")
+        return {r.inputs["metadata"]["name"]: r.inputs for r in found}
+
 
 class Engine:
     """Runs programs under mocks the way the engine runs __main__.py."""

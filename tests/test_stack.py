@@ -17,6 +17,11 @@ from tests.pki import tls_pair
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK_FILES = sorted((ROOT / "stacks").glob("Pulumi.*.yaml"))
+PREVIEW_STACK_FILES = [
+    path
+    for path in STACK_FILES
+    if "aio-mq:apiVersion" not in yaml.safe_load(path.read_text())["config"]
+]
 DEFAULTS = {
     "serviceType": "clusterIp",
     "serviceName": "aio-mq-dmqtt-frontend",
@@ -46,12 +51,13 @@ def run_main(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     return {name: resolve(value) for name, value in exported.items()}
 
 
-def test_there_are_three_environments() -> None:
-    assert [p.name for p in STACK_FILES] == [
+def test_there_are_three_preview_environments_and_a_ga_one() -> None:
+    assert [p.name for p in PREVIEW_STACK_FILES] == [
         "Pulumi.dev.yaml",
         "Pulumi.prod.yaml",
         "Pulumi.staging.yaml",
     ]
+    assert [p.name for p in STACK_FILES if p not in PREVIEW_STACK_FILES] == ["Pulumi.dev-ga.yaml"]
 
 
 def assert_cr_matches(item: dict[str, Any], cr: dict[str, Any], config: dict[str, Any]) -> None:
@@ -86,8 +92,8 @@ def assert_cr_matches(item: dict[str, Any], cr: dict[str, Any], config: dict[str
             assert written["san"] == {"dns": [], "ip": [], **given["san"]}
 
 
-@pytest.mark.parametrize("stack_file", STACK_FILES, ids=lambda p: p.name)
-def test_main_renders_each_stack_file(
+@pytest.mark.parametrize("stack_file", PREVIEW_STACK_FILES, ids=lambda p: p.name)
+def test_main_renders_each_preview_stack_file(
     stack_file: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = stack_config(stack_file)

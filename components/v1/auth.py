@@ -179,6 +179,10 @@ class BrokerAuthorizationArgs(Spec):
         return spec
 
 
+def resource_kind(args: BrokerAuthenticationArgs | BrokerAuthorizationArgs) -> str:
+    return AUTHENTICATION_KIND if isinstance(args, BrokerAuthenticationArgs) else AUTHORIZATION_KIND
+
+
 def broker_resource(
     args: BrokerAuthenticationArgs | BrokerAuthorizationArgs,
     opts: pulumi.ResourceOptions | None = None,

@@ -28,7 +28,7 @@ from ..spec import (
     Spec,
 )
 
-API_VERSION = "mqttbroker.iotoperations.azure.com/v1"
+API_VERSION: Final = "mqttbroker.iotoperations.azure.com/v1"
 DEFAULT_BROKER = "default"
 DEFAULT_SERVICE_TYPE: Final = "ClusterIp"
 NODE_PORT_RANGE = (30000, 32767)

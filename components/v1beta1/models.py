@@ -30,7 +30,7 @@ from ..spec import (
 DEFAULT_BROKER = "broker"
 DEFAULT_SERVICE_NAME = "aio-mq-dmqtt-frontend"
 DEFAULT_SERVICE_TYPE: Final = "clusterIp"
-API_VERSION = "mq.iotoperations.azure.com/v1beta1"
+API_VERSION: Final = "mq.iotoperations.azure.com/v1beta1"
 
 ServiceType = Literal["clusterIp", "loadBalancer", "nodePort"]
 TlsMode = Literal["none", "automatic", "manual", "keyVault"]
