@@ -1,13 +1,19 @@
-"""aio-mq: Azure IoT MQ BrokerListeners as a Pulumi component.
+"""aio-mq: Azure IoT MQ BrokerListeners as Pulumi components.
 
-from components import MqListener, MqListenerArgs
+from components import MqListener, MqListenerArgs                  # preview API (v1beta1)
 MqListener("telemetry", MqListenerArgs(name="telemetry", port=1884))
+
+from components import MqListenerV1, MqListenerV1Args              # GA API (v1)
+from components.v1.models import ListenerPort
+MqListenerV1("edge", MqListenerV1Args(name="edge", service_type="LoadBalancer",
+                                      ports=[ListenerPort(port=8884)]))
 """
 
 from .errors import ConfigError, Problem
 from .issuer import CaIssuer, IssuerArgs, IssuerRef, San, SelfSignedIssuer, cert_manager_issuer
-from .listener import MqListener
-from .registry import declare_existing_listeners
+from .listener import MqListener, MqListenerV1
+from .registry import declare_existing_listeners, declare_existing_listeners_v1
+from .v1.models import MqListenerV1Args
 from .v1beta1.models import (
     DEFAULT_LISTENER,
     AutomaticTls,
@@ -35,6 +41,8 @@ __all__ = [
     "ManualTls",
     "MqListener",
     "MqListenerArgs",
+    "MqListenerV1",
+    "MqListenerV1Args",
     "Problem",
     "San",
     "SelfSignedIssuer",
@@ -44,4 +52,5 @@ __all__ = [
     "VaultObject",
     "cert_manager_issuer",
     "declare_existing_listeners",
+    "declare_existing_listeners_v1",
 ]

@@ -306,7 +306,7 @@ def _secrets_in_clear(
 
 
 def _v1_problems(stack: StackConfigV1) -> list[Problem]:
-    """Names and references of the GA authentications and authorizations."""
+    """The GA rules over the whole config: listeners, names and references."""
     authentications = _declared(stack, "authentications", stack.authentications) + _declared(
         stack,
         "existingAuthentications",
@@ -317,7 +317,10 @@ def _v1_problems(stack: StackConfigV1) -> list[Problem]:
     authorizations = _declared(stack, "authorizations", stack.authorizations) + _declared(
         stack, "existingAuthorizations", stack.existing_authorizations
     )
+    existing = v1_existing_facts(stack.existing(), stack.namespace, stack.broker_ref)
     return [
+        # The registry checks these again listener by listener; here they join the others.
+        *v1_sharing.listener_problems([*existing, *stack.listener_facts()]),
         *v1_sharing.duplicate_names(AUTHENTICATION_KIND, authentications),
         *v1_sharing.duplicate_names(AUTHORIZATION_KIND, authorizations),
         *v1_sharing.reference_problems(stack.listener_facts(), authentications, authorizations),

@@ -106,6 +106,11 @@ def _port_path(port: Port, key: str) -> str:
     return join_path(port.path, (key,))
 
 
+def _where(listener: Listener, port: Port) -> str:
+    """Where a port is: its key path, or for an existing listener the listener itself."""
+    return str(listener) if listener.existing or not port.path else port.path
+
+
 class ListenerIndex:
     """The listeners seen so far, indexed by what the rules compare."""
 
@@ -163,7 +168,7 @@ class ListenerIndex:
                     Problem(
                         _port_path(port, "port"),
                         f"Ports: port {port.port} is used twice on broker {new.broker!r} "
-                        f"(also {other_port.path} of {other})",
+                        f"(also {_where(other, other_port)})",
                         "give this port another number"
                         + ("" if other is new else f", or remove it from {new.name!r}"),
                     )
@@ -176,7 +181,7 @@ class ListenerIndex:
                     Problem(
                         _port_path(port, "nodePort"),
                         f"NodePorts: nodePort {port.node_port} is used twice (also "
-                        f"{other_port.path} of {other}); node ports are cluster-wide",
+                        f"{_where(other, other_port)}); node ports are cluster-wide",
                         "give it another nodePort, or leave nodePort out to let Kubernetes "
                         "pick one",
                     )
@@ -298,7 +303,10 @@ def reference_problems(
 ) -> list[Problem]:
     """References: every port's authenticationRef / authorizationRef names an object of the
     listener's namespace, and an X509 method is referenced only from a port with TLS."""
-    authns = {(a.namespace, a.name): a for a in authentications}
+    authns: dict[tuple[str, str], Declared] = {}
+    for declared in authentications:
+        # The first of a duplicate name counts; the duplicate is reported on its own.
+        authns.setdefault((declared.namespace, declared.name), declared)
     authzs = {(a.namespace, a.name): a for a in authorizations}
     problems: list[Problem] = []
     for listener in listeners:
