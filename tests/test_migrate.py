@@ -112,7 +112,7 @@ def test_the_stack_file_keeps_its_other_keys_and_salt() -> None:
     assert output.startswith("# yaml-language-server: $schema=../schema/stack-config.schema.json")
     before, after = yaml.safe_load(text), yaml.safe_load(output)
     assert after["encryptionsalt"] == before["encryptionsalt"]
-    assert list(after["config"])[0] == "aio-mq:apiVersion"
+    assert next(iter(after["config"])) == "aio-mq:apiVersion"
     assert after["config"]["aio-mq:kubernetes"] == before["config"]["aio-mq:kubernetes"]
     assert after["config"]["aio-mq:issuers"] == before["config"]["aio-mq:issuers"]
 
