@@ -1,5 +1,9 @@
 """aio-mq guardrails: rules for Azure IoT MQ BrokerListeners, on the resources the engine sees.
 
+Both APIs are guarded: a preview BrokerListener (mq.iotoperations.azure.com/v1beta1) is checked
+as one listener, a GA one (mqttbroker.iotoperations.azure.com/v1) port by port, each port seen
+as a `Listener` with its own TLS and authentication, so the same rules apply to both.
+
 The rules look at what the program registers (BrokerListener custom resources, cert-manager
 Issuers and ClusterIssuers, Secrets), never at the aio-mq stack config, so they guard any program:
 one made of `MqListener`s, one writing the custom resources by hand, or one applying YAML.
@@ -42,6 +46,7 @@ from pulumi_policy import (
 PACK_NAME = "aio-mq-guardrails"
 
 LISTENER_GROUP = "mq.iotoperations.azure.com"
+GA_LISTENER_GROUP = "mqttbroker.iotoperations.azure.com"
 LISTENER_KIND = "BrokerListener"
 CERT_MANAGER_GROUP = "cert-manager.io"
 TLS_SECRET_TYPE = "kubernetes.io/tls"
@@ -53,7 +58,7 @@ DEFAULT_MAX_CERT_DAYS = 90
 DEFAULT_PRODUCTION_STACKS = ("prod", "production")
 PRODUCTION_TAG = "environment"
 PRODUCTION_TAG_VALUES = ("production", "prod")
-EXPOSED_SERVICE_TYPES = ("loadBalancer", "nodePort")
+EXPOSED_SERVICE_TYPES = ("loadBalancer", "nodePort", "LoadBalancer", "NodePort")
 TLS_MODES = ("automatic", "manual", "keyVault")
 
 TLS_REQUIRED = "listener-tls-required"
@@ -120,8 +125,47 @@ def _strings(value: Any) -> list[str]:
 
 
 @dataclass(frozen=True)
+class Dialect:
+    """How an API version spells what the rules ask for, so a message names the right keys."""
+
+    tls_options: str
+    authentication_fix: str
+    exposed_fix: str
+    authorization_hint: str
+    automatic: str
+    """The key of the cert-manager block."""
+    manual_secret: str
+    """The key that names a manual TLS Secret."""
+
+
+PREVIEW = Dialect(
+    tls_options="Give it tls.automatic (cert-manager), tls.manual (a kubernetes.io/tls Secret) "
+    "or tls.keyVault.",
+    authentication_fix="Set authenticationEnabled: true and link a BrokerAuthentication to the "
+    "listener.",
+    exposed_fix="Set authenticationEnabled: true, or use serviceType clusterIp.",
+    authorization_hint="Consider authorizationEnabled: true with a BrokerAuthorization that "
+    "lists what each client may do.",
+    automatic="tls.automatic",
+    manual_secret="tls.manual.secretName",
+)
+GA = Dialect(
+    tls_options="Give the port tls with mode Automatic (certManagerCertificateSpec) or Manual "
+    "(manual.secretRef, a kubernetes.io/tls Secret).",
+    authentication_fix="Set the port's authenticationRef to a BrokerAuthentication.",
+    exposed_fix="Set the port's authenticationRef to a BrokerAuthentication, or use serviceType "
+    "ClusterIp.",
+    authorization_hint="Consider an authorizationRef to a BrokerAuthorization that lists what "
+    "each client may do.",
+    automatic="tls.certManagerCertificateSpec",
+    manual_secret="tls.manual.secretRef",
+)
+
+
+@dataclass(frozen=True)
 class Listener:
-    """The BrokerListener fields the rules read, API defaults filled in."""
+    """The BrokerListener fields the rules read, API defaults filled in: a preview listener, or
+    one port of a GA listener."""
 
     name: str
     namespace: str
@@ -131,11 +175,18 @@ class Listener:
     authentication: bool
     authorization: bool
     tls: Mapping[str, Any] | None
-    """spec.tls when it names a TLS mode, else None (no TLS)."""
+    """spec.tls when it names a TLS mode, else None (no TLS). A GA port's TLS is seen in the
+    preview's terms: {automatic: certManagerCertificateSpec} or {manual: {secretName}}."""
+    dialect: Dialect = PREVIEW
+    port_index: int | None = None
+    """The GA port's index in spec.ports; None for a preview listener."""
 
     @property
     def ref(self) -> str:
-        return f"BrokerListener {self.namespace}/{self.name}"
+        listener = f"BrokerListener {self.namespace}/{self.name}"
+        if self.port_index is None:
+            return listener
+        return f"{listener} ports[{self.port_index}] (port {self.port})"
 
     @property
     def tls_mode(self) -> str | None:
@@ -165,6 +216,49 @@ def listener_of(resource: Resource) -> Listener | None:
     )
 
 
+def ga_ports_of(resource: Resource) -> list[Listener]:
+    """The ports of a GA BrokerListener, each as a `Listener`; [] for any other resource."""
+    kind = kubernetes_type(resource.type)
+    if kind is None or kind.group != GA_LISTENER_GROUP or kind.kind != LISTENER_KIND:
+        return []
+    metadata = _mapping(resource.props.get("metadata"))
+    spec = _mapping(resource.props.get("spec"))
+    ports = spec.get("ports")
+    return [
+        Listener(
+            name=_text(metadata.get("name")) or resource.name,
+            namespace=_text(metadata.get("namespace")) or DEFAULT_NAMESPACE,
+            urn=resource.urn,
+            port=_port(port.get("port")),
+            service_type=_text(spec.get("serviceType")) or "ClusterIp",
+            authentication=_text(port.get("authenticationRef")) is not None,
+            authorization=_text(port.get("authorizationRef")) is not None,
+            tls=_ga_tls(_mapping(port.get("tls"))),
+            dialect=GA,
+            port_index=i,
+        )
+        for i, port in enumerate(ports if isinstance(ports, Sequence) else [])
+        if isinstance(port, Mapping)
+    ]
+
+
+def _ga_tls(tls: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    automatic = tls.get("certManagerCertificateSpec")
+    if isinstance(automatic, Mapping):
+        return {"automatic": automatic}
+    manual = tls.get("manual")
+    if isinstance(manual, Mapping):
+        return {"manual": {"secretName": manual.get("secretRef")}}
+    return None
+
+
+def checked_listeners(resource: Resource) -> list[Listener]:
+    """What the listener rules check in a resource: a preview listener, the ports of a GA
+    listener, or nothing."""
+    listener = listener_of(resource)
+    return [listener] if listener is not None else ga_ports_of(resource)
+
+
 def _port(value: Any) -> int | None:
     # Numbers reach a policy as floats (protobuf Struct).
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -173,7 +267,7 @@ def _port(value: Any) -> int | None:
 
 
 def listeners_of(resources: Iterable[Resource]) -> list[Listener]:
-    return [listener for r in resources if (listener := listener_of(r)) is not None]
+    return [listener for r in resources for listener in checked_listeners(r)]
 
 
 # --- which stacks are production -----------------------------------------------------------
@@ -216,9 +310,8 @@ def check_tls_required(listener: Listener) -> list[Violation]:
         return []
     return [
         Violation(
-            f"{listener.ref} has no TLS (spec.tls is absent): credentials and messages would "
-            "cross the network in clear. Give it tls.automatic (cert-manager), tls.manual "
-            "(a kubernetes.io/tls Secret) or tls.keyVault.",
+            f"{listener.ref} has no TLS (tls is absent): credentials and messages would "
+            f"cross the network in clear. {listener.dialect.tls_options}",
             listener.urn,
         )
     ]
@@ -230,8 +323,7 @@ def check_authentication_required(listener: Listener) -> list[Violation]:
     return [
         Violation(
             f"{listener.ref} has authentication off: any client that reaches "
-            f"{_port_text(listener)} can connect. Set authenticationEnabled: true and link a "
-            "BrokerAuthentication to the listener.",
+            f"{_port_text(listener)} can connect. {listener.dialect.authentication_fix}",
             listener.urn,
         )
     ]
@@ -248,7 +340,7 @@ def check_exposed_authentication(listener: Listener) -> list[Violation]:
         Violation(
             f"{listener.ref} is exposed outside the cluster (serviceType {listener.service_type}) "
             "with authentication off: anyone who reaches the node or load balancer can connect. "
-            "Set authenticationEnabled: true, or use serviceType clusterIp.",
+            f"{listener.dialect.exposed_fix}",
             listener.urn,
         )
     ]
@@ -260,8 +352,7 @@ def check_authorization(listener: Listener) -> list[Violation]:
     return [
         Violation(
             f"{listener.ref} has authorization off: every client it admits may publish and "
-            "subscribe to every topic. Consider authorizationEnabled: true with a "
-            "BrokerAuthorization that lists what each client may do.",
+            f"subscribe to every topic. {listener.dialect.authorization_hint}",
             listener.urn,
         )
     ]
@@ -306,13 +397,14 @@ def check_certificate_duration(
         return []
     given = automatic.get("duration")
     duration = given if isinstance(given, str) else DEFAULT_CERT_DURATION
-    where = "tls.automatic.duration" if isinstance(given, str) else "the default duration"
+    key = f"{listener.dialect.automatic}.duration"
+    where = key if isinstance(given, str) else "the default duration"
     try:
         seconds = go_duration_seconds(duration)
     except ValueError:
         return [
             Violation(
-                f"{listener.ref}: tls.automatic.duration {duration!r} is not a Go duration "
+                f"{listener.ref}: {key} {duration!r} is not a Go duration "
                 "(such as 720h or 2160h), so the certificate lifetime cannot be checked.",
                 listener.urn,
             )
@@ -398,7 +490,9 @@ def _check_secret(
 ) -> list[Violation]:
     name = _text(manual.get("secretName"))
     if name is None:
-        return [Violation(f"{listener.ref}: tls.manual has no secretName.", listener.urn)]
+        return [
+            Violation(f"{listener.ref}: {listener.dialect.manual_secret} is empty.", listener.urn)
+        ]
     namespace = _text(manual.get("secretNamespace")) or listener.namespace
     key = f"{namespace}/{name}"
     in_program = [
@@ -424,10 +518,10 @@ def _check_secret(
         return []
     return [
         Violation(
-            f"{listener.ref} uses Secret {key} (tls.manual.secretName), which this program does "
-            "not create; without it the broker frontend never starts. Create the Secret in the "
-            f"program, or if it already exists on the cluster add {key!r} to existingSecrets "
-            f"in the {REFERENCES_EXIST} policy config.",
+            f"{listener.ref} uses Secret {key} ({listener.dialect.manual_secret}), which this "
+            "program does not create; without it the broker frontend never starts. Create the "
+            f"Secret in the program, or if it already exists on the cluster add {key!r} to "
+            f"existingSecrets in the {REFERENCES_EXIST} policy config.",
             listener.urn,
         )
     ]
@@ -439,7 +533,12 @@ def _check_issuer(
     ref = _mapping(automatic.get("issuerRef"))
     name = _text(ref.get("name"))
     if name is None:
-        return [Violation(f"{listener.ref}: tls.automatic.issuerRef has no name.", listener.urn)]
+        return [
+            Violation(
+                f"{listener.ref}: {listener.dialect.automatic}.issuerRef has no name.",
+                listener.urn,
+            )
+        ]
     kind = _text(ref.get("kind")) or "Issuer"
     group = _text(ref.get("group")) or CERT_MANAGER_GROUP
     # An Issuer only signs certificates in its own namespace: the listener's, or the one its
@@ -464,7 +563,8 @@ def _check_issuer(
     )
     return [
         Violation(
-            f"{listener.ref} uses {kind} {name!r} (group {group}) in tls.automatic.issuerRef, "
+            f"{listener.ref} uses {kind} {name!r} (group {group}) in "
+            f"{listener.dialect.automatic}.issuerRef, "
             "which this program does not create"
             + ("" if kind == "ClusterIssuer" else f" in namespace {listener.namespace}")
             + "; cert-manager would never issue its certificate. Create the issuer in the "
@@ -516,18 +616,19 @@ def _listener_policy(
     properties: dict[str, dict[str, Any]] | None = None,
 ) -> ResourceValidationPolicy:
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
-        listener = listener_of(_resource(args))
-        if listener is None:
+        listeners = checked_listeners(_resource(args))
+        if not listeners:
             return
         config = args.get_config()
+        violations = [v for listener in listeners for v in rule(listener, config)]
         if production_only:
             env = environment(stack_of(args.urn), args.stack_tags, config)
             if not env.production:
                 args.not_applicable(f"not a production stack: {env.reason}")
-            for violation in rule(listener, config):
+            for violation in violations:
                 report(f"{violation.message} (Production: {env.reason}.)", violation.urn)
             return
-        for violation in rule(listener, config):
+        for violation in violations:
             report(violation.message, violation.urn)
 
     schema_properties = {
@@ -569,14 +670,15 @@ def policies() -> list[Policy]:
     return [
         _listener_policy(
             TLS_REQUIRED,
-            "Every BrokerListener of a production stack has TLS.",
+            "Every BrokerListener (every port of a GA one) of a production stack has TLS.",
             lambda listener, _: check_tls_required(listener),
             mandatory,
             production_only=True,
         ),
         _listener_policy(
             AUTHENTICATION_REQUIRED,
-            "Every BrokerListener of a production stack has authentication enabled.",
+            "Every BrokerListener of a production stack has authentication enabled (a GA "
+            "listener: an authenticationRef on every port).",
             lambda listener, _: check_authentication_required(listener),
             mandatory,
             production_only=True,
@@ -606,7 +708,8 @@ def policies() -> list[Policy]:
         ),
         _listener_policy(
             EXPOSED_AUTHENTICATION,
-            "No BrokerListener with serviceType loadBalancer or nodePort has authentication off.",
+            "No BrokerListener (GA: no port of one) with serviceType loadBalancer or nodePort "
+            "has authentication off.",
             lambda listener, _: check_exposed_authentication(listener),
             mandatory,
             production_only=False,
