@@ -36,10 +36,10 @@ def refusals(config: dict[str, Any]) -> list[tuple[str, str]]:
     return [(p.path, p.message) for p in caught.value.problems]
 
 
-def without_key_vault(config: dict[str, Any]) -> dict[str, Any]:
+def without_key_vault(config: dict[str, Any], key: str = "listeners") -> dict[str, Any]:
     """The documented way out for Key Vault TLS: the certificate synced into a Secret."""
     fixed = copy.deepcopy(config)
-    for item in fixed.get("listeners", []):
+    for item in fixed.get(key, []):
         if "keyVault" in item.get("tls", {}):
             item["tls"] = {"manual": {"secretName": f"{item['name']}-synced"}}
     return fixed
