@@ -13,7 +13,7 @@ PULUMI := tools/pulumi
 .PHONY: help setup engine stack-select up preview policy-preview destroy test check lint unit e2e schema bench clean
 
 help:
-	@echo "make up [STACK=dev|staging|prod]  set up, then pulumi up (dev renders to rendered/dev)"
+	@echo "make up [STACK=dev|dev-ga|staging|prod]  set up, then pulumi up (dev, dev-ga render offline)"
 	@echo "make preview [STACK=...]          show the diff (staging/prod render offline)"
 	@echo "make policy-preview [STACK=...]   preview with the guardrails policy pack"
 	@echo "make destroy [STACK=...]          remove what up created"

@@ -38,3 +38,18 @@ def test_composition_example_registers_what_it_says(
 def test_readme_starts_with_the_two_commands() -> None:
     head = README.split("```bash\n", 1)[1].split("```", 1)[0].splitlines()
     assert [line.split()[:2] for line in head] == [["make", "up"], ["make", "test"]]
+
+
+def test_ga_composition_example_registers_what_it_says(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    section = README.split("**In your own program**", 1)[1]
+    match = re.search(r"```python\n(.*?)```", section, re.S)
+    assert match, "the README lost its GA composition example"
+    exported: dict[str, object] = {}
+    monkeypatch.setattr(pulumi, "export", exported.__setitem__)
+    engine.run(lambda: exec(compile(match.group(1), "README.md", "exec"), {}))
+    spec = engine.mocks.ga_listeners["edge"]["spec"]
+    assert spec["serviceType"] == "LoadBalancer"
+    assert spec["ports"] == [{"port": 8884, "protocol": "Mqtt", "authenticationRef": "default"}]
+    assert "edge_ports" in exported
