@@ -8,7 +8,7 @@ from typing import Any, Generic, Protocol, TypeVar, overload
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from .certs import TlsMaterial, check_tls_material, service_hosts
 from .errors import ConfigError, Problem, join_path, problems_from_validation
@@ -23,6 +23,19 @@ from .v1beta1.sharing import Listener
 TYPE_TOKEN = "aio:mq:MqListener"
 TYPE_TOKEN_V1 = "aio:mq:MqListenerV1"
 T = TypeVar("T")
+
+
+A = TypeVar("A", bound=BaseModel)
+
+
+def _parsed(model: type[A], args: A | Mapping[str, Any], subject: str, origin: str) -> A:
+    """The component's args as `model`; invalid ones refuse the program."""
+    try:
+        return args if isinstance(args, model) else model.model_validate(args)
+    except ValidationError as exc:
+        program_listeners().refuse(
+            ConfigError(problems_from_validation(exc, model, origin), subject)
+        )
 
 
 class _Summarized(Protocol):
@@ -79,17 +92,9 @@ class MqListener(pulumi.ComponentResource):
     ) -> None:
         """`origin` is the key path of the args in error messages (e.g. `listeners[2]`)."""
         registry = program_listeners()
-        try:
-            parsed = (
-                args if isinstance(args, MqListenerArgs) else MqListenerArgs.model_validate(args)
-            )
-        except ValidationError as exc:
-            registry.refuse(
-                ConfigError(
-                    problems_from_validation(exc, MqListenerArgs, origin),
-                    f"{origin or 'MqListener'} {resource_name!r}",
-                )
-            )
+        parsed = _parsed(
+            MqListenerArgs, args, f"{origin or 'MqListener'} {resource_name!r}", origin
+        )
         listener = parsed.resolved(DEFAULT_NAMESPACE, DEFAULT_BROKER)
         namespace, broker = str(listener.namespace), str(listener.broker_ref)
 
@@ -223,19 +228,9 @@ class MqListenerV1(pulumi.ComponentResource):
     ) -> None:
         """`origin` is the key path of the args in error messages (e.g. `listeners[2]`)."""
         registry = program_listeners()
-        try:
-            parsed = (
-                args
-                if isinstance(args, v1.MqListenerV1Args)
-                else v1.MqListenerV1Args.model_validate(args)
-            )
-        except ValidationError as exc:
-            registry.refuse(
-                ConfigError(
-                    problems_from_validation(exc, v1.MqListenerV1Args, origin),
-                    f"{origin or 'MqListenerV1'} {resource_name!r}",
-                )
-            )
+        parsed = _parsed(
+            v1.MqListenerV1Args, args, f"{origin or 'MqListenerV1'} {resource_name!r}", origin
+        )
         listener = parsed.resolved(DEFAULT_NAMESPACE, v1.DEFAULT_BROKER)
         namespace, broker = str(listener.namespace), str(listener.broker_ref)
         secrets, problems = _secret_material(listener, namespace, origin)
