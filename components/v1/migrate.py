@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import copy
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,7 +50,8 @@ KEY_ALGORITHMS = {
     ("RSA", 8192): "Rsa8192",
 }
 SERVICE_TYPES = {"clusterIp": "ClusterIp", "loadBalancer": "LoadBalancer", "nodePort": "NodePort"}
-PREVIEW_METHODS = {"sat": "ServiceAccountToken", "x509": "X509", "custom": "Custom"}
+MAPPED_KEYS = {"apiVersion", "brokerRef", "listeners", "existingListeners"}
+"""The preview-only keys this tool maps; keys common to both APIs are carried over as they are."""
 
 
 @dataclass
@@ -87,25 +87,18 @@ def migrate_config(raw: dict[str, Any]) -> Migration:
         return out
     assert isinstance(stack, StackConfig)
 
-    handlers: dict[str, Callable[[Migration, StackConfig, dict[str, Any]], None]] = {
-        "apiVersion": lambda *_: None,
-        "brokerRef": _broker_ref,
-        "listeners": _listeners,
-        "existingListeners": lambda *_: None,  # handled with the listeners
-    }
     out.config["apiVersion"] = ga.API_VERSION
     for key, value in raw.items():
         if key in _keys(StackBase):
             out.config[key] = copy.deepcopy(value)
-        elif key not in handlers:
+        elif key not in MAPPED_KEYS:
             out.refuse(
                 f"{PROJECT}:{key}",
                 "this key has no GA counterpart that migrate-to-v1 knows",
                 "remove it from the preview stack, or migrate it by hand",
             )
-    for key, handler in handlers.items():
-        if key in raw or key == "listeners":
-            handler(out, stack, raw)
+    _broker_ref(out, stack)
+    _listeners(out, stack, raw.get("listeners", []))
     return out
 
 
@@ -126,11 +119,11 @@ def _secret_keys(raw: dict[str, Any]) -> set[str]:
     return {key for key, value in raw.items() if _without_secure_values(value) != value}
 
 
-def _broker_ref(out: Migration, stack: StackConfig, raw: dict[str, Any]) -> None:
+def _broker_ref(out: Migration, stack: StackConfig) -> None:
     if stack.broker_ref == preview.DEFAULT_BROKER:
         out.note(
-            f"{PROJECT}:brokerRef {preview.DEFAULT_BROKER!r} (the preview default broker) is "
-            f"left out: GA's default broker is {ga.DEFAULT_BROKER!r}"
+            f"{PROJECT}:brokerRef: the preview default broker {preview.DEFAULT_BROKER!r} becomes "
+            f"GA's default broker {ga.DEFAULT_BROKER!r} (the key is left out)"
         )
     else:
         out.config["brokerRef"] = stack.broker_ref
@@ -167,8 +160,7 @@ _PREVIEW_DEFAULT_SERVICE = _Service(
 )
 
 
-def _listeners(out: Migration, stack: StackConfig, raw: dict[str, Any]) -> None:
-    raw_items: list[dict[str, Any]] = raw.get("listeners", [])
+def _listeners(out: Migration, stack: StackConfig, raw_items: list[dict[str, Any]]) -> None:
     existing = (
         [preview.DEFAULT_LISTENER]
         if stack.existing_listeners is None
