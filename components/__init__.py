@@ -9,11 +9,24 @@ MqListenerV1("edge", MqListenerV1Args(name="edge", service_type="LoadBalancer",
                                       ports=[ListenerPort(port=8884)]))
 """
 
+from .auth import MqAuthentication, MqAuthorization, declare_existing_auth
 from .errors import ConfigError, Problem
 from .issuer import CaIssuer, IssuerArgs, IssuerRef, San, SelfSignedIssuer, cert_manager_issuer
 from .listener import MqListener, MqListenerV1
 from .registry import declare_existing_listeners, declare_existing_listeners_v1
 from .v1.models import MqListenerV1Args
+from .v1beta1.auth import (
+    DEFAULT_AUTHENTICATION,
+    AuthenticationMethod,
+    AuthorizationPolicies,
+    AuthorizationRule,
+    BrokerResource,
+    ExistingAuthentication,
+    ExistingAuthorization,
+    MqAuthenticationArgs,
+    MqAuthorizationArgs,
+    Principals,
+)
 from .v1beta1.models import (
     DEFAULT_LISTENER,
     AutomaticTls,
@@ -29,20 +42,32 @@ from .v1beta1.models import (
 )
 
 __all__ = [
+    "DEFAULT_AUTHENTICATION",
     "DEFAULT_LISTENER",
+    "AuthenticationMethod",
+    "AuthorizationPolicies",
+    "AuthorizationRule",
     "AutomaticTls",
+    "BrokerResource",
     "CaIssuer",
     "CertPrivateKey",
     "ConfigError",
+    "ExistingAuthentication",
+    "ExistingAuthorization",
     "ExistingListener",
     "IssuerArgs",
     "IssuerRef",
     "KeyVaultTls",
     "ManualTls",
+    "MqAuthentication",
+    "MqAuthenticationArgs",
+    "MqAuthorization",
+    "MqAuthorizationArgs",
     "MqListener",
     "MqListenerArgs",
     "MqListenerV1",
     "MqListenerV1Args",
+    "Principals",
     "Problem",
     "San",
     "SelfSignedIssuer",
@@ -51,6 +76,7 @@ __all__ = [
     "VaultCredentials",
     "VaultObject",
     "cert_manager_issuer",
+    "declare_existing_auth",
     "declare_existing_listeners",
     "declare_existing_listeners_v1",
 ]

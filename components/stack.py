@@ -21,10 +21,17 @@ import pulumi_kubernetes as k8s
 from pulumi.runtime.config import CONFIG, get_config, get_config_env, is_config_secret
 from pydantic import Field, ValidationError
 
+from .auth import create_auth
 from .errors import ConfigError, Problem, join_path, problems_from_validation
 from .issuer import IssuerArgs, IssuerRef, cert_manager_issuer
 from .listener import MqListener, MqListenerV1
-from .registry import ProgramListeners, existing_facts, program_listeners, v1_existing_facts
+from .registry import (
+    ProgramListeners,
+    existing_facts,
+    existing_link_facts,
+    program_listeners,
+    v1_existing_facts,
+)
 from .spec import CERT_MANAGER_GROUP, DEFAULT_NAMESPACE, Dns1123Label, ResourceName, Spec
 from .v1 import models as v1
 from .v1 import sharing as v1_sharing
@@ -36,6 +43,12 @@ from .v1.auth import (
     BrokerAuthorizationArgs,
     broker_resource,
     resource_kind,
+)
+from .v1beta1.auth import (
+    ExistingAuthentication,
+    ExistingAuthorization,
+    MqAuthenticationArgs,
+    MqAuthorizationArgs,
 )
 from .v1beta1.models import API_VERSION as V1BETA1
 from .v1beta1.models import DEFAULT_BROKER, DEFAULT_LISTENER, ExistingListener, MqListenerArgs
@@ -78,6 +91,14 @@ class StackConfig(StackBase):
     """Listeners already on the cluster; absent means the documented default listener."""
     listeners: list[MqListenerArgs] = Field(default_factory=list)
     """The BrokerListeners to create."""
+    authentications: list[MqAuthenticationArgs] = Field(default_factory=list)
+    """The BrokerAuthentications to create."""
+    authorizations: list[MqAuthorizationArgs] = Field(default_factory=list)
+    """The BrokerAuthorizations to create."""
+    existing_authentications: list[ExistingAuthentication] | None = None
+    """BrokerAuthentications already on the cluster; absent means the deployment's `authn`."""
+    existing_authorizations: list[ExistingAuthorization] | None = None
+    """BrokerAuthorizations already on the cluster; absent means none."""
 
     def certificate_requests(self) -> list[tuple[str, IssuerRef, str | None]]:
         """(key path, issuerRef, listener namespace) of every automatic-TLS certificate."""
@@ -363,16 +384,15 @@ def deploy(stack: StackConfig | StackConfigV1) -> dict[str, pulumi.Output[dict[s
     if isinstance(stack, StackConfigV1):
         registry.declare_existing(
             v1_existing_facts(stack.existing(), stack.namespace, stack.broker_ref),
-            v1.API_VERSION,
+            api_version=v1.API_VERSION,
         )
     else:
-        existing = stack.existing_listeners
+        existing = (
+            [DEFAULT_LISTENER] if stack.existing_listeners is None else stack.existing_listeners
+        )
         registry.declare_existing(
-            existing_facts(
-                [DEFAULT_LISTENER] if existing is None else existing,
-                stack.namespace,
-                stack.broker_ref,
-            )
+            existing_facts(existing, stack.namespace, stack.broker_ref),
+            existing_link_facts(existing, stack.namespace),
         )
 
     # Everything waits on the gate, so a refused listener leaves nothing registered.
@@ -389,6 +409,15 @@ def deploy(stack: StackConfig | StackConfigV1) -> dict[str, pulumi.Output[dict[s
 
     if isinstance(stack, StackConfigV1):
         return _deploy_v1(stack, registry, provider, issuers)
+    create_auth(
+        stack.namespace,
+        pulumi.ResourceOptions(providers=[provider]),
+        authentications=stack.authentications,
+        authorizations=stack.authorizations,
+        existing_authentications=stack.existing_authentications,
+        existing_authorizations=stack.existing_authorizations,
+    )
+
     problems: list[Problem] = []
     summaries: dict[str, pulumi.Output[dict[str, Any]]] = {}
     for i, item in enumerate(stack.listeners):
@@ -409,6 +438,7 @@ def deploy(stack: StackConfig | StackConfigV1) -> dict[str, pulumi.Output[dict[s
             problems += exc.problems
             continue
         summaries[args.name] = listener.summary
+    problems += registry.links().problems
     if problems:
         registry.refuse(ConfigError(problems))
     return summaries
