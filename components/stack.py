@@ -222,7 +222,7 @@ def load_config(
         )
     known = _keys(model)
     # Unknown keys are reported here, with the project prefix the stack file uses.
-    problems = [_unknown_key(key, known, version) for key in raw if key not in known]
+    problems = [_unknown_key(key, known) for key in raw if key not in known]
     try:
         stack = model.model_validate({k: v for k, v in raw.items() if k in known})
     except ValidationError as exc:
@@ -239,15 +239,7 @@ def _keys(model: type[Spec]) -> list[str]:
     return [field.alias or name for name, field in model.model_fields.items()]
 
 
-def _unknown_key(key: str, known: list[str], version: str) -> Problem:
-    elsewhere = [v for v, model in CONFIG_MODELS.items() if key in _keys(model)]
-    if elsewhere:
-        return Problem(
-            f"{PROJECT}:{key}",
-            f"not a key of apiVersion {version}",
-            f"it belongs to apiVersion {elsewhere[0]}: set {PROJECT}:apiVersion to it, or "
-            f"remove the key (keys: {', '.join(known)})",
-        )
+def _unknown_key(key: str, known: list[str]) -> Problem:
     near = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     fix = f"did you mean {PROJECT}:{near[0]}?" if near else "remove it"
     return Problem(

@@ -45,6 +45,29 @@ def without_key_vault(config: dict[str, Any], key: str = "listeners") -> dict[st
     return fixed
 
 
+def without_x509_attributes(config: dict[str, Any]) -> dict[str, Any]:
+    """The documented way out for X.509 attributes in a Secret: written inline after migrating."""
+    fixed = copy.deepcopy(config)
+    for item in fixed.get("authentications", []):
+        for method in item["authenticationMethods"]:
+            method.get("x509", {}).pop("attributes", None)
+    return fixed
+
+
+def documented_refusals(config: dict[str, Any]) -> list[str]:
+    """Where the migration must refuse a preview config for the documented reasons."""
+    return [
+        f"listeners[{i}].tls.keyVault"
+        for i, item in enumerate(config.get("listeners", []))
+        if "keyVault" in item.get("tls", {})
+    ] + [
+        f"authentications[{i}].authenticationMethods[{k}].x509.attributes"
+        for i, item in enumerate(config.get("authentications", []))
+        for k, method in enumerate(item["authenticationMethods"])
+        if "attributes" in method.get("x509", {})
+    ]
+
+
 def preview_config(path: Path) -> dict[str, Any]:
     config = yaml.safe_load(path.read_text())["config"]
     return {k.removeprefix("aio-mq:"): v for k, v in config.items() if k.startswith("aio-mq:")}
@@ -87,18 +110,14 @@ def assert_every_port_carried_over_once(preview: dict[str, Any], ga: dict[str, A
 
 
 @pytest.mark.parametrize("stack_file", PREVIEW_STACK_FILES, ids=lambda p: p.name)
-def test_every_preview_stack_file_migrates_or_is_refused_only_for_key_vault(
+def test_every_preview_stack_file_migrates_or_is_refused_only_for_documented_reasons(
     stack_file: Path,
 ) -> None:
     preview = preview_config(stack_file)
-    key_vault = [
-        f"listeners[{i}].tls.keyVault"
-        for i, item in enumerate(preview.get("listeners", []))
-        if "keyVault" in item.get("tls", {})
-    ]
-    if key_vault:
-        assert [path for path, _ in refusals(preview)] == key_vault
-        preview = without_key_vault(preview)
+    expected = documented_refusals(preview)
+    if expected:
+        assert sorted(path for path, _ in refusals(preview)) == sorted(expected)
+        preview = without_x509_attributes(without_key_vault(preview))
     text, notes = migrate_stack_file(stack_text(preview))
     ga = {k.removeprefix("aio-mq:"): v for k, v in yaml.safe_load(text)["config"].items()}
     assert isinstance(load_config(ga), StackConfigV1)  # passes the GA checks unchanged
@@ -207,7 +226,7 @@ def test_a_secret_namespace_equal_to_the_listeners_is_dropped_with_a_note() -> N
     ga, notes = migrated({"listeners": [{"name": "a", "port": 1, "tls": tls}]})
     assert ga["listeners"][0]["ports"][1]["tls"]["manual"] == {"secretRef": "c"}
     assert (
-        "listeners[0].tls.manual.secretNamespace 'azure-iot-operations' is the listener's "
+        "listeners[0].tls.manual.secretNamespace 'azure-iot-operations' is the object's own "
         "namespace: left out"
     ) in notes
 
@@ -284,8 +303,8 @@ def test_everything_that_cannot_be_carried_over_is_refused_at_once() -> None:
         ("listeners[0].tls.keyVault", "GA listeners have no Key Vault TLS"),
         (
             "listeners[1].tls.manual.secretNamespace",
-            "the Secret is in namespace 'other', the listener in 'azure-iot-operations'; a GA "
-            "listener only reads Secrets of its own namespace",
+            "the Secret is in namespace 'other', its user in 'azure-iot-operations'; GA only "
+            "reads Secrets of the object's own namespace",
         ),
         ("listeners[2].tls.automatic.privateKey", "GA has no key algorithm for RSA 3072"),
     ]
@@ -324,6 +343,189 @@ def test_the_command_writes_the_stack_to_stdout_and_notes_to_stderr() -> None:
     assert refused.returncode == 1
     assert refused.stdout == ""
     assert refused.stderr.startswith(
-        "aio-mq: aio-mq:* of the preview stack has 1 problem; nothing was written"
+        "aio-mq: aio-mq:* of the preview stack has 2 problems; nothing was written"
     )
     assert "listeners[1].tls.keyVault: GA listeners have no Key Vault TLS" in refused.stderr
+
+
+SAT = {"sat": {"audiences": ["aio-mq"]}}
+
+
+def test_linked_objects_become_port_refs_and_ga_objects() -> None:
+    custom = {
+        "custom": {
+            "endpoint": "https://auth.example.com",
+            "caCert": "auth-ca",
+            "auth": {"x509": {"secretName": "client", "namespace": "azure-iot-operations"}},
+            "headers": {"a": "b"},
+        }
+    }
+    config = {
+        "listeners": [
+            {
+                "name": "edge",
+                "port": 8884,
+                "serviceType": "loadBalancer",
+                "serviceName": "edge",
+                "authenticationEnabled": True,
+                "authorizationEnabled": True,
+                "tls": {"automatic": {"issuerRef": {"name": "ca"}}},
+            }
+        ],
+        "authentications": [
+            {
+                "name": "edge-authn",
+                "listenerRef": ["edge"],
+                "authenticationMethods": [SAT, {"x509": {"trustedClientCaCert": "ca"}}, custom],
+            }
+        ],
+        "authorizations": [
+            {
+                "name": "edge-authz",
+                "listenerRef": ["edge"],
+                "authorizationPolicies": {
+                    "enableCache": True,
+                    "rules": [
+                        {
+                            "principals": {"clientids": ["c1"], "usernames": ["u1"]},
+                            "brokerResources": [
+                                {"method": "Connect"},
+                                {"method": "Publish", "topics": ["t/#"]},
+                            ],
+                        }
+                    ],
+                },
+            }
+        ],
+    }
+    ga, notes = migrated(config)
+    (port,) = ga["listeners"][0]["ports"]
+    assert (port["authenticationRef"], port["authorizationRef"]) == ("edge-authn", "edge-authz")
+    assert ga["authentications"] == [
+        {
+            "name": "edge-authn",
+            "authenticationMethods": [
+                {
+                    "method": "ServiceAccountToken",
+                    "serviceAccountTokenSettings": {"audiences": ["aio-mq"]},
+                },
+                {"method": "X509", "x509Settings": {"trustedClientCaCert": "ca"}},
+                {
+                    "method": "Custom",
+                    "customSettings": {
+                        "endpoint": "https://auth.example.com",
+                        "caCertConfigMap": "auth-ca",
+                        "auth": {"x509": {"secretRef": "client"}},
+                        "headers": {"a": "b"},
+                    },
+                },
+            ],
+        }
+    ]
+    assert ga["authorizations"] == [
+        {
+            "name": "edge-authz",
+            "authorizationPolicies": {
+                "cache": "Enabled",
+                "rules": [
+                    {
+                        "principals": {"clientIds": ["c1"], "usernames": ["u1"]},
+                        "brokerResources": [
+                            {"method": "Connect"},
+                            {"method": "Publish", "topics": ["t/#"]},
+                        ],
+                    }
+                ],
+            },
+        }
+    ]
+    assert "authorizations[0]: enableCache true becomes cache Enabled" in notes
+    assert "existingAuthentications" not in ga
+
+
+def test_a_listener_of_the_preview_default_authentication_uses_ga_default() -> None:
+    existing = [
+        {"name": "authn", "listenerRef": ["listener", "mine"], "authenticationMethods": [SAT]}
+    ]
+    item = {"name": "mine", "port": 1, "authenticationEnabled": True}
+    ga, notes = migrated({"existingAuthentications": existing, "listeners": [item]})
+    assert ga["listeners"][0]["ports"][1]["authenticationRef"] == "default"
+    assert ga["existingAuthentications"] == [
+        {
+            "name": "default",
+            "authenticationMethods": [
+                {
+                    "method": "ServiceAccountToken",
+                    "serviceAccountTokenSettings": {"audiences": ["aio-internal"]},
+                }
+            ],
+        }
+    ]
+    assert any("listed by the preview default authentication 'authn'" in n for n in notes)
+
+
+def test_what_authentication_cannot_carry_over_is_refused() -> None:
+    other_ns = {
+        "endpoint": "https://a.example.com",
+        "auth": {"x509": {"secretName": "s", "namespace": "x"}},
+    }
+    config = {
+        "listeners": [{"name": "a", "port": 1, "authenticationEnabled": True}],
+        "authentications": [
+            {
+                "name": "one",
+                "listenerRef": ["a"],
+                "authenticationMethods": [
+                    {"usernamePassword": {"secretName": "pw"}},
+                    {"x509": {"attributes": {"secretName": "attrs"}}},
+                    {"custom": other_ns},
+                ],
+            },
+            {"name": "two", "listenerRef": ["a"], "authenticationMethods": [SAT]},
+        ],
+    }
+    assert refusals(config) == [
+        (
+            "authentications[0].authenticationMethods[0].usernamePassword",
+            "GA has no username/password authentication",
+        ),
+        (
+            "authentications[0].authenticationMethods[1].x509.attributes",
+            "GA keeps the attributes of client certificates inline "
+            "(x509Settings.authorizationAttributes), not in a Secret",
+        ),
+        (
+            "authentications[0].authenticationMethods[2].custom.auth.x509.namespace",
+            "the Secret is in namespace 'x', its user in 'azure-iot-operations'; GA only reads "
+            "Secrets of the object's own namespace",
+        ),
+        (
+            "listeners[0]",
+            "'a' is listed by several BrokerAuthentications (authentications[0], "
+            "authentications[1]); a GA port references one",
+        ),
+    ]
+
+
+def test_an_existing_authentication_without_methods_is_refused() -> None:
+    existing = [{"name": "theirs", "listenerRef": ["x"]}]
+    assert refusals({"existingAuthentications": existing, "listeners": []}) == [
+        (
+            "existingAuthentications[0].authenticationMethods",
+            "the methods of this existing BrokerAuthentication are not given, and a GA "
+            "BrokerAuthentication is written with them",
+        )
+    ]
+
+
+def test_an_inert_link_is_not_carried_over() -> None:
+    config = {
+        "listeners": [{"name": "a", "port": 1}],
+        "authentications": [{"name": "one", "listenerRef": ["a"], "authenticationMethods": [SAT]}],
+    }
+    ga, notes = migrated(config)
+    assert "authenticationRef" not in ga["listeners"][0]["ports"][1]
+    assert (
+        "listeners[0] 'a' is listed by authentications[0] but has authenticationEnabled false: "
+        "the link never applied and is not carried over"
+    ) in notes

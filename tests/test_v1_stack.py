@@ -266,17 +266,14 @@ def test_every_kind_of_problem_comes_in_one_error(
         assert expected in message
 
 
-def test_keys_of_the_other_api_version_are_named_as_such(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_keys_of_the_ga_shape_are_refused_under_the_preview_api() -> None:
     with pytest.raises(ConfigError) as caught:
-        load_config({"authentications": [], "listeners": []})
-    (problem,) = caught.value.problems
-    assert problem.path == "aio-mq:authentications"
-    assert problem.message == "not a key of apiVersion mq.iotoperations.azure.com/v1beta1"
-    assert problem.fix is not None and problem.fix.startswith(
-        f"it belongs to apiVersion {GA}: set aio-mq:apiVersion to it, or remove the key"
-    )
+        load_config(
+            {"authentications": [{"name": "a", "authenticationMethods": [{"method": "X509"}]}]}
+        )
+    paths = [p.path for p in caught.value.problems]
+    assert "authentications[0].listenerRef" in paths
+    assert "authentications[0].authenticationMethods[0].method" in paths
 
 
 def test_an_unknown_api_version_is_refused_with_the_choices() -> None:

@@ -33,12 +33,10 @@ import yaml
 from ..errors import ConfigError, Problem
 from ..spec import DEFAULT_NAMESPACE
 from ..stack import PROJECT, StackBase, StackConfig, _keys, load_config
+from ..v1beta1 import auth as preview_auth
 from ..v1beta1 import models as preview
 from . import models as ga
 from .auth import DEFAULT_AUTHENTICATION
-
-PREVIEW_DEFAULT_AUTHENTICATION = "authn"
-"""The BrokerAuthentication every preview deployment has (listenerRef [listener], sat)."""
 
 KEY_ALGORITHMS = {
     ("ECDSA", 256): "Ec256",
@@ -50,7 +48,16 @@ KEY_ALGORITHMS = {
     ("RSA", 8192): "Rsa8192",
 }
 SERVICE_TYPES = {"clusterIp": "ClusterIp", "loadBalancer": "LoadBalancer", "nodePort": "NodePort"}
-MAPPED_KEYS = {"apiVersion", "brokerRef", "listeners", "existingListeners"}
+MAPPED_KEYS = {
+    "apiVersion",
+    "brokerRef",
+    "listeners",
+    "existingListeners",
+    "authentications",
+    "authorizations",
+    "existingAuthentications",
+    "existingAuthorizations",
+}
 """The preview-only keys this tool maps; keys common to both APIs are carried over as they are."""
 
 
@@ -98,7 +105,8 @@ def migrate_config(raw: dict[str, Any]) -> Migration:
                 "remove it from the preview stack, or migrate it by hand",
             )
     _broker_ref(out, stack)
-    _listeners(out, stack, raw.get("listeners", []))
+    links = _auth(out, stack)
+    _listeners(out, stack, raw.get("listeners", []), links)
     return out
 
 
@@ -160,7 +168,9 @@ _PREVIEW_DEFAULT_SERVICE = _Service(
 )
 
 
-def _listeners(out: Migration, stack: StackConfig, raw_items: list[dict[str, Any]]) -> None:
+def _listeners(
+    out: Migration, stack: StackConfig, raw_items: list[dict[str, Any]], links: list[_Linked]
+) -> None:
     existing = (
         [preview.DEFAULT_LISTENER]
         if stack.existing_listeners is None
@@ -177,7 +187,7 @@ def _listeners(out: Migration, stack: StackConfig, raw_items: list[dict[str, Any
     for service, indexes in groups.items():
         if default_exists and service == _PREVIEW_DEFAULT_SERVICE:
             manages_default = True
-            listeners.append(_default_listener(out, stack, raw_items, indexes))
+            listeners.append(_default_listener(out, stack, raw_items, indexes, links))
             continue
         first = stack.listeners[indexes[0]]
         listener: dict[str, Any] = {"name": first.name}
@@ -187,7 +197,7 @@ def _listeners(out: Migration, stack: StackConfig, raw_items: list[dict[str, Any
             listener["brokerRef"] = first.broker_ref
         listener["serviceType"] = SERVICE_TYPES[service.service_type]
         listener["serviceName"] = service.service_name
-        listener["ports"] = [_port(out, stack, raw_items, i) for i in indexes]
+        listener["ports"] = [_port(out, stack, raw_items, i, links) for i in indexes]
         if len(indexes) > 1:
             out.note(
                 f"{_names(stack, indexes)} share Service {service.service_name!r} "
@@ -206,12 +216,16 @@ def _is_preview_default(item: preview.ExistingListener, stack: StackConfig) -> b
 
 
 def _default_listener(
-    out: Migration, stack: StackConfig, raw_items: list[dict[str, Any]], indexes: list[int]
+    out: Migration,
+    stack: StackConfig,
+    raw_items: list[dict[str, Any]],
+    indexes: list[int],
+    links: list[_Linked],
 ) -> dict[str, Any]:
     """GA's `default` listener, as installed, with the ports of the listeners that were on the
     preview default listener's Service."""
     installed = ga.DEFAULT_LISTENER
-    ports = [_port(out, stack, raw_items, i) for i in indexes]
+    ports = [_port(out, stack, raw_items, i, links) for i in indexes]
     (aio_port,) = installed.ports
     taken = [i for i, port in zip(indexes, ports, strict=True) if port["port"] == aio_port.port]
     if taken:
@@ -249,31 +263,42 @@ def _port_list(stack: StackConfig, indexes: list[int]) -> str:
 
 
 def _port(
-    out: Migration, stack: StackConfig, raw_items: list[dict[str, Any]], i: int
+    out: Migration,
+    stack: StackConfig,
+    raw_items: list[dict[str, Any]],
+    i: int,
+    links: list[_Linked],
 ) -> dict[str, Any]:
     item = stack.listeners[i]
     path = f"listeners[{i}]"
     port: dict[str, Any] = {"port": item.port}
     if item.node_port is not None:
         port["nodePort"] = item.node_port
+    namespace = item.namespace or stack.namespace
+    authentication = _linked(out, AUTHENTICATION, item, namespace=namespace, path=path, links=links)
+    authorization = _linked(out, AUTHORIZATION, item, namespace=namespace, path=path, links=links)
     if item.authentication_enabled:
-        port["authenticationRef"] = ga.DEFAULT_LISTENER.ports[0].authentication_ref
+        if authentication is None:
+            authentication = DEFAULT_AUTHENTICATION.name
+            out.note(
+                f"{path} {item.name!r} has authenticationEnabled and no BrokerAuthentication "
+                f"lists it: its port uses GA's default BrokerAuthentication "
+                f"{DEFAULT_AUTHENTICATION.name!r} (service account tokens, audience aio-internal)"
+            )
+        port["authenticationRef"] = authentication
+    if item.authorization_enabled and not item.authentication_enabled:
         out.note(
-            f"{path} {item.name!r} has authenticationEnabled and the preview default "
-            f"authentication {PREVIEW_DEFAULT_AUTHENTICATION!r} does not list it: its port "
-            f"uses GA's default BrokerAuthentication {DEFAULT_AUTHENTICATION.name!r} "
-            "(service account tokens, audience aio-internal)"
+            f"{path} {item.name!r} has authorizationEnabled but not authenticationEnabled, so "
+            "authorization never applied: its port gets no authorizationRef"
         )
-    if item.authorization_enabled:
-        note = (
-            "no BrokerAuthorization lists it, and GA has no default one"
-            if item.authentication_enabled
-            else "authenticationEnabled is false, so it never applied"
-        )
+    elif item.authorization_enabled and authorization is None:
         out.note(
-            f"{path} {item.name!r} has authorizationEnabled, but {note}: its port gets no "
-            "authorizationRef (add aio-mq:authorizations and set authorizationRef to restrict it)"
+            f"{path} {item.name!r} has authorizationEnabled, but no BrokerAuthorization lists "
+            "it, and GA has no default one: its port gets no authorizationRef (add "
+            "aio-mq:authorizations and set authorizationRef to restrict it)"
         )
+    elif item.authorization_enabled:
+        port["authorizationRef"] = authorization
     tls = _tls(out, stack, raw_items[i].get("tls"), item, path)
     if tls is not None:
         port["tls"] = tls
@@ -324,18 +349,20 @@ def _tls(
     return {"mode": "Manual", "manual": manual}
 
 
-def _same_namespace(out: Migration, path: str, secret_namespace: str | None, ns: str) -> None:
+def _same_namespace(
+    out: Migration, path: str, secret_namespace: str | None, ns: str, key: str = "secretNamespace"
+) -> None:
     if secret_namespace is None:
         return
     if secret_namespace != ns:
         out.refuse(
-            f"{path}.secretNamespace",
-            f"the Secret is in namespace {secret_namespace!r}, the listener in {ns!r}; a GA "
-            "listener only reads Secrets of its own namespace",
-            f"move the Secret to {ns!r} and remove secretNamespace",
+            f"{path}.{key}",
+            f"the Secret is in namespace {secret_namespace!r}, its user in {ns!r}; GA only "
+            "reads Secrets of the object's own namespace",
+            f"move the Secret to {ns!r} and remove {key}",
         )
     else:
-        out.note(f"{path}.secretNamespace {ns!r} is the listener's namespace: left out")
+        out.note(f"{path}.{key} {ns!r} is the object's own namespace: left out")
 
 
 def _existing_listeners(
@@ -377,6 +404,226 @@ def _existing_listeners(
         "write for it (ports only; the preview default listener becomes GA's 'default'); "
         "compare them with `kubectl get brokerlisteners -A` on the GA cluster"
     )
+
+
+# --- authentication and authorization ------------------------------------------------------
+
+AUTHENTICATION, AUTHORIZATION = "BrokerAuthentication", "BrokerAuthorization"
+PREVIEW_DEFAULT = "the preview default authentication"
+
+
+@dataclass(frozen=True)
+class _Linked:
+    """A preview BrokerAuthentication/Authorization as the listeners it lists see it."""
+
+    kind: str
+    name: str
+    """Its GA name (the preview default `authn` becomes GA's `default`)."""
+    namespace: str
+    listener_ref: tuple[str, ...]
+    origin: str
+
+
+def _linked(
+    out: Migration,
+    kind: str,
+    item: preview.MqListenerArgs,
+    *,
+    namespace: str,
+    path: str,
+    links: list[_Linked],
+) -> str | None:
+    """The GA name of the one object of `kind` that lists the listener, if any."""
+    found = [
+        o
+        for o in links
+        if o.kind == kind and o.namespace == namespace and item.name in o.listener_ref
+    ]
+    enabled = item.authentication_enabled if kind == AUTHENTICATION else item.authorization_enabled
+    if not found:
+        return None
+    if not enabled:
+        out.note(
+            f"{path} {item.name!r} is listed by {found[0].origin} but has "
+            f"{'authenticationEnabled' if kind == AUTHENTICATION else 'authorizationEnabled'} "
+            "false: the link never applied and is not carried over"
+        )
+        return None
+    if len(found) > 1:
+        out.refuse(
+            path,
+            f"{item.name!r} is listed by several {kind}s ({', '.join(o.origin for o in found)}); "
+            "a GA port references one",
+            f"list {item.name!r} in one {kind} only",
+        )
+    if found[0].origin == PREVIEW_DEFAULT:
+        out.note(
+            f"{path} {item.name!r} is listed by the preview default authentication "
+            f"{preview_auth.DEFAULT_AUTHENTICATION.name!r} (sat, audience aio-mq): its port uses "
+            f"GA's {DEFAULT_AUTHENTICATION.name!r} (ServiceAccountToken, audience aio-internal), "
+            "so clients need tokens with audience aio-internal"
+        )
+    return found[0].name
+
+
+def _auth(out: Migration, stack: StackConfig) -> list[_Linked]:
+    """The GA authentications and authorizations; what links to which listener."""
+    links: list[_Linked] = []
+    declared: list[tuple[str, str, list[Any]]] = [
+        ("authentications", AUTHENTICATION, list(stack.authentications)),
+        ("authorizations", AUTHORIZATION, list(stack.authorizations)),
+        ("existingAuthentications", AUTHENTICATION, _existing_authentications(stack)),
+        ("existingAuthorizations", AUTHORIZATION, list(stack.existing_authorizations or [])),
+    ]
+    for key, kind, items in declared:
+        ga_items: list[dict[str, Any]] = []
+        for i, obj in enumerate(items):
+            namespace = obj.namespace or stack.namespace
+            origin = f"{key}[{i}]"
+            if _is_preview_default_authentication(obj, namespace):
+                # GA installs its own default authentication: nothing to write.
+                refs = tuple(obj.listener_ref)
+                links.append(
+                    _Linked(kind, DEFAULT_AUTHENTICATION.name, namespace, refs, PREVIEW_DEFAULT)
+                )
+                continue
+            links.append(_Linked(kind, obj.name, namespace, tuple(obj.listener_ref), origin))
+            mapped = (
+                _authentication(out, obj, origin, namespace)
+                if kind == AUTHENTICATION
+                else _authorization(out, obj, origin)
+            )
+            ga_items.append(mapped)
+        if key == "existingAuthentications" and stack.existing_authentications is not None:
+            # Every GA installation has its own default authentication, whatever the preview had.
+            installed = DEFAULT_AUTHENTICATION
+            ga_items.insert(0, {"name": installed.name, **installed.spec()})
+        if stack.model_fields_set & {_snake(key)}:
+            out.config[key] = ga_items
+    if stack.authentications or stack.authorizations:
+        out.note(
+            "listenerRef is gone in GA: each listener's port references its BrokerAuthentication "
+            "(authenticationRef) and BrokerAuthorization (authorizationRef) instead"
+        )
+    return links
+
+
+def _snake(key: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in key)
+
+
+def _existing_authentications(stack: StackConfig) -> list[Any]:
+    if stack.existing_authentications is None:
+        return [preview_auth.DEFAULT_AUTHENTICATION]
+    return list(stack.existing_authentications)
+
+
+def _is_preview_default_authentication(obj: Any, namespace: str) -> bool:
+    default = preview_auth.DEFAULT_AUTHENTICATION
+    return isinstance(obj, preview_auth.ExistingAuthentication) and (obj.name, namespace) == (
+        default.name,
+        default.namespace,
+    )
+
+
+def _head(obj: Any) -> dict[str, Any]:
+    head: dict[str, Any] = {"name": obj.name}
+    if obj.namespace is not None:
+        head["namespace"] = obj.namespace
+    return head
+
+
+def _authentication(out: Migration, obj: Any, origin: str, namespace: str) -> dict[str, Any]:
+    methods: list[dict[str, Any]] = []
+    if not obj.authentication_methods:
+        out.refuse(
+            f"{origin}.authenticationMethods",
+            "the methods of this existing BrokerAuthentication are not given, and a GA "
+            "BrokerAuthentication is written with them",
+            "list its authenticationMethods as on the cluster",
+        )
+    for k, method in enumerate(obj.authentication_methods):
+        path = f"{origin}.authenticationMethods[{k}]"
+        if method.sat is not None:
+            methods.append(
+                {
+                    "method": "ServiceAccountToken",
+                    "serviceAccountTokenSettings": {"audiences": list(method.sat.audiences)},
+                }
+            )
+        elif method.x509 is not None:
+            if method.x509.attributes is not None:
+                out.refuse(
+                    f"{path}.x509.attributes",
+                    "GA keeps the attributes of client certificates inline "
+                    "(x509Settings.authorizationAttributes), not in a Secret",
+                    f"remove attributes here, and after migrating write the entries of Secret "
+                    f"{method.x509.attributes.secret_name!r} into "
+                    "x509Settings.authorizationAttributes",
+                )
+            methods.append(
+                {
+                    "method": "X509",
+                    "x509Settings": {"trustedClientCaCert": method.x509.trusted_client_ca_cert},
+                }
+            )
+        elif method.custom is not None:
+            methods.append(
+                {"method": "Custom", "customSettings": _custom(out, method.custom, path, namespace)}
+            )
+        else:
+            out.refuse(
+                f"{path}.usernamePassword",
+                "GA has no username/password authentication",
+                "move these clients to X.509 client certificates, service account tokens or a "
+                "custom auth server, and remove the method",
+            )
+    return {**_head(obj), "authenticationMethods": methods}
+
+
+def _custom(out: Migration, custom: Any, path: str, namespace: str) -> dict[str, Any]:
+    settings: dict[str, Any] = {"endpoint": custom.endpoint}
+    if custom.ca_cert is not None:
+        settings["caCertConfigMap"] = custom.ca_cert
+    if custom.auth is not None:
+        x509 = custom.auth.x509
+        _same_namespace(out, f"{path}.custom.auth.x509", x509.namespace, namespace, "namespace")
+        settings["auth"] = {"x509": {"secretRef": x509.secret_name}}
+    if custom.headers:
+        settings["headers"] = dict(custom.headers)
+    return settings
+
+
+def _authorization(out: Migration, obj: Any, origin: str) -> dict[str, Any]:
+    policies = obj.authorization_policies
+    if policies is None:
+        out.refuse(
+            f"{origin}.authorizationPolicies",
+            "the policies of this existing BrokerAuthorization are not given, and a GA "
+            "BrokerAuthorization is written with them",
+            "give its authorizationPolicies as on the cluster",
+        )
+        return _head(obj)
+    rules = []
+    for rule in policies.rules:
+        principals = rule.principals
+        given = {
+            "attributes": principals.attributes,
+            "clientIds": principals.clientids,
+            "usernames": principals.usernames,
+        }
+        rules.append(
+            {
+                "principals": {key: value for key, value in given.items() if value},
+                "brokerResources": [
+                    {"method": r.method, **({"topics": list(r.topics)} if r.topics else {})}
+                    for r in rule.broker_resources
+                ],
+            }
+        )
+    cache = "Enabled" if policies.enable_cache else "Disabled"
+    out.note(f"{origin}: enableCache {str(policies.enable_cache).lower()} becomes cache {cache}")
+    return {**_head(obj), "authorizationPolicies": {"cache": cache, "rules": rules}}
 
 
 # --- the stack file ------------------------------------------------------------------------

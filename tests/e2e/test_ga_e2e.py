@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from tests.e2e.conftest import ROOT, Project
-from tests.test_migrate import without_key_vault
+from tests.test_migrate import documented_refusals, without_key_vault, without_x509_attributes
 from tests.test_stack import PREVIEW_STACK_FILES
 
 pytestmark = pytest.mark.e2e
@@ -189,13 +189,17 @@ def test_every_preview_stack_migrated_previews_clean(project: Project, stack_fil
     name = stack_file.name.split(".")[1]
     source = project.root / "stacks" / stack_file.name
     document = yaml.safe_load(source.read_text())
-    fixed = {**document, "config": without_key_vault(document["config"], "aio-mq:listeners")}
-    if fixed != document:  # the documented way out for Key Vault TLS, then the migration
+    config = document["config"]
+    keys = {k.removeprefix("aio-mq:"): v for k, v in config.items() if k.startswith("aio-mq:")}
+    if documented_refusals(keys):  # refused; then the documented way out, and again
         refused = migrate(project, source, f"{name}-ga")
         assert refused.returncode == 1
-        assert "GA listeners have no Key Vault TLS" in refused.stderr
-        source = project.root / "stacks" / f"Pulumi.{name}-synced.yaml"
-        source.write_text(yaml.safe_dump(fixed))
+        assert "nothing was written" in refused.stderr
+        fixed = without_x509_attributes(without_key_vault(keys))
+        others = {k: v for k, v in config.items() if not k.startswith("aio-mq:")}
+        config = {**others, **{f"aio-mq:{k}": v for k, v in fixed.items()}}
+        source = project.root / "stacks" / f"Pulumi.{name}-fixed.yaml"
+        source.write_text(yaml.safe_dump({**document, "config": config}))
     done = migrate(project, source, f"{name}-ga")
     assert done.returncode == 0, done.stderr
     assert done.stderr.startswith("note: ")
