@@ -220,7 +220,7 @@ def load_config(
                 )
             ]
         )
-    known = _keys(model)
+    known = config_keys(model)
     # Unknown keys are reported here, with the project prefix the stack file uses.
     problems = [_unknown_key(key, known) for key in raw if key not in known]
     try:
@@ -235,7 +235,8 @@ def load_config(
     return stack
 
 
-def _keys(model: type[Spec]) -> list[str]:
+def config_keys(model: type[Spec]) -> list[str]:
+    """The stack-file keys (without the project prefix) of a config model."""
     return [field.alias or name for name, field in model.model_fields.items()]
 
 

@@ -15,9 +15,10 @@ refused, every item at once, and nothing is written. The mapping follows the fac
 - TLS `automatic` becomes `certManagerCertificateSpec` (key algorithm and size -> Ec256 ...
   Rsa8192), `manual` becomes `secretRef`; the default broker `broker` becomes `default`.
 
-Refused: Key Vault TLS, a secret namespace other than the listener's, key sizes GA has no
-algorithm for, usernamePassword authentication, X.509 attributes kept in a Secret, a
-listener linked to several authentications, and keys this tool does not know.
+Refused: Key Vault TLS, a Secret in another namespace than the object using it, key sizes GA
+has no algorithm for, usernamePassword authentication, X.509 attributes kept in a Secret, a
+listener listed by several objects of one kind, existing objects given without their spec, and
+keys this tool does not know.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import yaml
 
 from ..errors import ConfigError, Problem
 from ..spec import DEFAULT_NAMESPACE
-from ..stack import PROJECT, StackBase, StackConfig, _keys, load_config
+from ..stack import PROJECT, StackBase, StackConfig, config_keys, load_config
 from ..v1beta1 import auth as preview_auth
 from ..v1beta1 import models as preview
 from . import models as ga
@@ -96,7 +97,7 @@ def migrate_config(raw: dict[str, Any]) -> Migration:
 
     out.config["apiVersion"] = ga.API_VERSION
     for key, value in raw.items():
-        if key in _keys(StackBase):
+        if key in config_keys(StackBase):
             out.config[key] = copy.deepcopy(value)
         elif key not in MAPPED_KEYS:
             out.refuse(
