@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 import pulumi
@@ -208,6 +208,17 @@ def load_config(
     Without arguments, the running stack's keys; `secret_keys` (default: as the running stack
     says) are the keys stored encrypted."""
     raw = read_config_keys() if raw is None else raw
+    return validate_config(raw, lambda stack: _secrets_in_clear(stack, secret_keys))
+
+
+def validate_config(
+    raw: dict[str, Any],
+    *checks: Callable[[StackConfig | StackConfigV1], list[Problem]],
+    subject: str = "the configuration",
+) -> StackConfig | StackConfigV1:
+    """`raw` as the config model its `apiVersion` selects, checked as a whole (issuer
+    references; under GA the listener rules and references) and by `checks`; one ConfigError
+    with every problem found. The package's MqListenerSet shares this with the stack file."""
     version = raw.get("apiVersion", V1BETA1)
     model = CONFIG_MODELS.get(version) if isinstance(version, str) else None
     if model is None:
@@ -218,7 +229,8 @@ def load_config(
                     f"{version!r} is not an API version aio-mq speaks",
                     f"use one of {', '.join(CONFIG_MODELS)} (default: {V1BETA1})",
                 )
-            ]
+            ],
+            subject,
         )
     known = config_keys(model)
     # Unknown keys are reported here, with the project prefix the stack file uses.
@@ -226,12 +238,12 @@ def load_config(
     try:
         stack = model.model_validate({k: v for k, v in raw.items() if k in known})
     except ValidationError as exc:
-        raise ConfigError(problems + problems_from_validation(exc, model)) from None
-    problems += _issuer_problems(stack) + _secrets_in_clear(stack, secret_keys)
+        raise ConfigError(problems + problems_from_validation(exc, model), subject) from None
+    problems += _issuer_problems(stack) + [p for check in checks for p in check(stack)]
     if isinstance(stack, StackConfigV1):
         problems += _v1_problems(stack)
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(problems, subject)
     return stack
 
 
@@ -370,9 +382,15 @@ def kubernetes_provider(
     )
 
 
-def deploy(stack: StackConfig | StackConfigV1) -> dict[str, pulumi.Output[dict[str, Any]]]:
+def deploy(
+    stack: StackConfig | StackConfigV1, parent: pulumi.Resource | None = None
+) -> dict[str, pulumi.Output[dict[str, Any]]]:
     """Create the stack's issuers and listeners (and, under GA, its authentications and
-    authorizations); return each listener's summary by name."""
+    authorizations); return each listener's summary by name.
+
+    Without `parent` (the stack program) a Kubernetes provider is made from
+    `stack.kubernetes`; under a parent (the package's MqListenerSet) everything is its child
+    and uses the parent's provider."""
     registry = program_listeners()
     if isinstance(stack, StackConfigV1):
         registry.declare_existing(
@@ -389,22 +407,24 @@ def deploy(stack: StackConfig | StackConfigV1) -> dict[str, pulumi.Output[dict[s
         )
 
     # Everything waits on the gate, so a refused listener leaves nothing registered.
-    provider = kubernetes_provider(
-        stack.kubernetes, pulumi.ResourceOptions(depends_on=registry.gate())
+    provider = (
+        kubernetes_provider(stack.kubernetes, pulumi.ResourceOptions(depends_on=registry.gate()))
+        if parent is None
+        else None
     )
     issuers: dict[tuple[str, str], pulumi.Resource] = {
         (issuer.kind, issuer.name): cert_manager_issuer(
             issuer.model_copy(update={"namespace": issuer.namespace or stack.namespace}),
-            pulumi.ResourceOptions(provider=provider, depends_on=registry.gate()),
+            pulumi.ResourceOptions(provider=provider, parent=parent, depends_on=registry.gate()),
         )
         for issuer in stack.issuers
     }
 
     if isinstance(stack, StackConfigV1):
-        return _deploy_v1(stack, registry, provider, issuers)
+        return _deploy_v1(stack, registry, issuers, provider, parent)
     create_auth(
         stack.namespace,
-        pulumi.ResourceOptions(providers=[provider]),
+        pulumi.ResourceOptions(providers=[provider] if provider else None, parent=parent),
         authentications=stack.authentications,
         authorizations=stack.authorizations,
         existing_authentications=stack.existing_authentications,
@@ -424,7 +444,11 @@ def deploy(stack: StackConfig | StackConfigV1) -> dict[str, pulumi.Output[dict[s
             listener = MqListener(
                 args.name,
                 args,
-                pulumi.ResourceOptions(providers=[provider], depends_on=[uses] if uses else None),
+                pulumi.ResourceOptions(
+                    providers=[provider] if provider else None,
+                    parent=parent,
+                    depends_on=[uses] if uses else None,
+                ),
                 origin=f"listeners[{i}]",
             )
         except ConfigError as exc:
@@ -440,11 +464,12 @@ def deploy(stack: StackConfig | StackConfigV1) -> dict[str, pulumi.Output[dict[s
 def _deploy_v1(
     stack: StackConfigV1,
     registry: ProgramListeners,
-    provider: k8s.Provider,
     issuers: Mapping[tuple[str, str], pulumi.Resource],
+    provider: k8s.Provider | None,
+    parent: pulumi.Resource | None,
 ) -> dict[str, pulumi.Output[dict[str, Any]]]:
     """The GA authentications, authorizations and listeners; a listener after what it uses."""
-    opts = pulumi.ResourceOptions(provider=provider, depends_on=registry.gate())
+    opts = pulumi.ResourceOptions(provider=provider, parent=parent, depends_on=registry.gate())
     known: dict[tuple[str, ...], pulumi.Resource] = {key: r for key, r in issuers.items()}
     objects: list[BrokerAuthenticationArgs | BrokerAuthorizationArgs] = [
         *stack.authentications,
@@ -471,7 +496,11 @@ def _deploy_v1(
             listener = MqListenerV1(
                 args.name,
                 args,
-                pulumi.ResourceOptions(providers=[provider], depends_on=depends_on or None),
+                pulumi.ResourceOptions(
+                    providers=[provider] if provider else None,
+                    parent=parent,
+                    depends_on=depends_on or None,
+                ),
                 origin=f"listeners[{i}]",
             )
         except ConfigError as exc:

@@ -19,6 +19,7 @@ pytestmark = pytest.mark.e2e
 
 GA = "mqttbroker.iotoperations.azure.com/v1"
 NS = "azure-iot-operations"
+OWNED = {"pulumi.com/patchForce": "true"}
 SELF_SIGNED = {"name": "aio-mq-dev-selfsigned", "kind": "Issuer", "group": "cert-manager.io"}
 EDGE_TLS = {
     "mode": "Automatic",
@@ -43,7 +44,7 @@ def test_up_on_dev_ga_renders_the_exact_manifests_then_previews_clean(project: P
     assert manifests[("BrokerListener", "default")] == {
         "apiVersion": GA,
         "kind": "BrokerListener",
-        "metadata": {"name": "default", "namespace": NS},
+        "metadata": {"name": "default", "namespace": NS, "annotations": OWNED},
         "spec": {
             "brokerRef": "default",
             "serviceType": "ClusterIp",
@@ -93,7 +94,7 @@ def test_up_on_dev_ga_renders_the_exact_manifests_then_previews_clean(project: P
     assert manifests[("BrokerAuthentication", "dev-devices")] == {
         "apiVersion": GA,
         "kind": "BrokerAuthentication",
-        "metadata": {"name": "dev-devices", "namespace": NS},
+        "metadata": {"name": "dev-devices", "namespace": NS, "annotations": OWNED},
         "spec": {
             "authenticationMethods": [
                 {
