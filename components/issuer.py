@@ -14,11 +14,13 @@ from .metadata import object_metadata
 from .spec import (
     CERT_MANAGER_GROUP,
     DEFAULT_NAMESPACE,
+    ApiGroup,
+    CertificateDuration,
     Dns1123Label,
-    GoDuration,
     IpAddress,
     IssuerKind,
     OneOf,
+    RenewBefore,
     ResourceName,
     SanDnsName,
     Spec,
@@ -60,7 +62,7 @@ class IssuerRef(Spec):
 
     name: ResourceName
     kind: IssuerKind = "Issuer"
-    group: str = CERT_MANAGER_GROUP
+    group: ApiGroup = CERT_MANAGER_GROUP
 
 
 class San(Spec):
@@ -75,8 +77,8 @@ class CertificateRequest(Spec):
     shape (and the preview API a secret namespace)."""
 
     issuer_ref: IssuerRef
-    duration: GoDuration | None = None
-    renew_before: GoDuration | None = None
+    duration: CertificateDuration | None = None
+    renew_before: RenewBefore | None = None
     san: San | None = None
     secret_name: ResourceName | None = None
 
@@ -102,13 +104,15 @@ class CertificateRequest(Spec):
 def cert_manager_issuer(
     args: IssuerArgs,
     opts: pulumi.ResourceOptions | None = None,
+    resource_name: str | None = None,
 ) -> k8s.apiextensions.CustomResource:
     """Register `args` as a cert-manager Issuer (in its namespace, by default
-    azure-iot-operations) or ClusterIssuer (cluster-wide). The Pulumi name is the issuer's
-    name; the resource type tells an Issuer from a ClusterIssuer of the same name."""
+    azure-iot-operations) or ClusterIssuer (cluster-wide). The Pulumi name is `resource_name`,
+    by default the issuer's name; the resource type tells an Issuer from a ClusterIssuer of
+    the same name."""
     namespace = (args.namespace or DEFAULT_NAMESPACE) if args.kind == "Issuer" else None
     return k8s.apiextensions.CustomResource(
-        args.name,
+        resource_name or args.name,
         api_version=CERT_MANAGER_API_VERSION,
         kind=args.kind,
         metadata=object_metadata(args.name, namespace),

@@ -3,6 +3,7 @@ each, and the TLS Secrets they create if asked to."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any, Generic, Protocol, TypeVar, overload
 
@@ -12,6 +13,7 @@ import pulumi_kubernetes as k8s
 from .certs import TlsMaterial, check_tls_material, service_hosts
 from .errors import Problem, join_path
 from .metadata import object_metadata
+from .project_files import read_project_file
 from .registry import program_listeners
 from .spec import DEFAULT_NAMESPACE
 from .v1 import models as v1
@@ -26,7 +28,8 @@ T = TypeVar("T")
 
 
 class _Summarized(Protocol):
-    summary: pulumi.Output[dict[str, Any]]
+    @property
+    def summary(self) -> pulumi.Output[dict[str, Any]]: ...
 
 
 class _SummaryField(Generic[T]):
@@ -86,41 +89,16 @@ class MqListener(pulumi.ComponentResource):
         registry = program_listeners()
         parsed = registry.validated(args, MqListenerArgs, origin, resource_name)
         listener = parsed.resolved(DEFAULT_NAMESPACE, DEFAULT_BROKER)
-        namespace, broker = str(listener.namespace), str(listener.broker_ref)
-
+        namespace = str(listener.namespace)
         manual = listener.tls.manual if listener.tls else None
-        problems = []
-        if manual is not None and manual.creates_secret:
-            problems = check_tls_material(
-                str(manual.certificate),
-                manual.revealed_key(),
-                service_hosts(listener.service_name, namespace),
-                path=join_path(origin, ("tls", "manual")),
-            )
-        registry.admit(
-            Listener(
-                name=listener.name,
-                namespace=namespace,
-                broker=broker,
-                port=listener.port,
-                service_type=listener.service_type,
-                service_name=listener.service_name,
-                node_port=listener.node_port,
-                origin=origin,
-            ),
-            problems,
-            LinkedListener(
-                name=listener.name,
-                namespace=namespace,
-                authentication=listener.authentication_enabled,
-                authorization=listener.authorization_enabled,
-                tls=listener.tls is not None,
-                origin=origin or f"MqListener({resource_name!r})",
-            ),
-        )
 
         opts = opts or pulumi.ResourceOptions()
         caller_depends_on = opts.depends_on
+        if not registry.checked(resource_name, parsed):  # the stack program checks up front
+            facts, problems = check_listener(listener, origin)
+            registry.admit(
+                resource_name, facts, problems, link_facts(listener, resource_name, origin)
+            )
         super().__init__(
             self.type_token,
             resource_name,
@@ -133,6 +111,7 @@ class MqListener(pulumi.ComponentResource):
             self.tls_secret = _tls_secret(
                 f"{resource_name}-tls",
                 manual,
+                join_path(origin, ("tls", "manual")),
                 object_metadata(manual.secret_name, manual.secret_namespace or namespace),
                 pulumi.ResourceOptions(parent=self, depends_on=caller_depends_on),
             )
@@ -150,7 +129,7 @@ class MqListener(pulumi.ComponentResource):
         )
 
         tls = listener.tls
-        summary: dict[str, Any] = {
+        self._summary: dict[str, Any] = {
             "name": listener.name,
             "namespace": namespace,
             "port": listener.port,
@@ -161,26 +140,30 @@ class MqListener(pulumi.ComponentResource):
             "tlsIssuer": tls.automatic.issuer_ref.name if tls and tls.automatic else None,
             "tlsSecretName": tls.manual.secret_name if tls and tls.manual else None,
         }
-        key = (namespace, listener.name)
-
-        def linked(_: str) -> dict[str, Any]:
-            links = registry.links()
-            return {
-                **summary,
-                "authentication": links.authentication.get(key),
-                "authorization": links.authorization.get(key),
-            }
-
-        # Resolves once the CR is registered, so whoever consumes it is ordered after the CR
-        # (and the links are known: the gate opened).
-        self.summary: pulumi.Output[dict[str, Any]] = self.broker_listener.urn.apply(linked)
-        """name, namespace, port, serviceName, serviceType, host, tlsMode, tlsIssuer,
-        tlsSecretName, authentication and authorization (the names of the linked
-        BrokerAuthentication/Authorization, or None) as one map (what the stack exports per
-        listener)."""
+        self._registry = registry
         # Completion only: the summary is exported by the stack and readable here; sending it
         # again per component cost ~7% of a 100-listener preview (docs/benchmarks.md).
         self.register_outputs({})
+
+    @functools.cached_property
+    def summary(self) -> pulumi.Output[dict[str, Any]]:
+        """name, namespace, port, serviceName, serviceType, host, tlsMode, tlsIssuer,
+        tlsSecretName, authentication and authorization (the names of the linked
+        BrokerAuthentication/Authorization, or None) as one map. Resolves once the CR is
+        registered (and the links are known), so whoever consumes it is ordered after the CR.
+        Made on first access: each Output is a task the SDK waits on."""
+        return self.broker_listener.urn.apply(lambda _: self.summary_values())
+
+    def summary_values(self) -> dict[str, Any]:
+        """The values of `summary`, once the program's links are known (in the stack program:
+        at once; in a composition: after its top-level code ran). What the stack exports."""
+        links = self._registry.links()
+        key = (self._summary["namespace"], self._summary["name"])
+        return {
+            **self._summary,
+            "authentication": links.authentication.get(key),
+            "authorization": links.authorization.get(key),
+        }
 
     listener_name = _SummaryField[str]("name", "metadata.name of the BrokerListener.")
     namespace = _SummaryField[str]("namespace")
@@ -195,12 +178,71 @@ class MqListener(pulumi.ComponentResource):
     authorization = _SummaryField[str | None]("authorization", "Linked BrokerAuthorization.")
 
 
-def _after(
-    first: pulumi.Output[list[pulumi.Resource]], depends_on: Any
-) -> pulumi.Output[list[pulumi.Resource]]:
+def check_listener(listener: MqListenerArgs, origin: str = "") -> tuple[Listener, list[Problem]]:
+    """The facts the sharing rules compare for `listener` (namespace and brokerRef resolved),
+    and the problems of the certificate and key it gives for manual TLS."""
+    namespace, broker = str(listener.namespace), str(listener.broker_ref)
+    manual = listener.tls.manual if listener.tls else None
+    problems: list[Problem] = []
+    if manual is not None and manual.creates_secret:
+        path = join_path(origin, ("tls", "manual"))
+        certificate, key, problems = tls_material(manual, path)
+        if not problems:
+            problems = check_tls_material(
+                certificate,
+                key,
+                service_hosts(listener.service_name, namespace),
+                path=path,
+            )
+    facts = Listener(
+        name=listener.name,
+        namespace=namespace,
+        broker=broker,
+        port=listener.port,
+        service_type=listener.service_type,
+        service_name=listener.service_name,
+        node_port=listener.node_port,
+        origin=origin,
+    )
+    return facts, problems
+
+
+def link_facts(listener: MqListenerArgs, resource_name: str, origin: str = "") -> LinkedListener:
+    """What the authentication/authorization link checks look at (namespace resolved)."""
+    return LinkedListener(
+        name=listener.name,
+        namespace=str(listener.namespace),
+        authentication=listener.authentication_enabled,
+        authorization=listener.authorization_enabled,
+        tls=listener.tls is not None,
+        origin=origin or f"MqListener({resource_name!r})",
+    )
+
+
+def tls_material(manual: TlsMaterial, path: str) -> tuple[str, str, list[Problem]]:
+    """The certificate chain and the key of `manual` (at key path `path`), given inline or read
+    from their files."""
+    certificate, key = manual.certificate or "", manual.revealed_key()
+    problems: list[Problem] = []
+    if manual.certificate_file is not None:
+        certificate, problems = read_project_file(
+            manual.certificate_file, join_path(path, ("certificateFile",))
+        )
+    if manual.private_key_file is not None:
+        key, key_problems = read_project_file(
+            manual.private_key_file, join_path(path, ("privateKeyFile",)), secret=True
+        )
+        problems += key_problems
+    return certificate, key, problems
+
+
+def _after(first: pulumi.Input[list[pulumi.Resource]], depends_on: Any) -> Any:
     """`depends_on` (a resource, a list of them, or None) and the resources of `first`."""
     given = depends_on if isinstance(depends_on, list | tuple) else [depends_on]
-    return pulumi.Output.all(first, *[d for d in given if d is not None]).apply(
+    given = [d for d in given if d is not None]
+    if isinstance(first, list):  # known already: the stack program created them first
+        return [*first, *given]
+    return pulumi.Output.all(first, *given).apply(
         lambda found: [
             resource for item in found for resource in (item if isinstance(item, list) else [item])
         ]
@@ -210,18 +252,17 @@ def _after(
 def _tls_secret(
     resource_name: str,
     material: TlsMaterial,
-    metadata: dict[str, str],
+    path: str,
+    metadata: dict[str, Any],
     opts: pulumi.ResourceOptions,
 ) -> k8s.core.v1.Secret:
-    """The kubernetes.io/tls Secret of manual TLS, its key a Pulumi secret."""
+    """The kubernetes.io/tls Secret of manual TLS, its key a Pulumi secret (checked already)."""
+    certificate, private_key, _ = tls_material(material, path)
     return k8s.core.v1.Secret(
         resource_name,
         metadata=metadata,
         type="kubernetes.io/tls",
-        string_data={
-            "tls.crt": str(material.certificate),
-            "tls.key": pulumi.Output.secret(material.revealed_key()),
-        },
+        string_data={"tls.crt": certificate, "tls.key": pulumi.Output.secret(private_key)},
         opts=opts,
     )
 
@@ -256,13 +297,10 @@ class MqListenerV1(pulumi.ComponentResource):
         registry = program_listeners()
         parsed = registry.validated(args, v1.MqListenerV1Args, origin, resource_name)
         listener = parsed.resolved(DEFAULT_NAMESPACE, v1.DEFAULT_BROKER)
-        namespace, broker = str(listener.namespace), str(listener.broker_ref)
-        secrets, problems = _secret_material(listener, namespace, origin)
-        registry.admit(
-            v1_sharing.Listener.of(listener, namespace, broker, origin),
-            problems,
-            api_version=v1.API_VERSION,
-        )
+        namespace = str(listener.namespace)
+        if not registry.checked(resource_name, parsed):  # the stack program checks up front
+            facts, problems = check_listener_v1(listener, origin)
+            registry.admit(resource_name, facts, problems, api_version=v1.API_VERSION)
 
         opts = opts or pulumi.ResourceOptions()
         caller_depends_on = opts.depends_on
@@ -277,12 +315,13 @@ class MqListenerV1(pulumi.ComponentResource):
 
         self.tls_secrets: list[k8s.core.v1.Secret] = [
             _tls_secret(
-                f"{resource_name}-tls-{secret_ref}",
-                material,
-                object_metadata(secret_ref, namespace),
+                f"{resource_name}-tls-{manual.secret_ref}",
+                manual,
+                path,
+                object_metadata(manual.secret_ref, namespace),
                 pulumi.ResourceOptions(parent=self, depends_on=caller_depends_on),
             )
-            for secret_ref, material in secrets.items()
+            for path, manual in _secret_material(listener, origin)
         ]
         depends_on: Any = self.tls_secrets or caller_depends_on
         self.broker_listener: k8s.apiextensions.CustomResource = k8s.apiextensions.CustomResource(
@@ -293,8 +332,7 @@ class MqListenerV1(pulumi.ComponentResource):
             spec=listener.spec(),
             opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
         )
-
-        summary: dict[str, Any] = {
+        self._summary: dict[str, Any] = {
             "name": listener.name,
             "namespace": namespace,
             "serviceName": listener.service,
@@ -312,13 +350,18 @@ class MqListenerV1(pulumi.ComponentResource):
                 for port in listener.ports
             ],
         }
-        self.summary: pulumi.Output[dict[str, Any]] = self.broker_listener.urn.apply(
-            lambda _: summary
-        )
+        self.register_outputs({})
+
+    @functools.cached_property
+    def summary(self) -> pulumi.Output[dict[str, Any]]:
         """name, namespace, serviceName, serviceType, host, and per port: port, nodePort,
         protocol, tlsMode (None, Automatic or Manual), authentication and authorization (the
-        referenced objects' names, or None). What the stack exports per GA listener."""
-        self.register_outputs({})
+        referenced objects' names, or None). Resolves once the CR is registered."""
+        return self.broker_listener.urn.apply(lambda _: self.summary_values())
+
+    def summary_values(self) -> dict[str, Any]:
+        """The values of `summary`: what the stack exports per GA listener."""
+        return self._summary
 
     listener_name = _SummaryField[str]("name", "metadata.name of the BrokerListener.")
     namespace = _SummaryField[str]("namespace")
@@ -328,20 +371,20 @@ class MqListenerV1(pulumi.ComponentResource):
     ports = _SummaryField[list[dict[str, Any]]]("ports", "Per port: see `summary`.")
 
 
-def _secret_material(
-    listener: v1.MqListenerV1Args, namespace: str, origin: str
-) -> tuple[dict[str, v1.ManualTls], list[Problem]]:
-    """The Secrets to create from the ports' manual TLS material, by name, and the problems
-    with that material. A Secret is created once: its material is given on one port."""
-    secrets: dict[str, v1.ManualTls] = {}
-    given_at: dict[str, str] = {}
+def check_listener_v1(
+    listener: v1.MqListenerV1Args, origin: str = ""
+) -> tuple[v1_sharing.Listener, list[Problem]]:
+    """The facts the GA rules compare for `listener` (namespace and brokerRef resolved), and the
+    problems of the certificates and keys its ports give for manual TLS."""
+    namespace = str(listener.namespace)
     problems: list[Problem] = []
+    given_at: dict[str, str] = {}
     for i, port in enumerate(listener.ports):
         manual = port.tls.manual if port.tls else None
         if manual is None or not manual.creates_secret:
             continue
         path = join_path(origin, ("ports", i, "tls", "manual"))
-        if manual.secret_ref in secrets:
+        if manual.secret_ref in given_at:
             problems.append(
                 Problem(
                     path,
@@ -351,12 +394,21 @@ def _secret_material(
                 )
             )
             continue
-        secrets[manual.secret_ref] = manual
         given_at[manual.secret_ref] = path
-        problems += check_tls_material(
-            str(manual.certificate),
-            manual.revealed_key(),
-            service_hosts(listener.service, namespace),
-            path=path,
+        certificate, key, found = tls_material(manual, path)
+        problems += found or check_tls_material(
+            certificate, key, service_hosts(listener.service, namespace), path=path
         )
-    return secrets, problems
+    facts = v1_sharing.Listener.of(listener, namespace, str(listener.broker_ref), origin)
+    return facts, problems
+
+
+def _secret_material(listener: v1.MqListenerV1Args, origin: str) -> list[tuple[str, v1.ManualTls]]:
+    """The ports' manual TLS that creates a Secret, once per Secret, with its key path."""
+    found: dict[str, tuple[str, v1.ManualTls]] = {}
+    for i, port in enumerate(listener.ports):
+        manual = port.tls.manual if port.tls else None
+        if manual is not None and manual.creates_secret:
+            path = join_path(origin, ("ports", i, "tls", "manual"))
+            found.setdefault(manual.secret_ref, (path, manual))
+    return list(found.values())

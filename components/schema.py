@@ -52,6 +52,7 @@ def stack_file_schema() -> dict[str, Any]:
                 "then": {
                     "description": config.get("description", ""),
                     "properties": keys,
+                    "required": [f"{PROJECT}:{key}" for key in config.get("required", [])],
                     # Keys of other namespaces (kubernetes:*, pulumi:*) are free; aio-mq:* known.
                     "propertyNames": {
                         "anyOf": [{"not": {"pattern": f"^{PROJECT}:"}}, {"enum": list(keys)}]

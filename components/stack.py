@@ -4,8 +4,10 @@
 key: the preview API (`mq.iotoperations.azure.com/v1beta1`, the default, `StackConfig`) or GA
 (`mqttbroker.iotoperations.azure.com/v1`, `StackConfigV1`). Everything is validated before the
 first resource is created: the config keys (pydantic), what only the whole config can tell
-(issuer references, private keys stored in clear, GA authentication references), then each
-listener as its component checks it. All problems are raised as one `ConfigError`.
+(issuer references; under GA the listener rules and authentication references), what only the
+stack file can tell (private keys stored in clear, secrets under the public passphrase;
+components/secrets_check.py), then each listener as its component checks it. All problems are
+raised as one `ConfigError`.
 """
 
 from __future__ import annotations
@@ -13,25 +15,28 @@ from __future__ import annotations
 import difflib
 import json
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pulumi.runtime.config import CONFIG, get_config, get_config_env, is_config_secret
+from pulumi.runtime.config import CONFIG, get_config, get_config_env
 from pydantic import Field, ValidationError
 
-from .auth import create_auth
+from .auth import admit_stack_auth, resource_name
 from .errors import ConfigError, Problem, join_path, problems_from_validation
 from .issuer import IssuerArgs, IssuerRef, cert_manager_issuer
-from .listener import MqListener, MqListenerV1
+from .listener import MqListener, MqListenerV1, check_listener, check_listener_v1, link_facts
 from .registry import (
+    CheckedListener,
     ProgramListeners,
     existing_facts,
     existing_link_facts,
     program_listeners,
     v1_existing_facts,
 )
+from .secrets_check import StackFile, private_keys_in_clear, public_passphrase
 from .spec import CERT_MANAGER_GROUP, DEFAULT_NAMESPACE, Dns1123Label, ResourceName, Spec
 from .v1 import models as v1
 from .v1 import sharing as v1_sharing
@@ -89,8 +94,8 @@ class StackConfig(StackBase):
     """Broker of listeners that do not name one."""
     existing_listeners: list[ExistingListener] | None = None
     """Listeners already on the cluster; absent means the documented default listener."""
-    listeners: list[MqListenerArgs] = Field(default_factory=list)
-    """The BrokerListeners to create."""
+    listeners: list[MqListenerArgs]
+    """The BrokerListeners to create; `[]` (written out) for none."""
     authentications: list[MqAuthenticationArgs] = Field(default_factory=list)
     """The BrokerAuthentications to create."""
     authorizations: list[MqAuthorizationArgs] = Field(default_factory=list)
@@ -127,8 +132,8 @@ class StackConfigV1(StackBase):
     existing_listeners: list[v1.MqListenerV1Args] | None = None
     """GA listeners already on the cluster; absent means the `default` listener Azure IoT
     Operations installs, unless `listeners` declares it (the stack then manages it)."""
-    listeners: list[v1.MqListenerV1Args] = Field(default_factory=list)
-    """The GA BrokerListeners to create."""
+    listeners: list[v1.MqListenerV1Args]
+    """The GA BrokerListeners to create; `[]` (written out) for none."""
     authentications: list[BrokerAuthenticationArgs] = Field(default_factory=list)
     """The GA BrokerAuthentications to create."""
     existing_authentications: list[BrokerAuthenticationArgs] | None = None
@@ -201,42 +206,61 @@ def _parse_json(value: Any) -> Any:
 
 
 def load_config(
-    raw: dict[str, Any] | None = None, secret_keys: set[str] | None = None
+    raw: dict[str, Any] | None = None, stack_file: StackFile | None = None
 ) -> StackConfig | StackConfigV1:
     """Validate the stack configuration; raise one ConfigError with every problem found.
 
-    Without arguments, the running stack's keys; `secret_keys` (default: as the running stack
-    says) are the keys stored encrypted."""
-    raw = read_config_keys() if raw is None else raw
-    return validate_config(raw, lambda stack: _secrets_in_clear(stack, secret_keys))
+    Without arguments, the running stack's keys and its stack file (which tells which values
+    are encrypted) are read."""
+    if raw is None:
+        raw, stack_file = read_config_keys(), StackFile.of_running_stack()
+    stack_name = pulumi.get_stack()
+    if not raw:
+        # An empty or cut-short stack file would otherwise delete every listener on `up`.
+        raise ConfigError([_no_configuration(stack_file, stack_name)])
+    first = private_keys_in_clear(raw, stack_file, stack_name)
+    if "listeners" not in raw:
+        first.append(
+            Problem(
+                f"{PROJECT}:listeners",
+                "required key is missing",
+                f"list the listeners; to remove every listener, write {PROJECT}:listeners: []",
+            )
+        )
+
+    def public_passphrase_on_a_cluster(stack: StackConfig | StackConfigV1) -> list[Problem]:
+        if stack.kubernetes.render_yaml_to_directory is not None:
+            return []
+        return public_passphrase(stack_file, stack_name)
+
+    return validate_config(raw, public_passphrase_on_a_cluster, first=first)
 
 
 def validate_config(
     raw: dict[str, Any],
     *checks: Callable[[StackConfig | StackConfigV1], list[Problem]],
     subject: str = "the configuration",
+    first: list[Problem] | None = None,
 ) -> StackConfig | StackConfigV1:
     """`raw` as the config model its `apiVersion` selects, checked as a whole (issuer
     references; under GA the listener rules and references) and by `checks`; one ConfigError
-    with every problem found. The package's MqListenerSet shares this with the stack file."""
+    with every problem found, after the `first` ones found on `raw`. The package's
+    MqListenerSet shares this with the stack file."""
     version = raw.get("apiVersion", V1BETA1)
     model = CONFIG_MODELS.get(version) if isinstance(version, str) else None
     if model is None:
-        raise ConfigError(
-            [
-                Problem(
-                    f"{PROJECT}:apiVersion",
-                    f"{version!r} is not an API version aio-mq speaks",
-                    f"use one of {', '.join(CONFIG_MODELS)} (default: {V1BETA1})",
-                )
-            ],
-            subject,
+        problem = Problem(
+            f"{PROJECT}:apiVersion",
+            f"{version!r} is not an API version aio-mq speaks",
+            f"use one of {', '.join(CONFIG_MODELS)} (default: {V1BETA1})",
         )
+        raise ConfigError([*(first or []), problem], subject)
     known = config_keys(model)
     # Unknown keys are reported here, with the project prefix the stack file uses.
-    problems = [_unknown_key(key, known) for key in raw if key not in known]
+    problems = [_unknown_key(key, known) for key in raw if key not in known] + (first or [])
+    given = {k: v for k, v in raw.items() if k in known}
     try:
-        stack = model.model_validate({k: v for k, v in raw.items() if k in known})
+        stack = model.model_validate({"listeners": [], **given})
     except ValidationError as exc:
         raise ConfigError(problems + problems_from_validation(exc, model), subject) from None
     problems += _issuer_problems(stack) + [p for check in checks for p in check(stack)]
@@ -250,6 +274,17 @@ def validate_config(
 def config_keys(model: type[Spec]) -> list[str]:
     """The stack-file keys (without the project prefix) of a config model."""
     return [field.alias or name for name, field in model.model_fields.items()]
+
+
+def _no_configuration(stack_file: StackFile | None, stack: str) -> Problem:
+    where = str(stack_file.path) if stack_file else f"stacks/Pulumi.{stack}.yaml"
+    return Problem(
+        "",
+        f"the stack file sets no {PROJECT}: key ({where} is empty, cut short or missing); "
+        f"running it would delete every listener of the stack",
+        f"restore the file (e.g. git checkout -- {where}); to remove every listener on "
+        f"purpose, write {PROJECT}:listeners: []",
+    )
 
 
 def _unknown_key(key: str, known: list[str]) -> Problem:
@@ -311,26 +346,6 @@ def _issuer_problems(stack: StackConfig | StackConfigV1) -> list[Problem]:
     return problems
 
 
-def _secrets_in_clear(
-    stack: StackConfig | StackConfigV1, secret_keys: set[str] | None
-) -> list[Problem]:
-    # If any value inside aio-mq:listeners is `secure:`, Pulumi marks the whole key secret.
-    if (
-        is_config_secret(f"{PROJECT}:listeners")
-        if secret_keys is None
-        else "listeners" in secret_keys
-    ):
-        return []
-    return [
-        Problem(
-            path,
-            "the private key is stored in clear in the stack file",
-            f"store it encrypted: pulumi config set --secret --path '{path}' < key.pem",
-        )
-        for path in stack.private_keys()
-    ]
-
-
 def _v1_problems(stack: StackConfigV1) -> list[Problem]:
     """The GA rules over the whole config: listeners, names and references."""
     authentications = _declared(stack, "authentications", stack.authentications) + _declared(
@@ -382,95 +397,142 @@ def kubernetes_provider(
     )
 
 
-def deploy(
-    stack: StackConfig | StackConfigV1, parent: pulumi.Resource | None = None
-) -> dict[str, pulumi.Output[dict[str, Any]]]:
-    """Create the stack's issuers and listeners (and, under GA, its authentications and
-    authorizations); return each listener's summary by name.
+def _renamed(name: str, pulumi_name: str, pulumi_names: set[str]) -> pulumi.ResourceOptions:
+    """An alias to the plain name for a resource named `<namespace>/<name>` since namespaces
+    became part of the name, unless another resource of the stack now has the plain name."""
+    moved = pulumi_name != name and name not in pulumi_names
+    return pulumi.ResourceOptions(aliases=[pulumi.Alias(name=name)] if moved else None)
 
-    Without `parent` (the stack program) a Kubernetes provider is made from
-    `stack.kubernetes`; under a parent (the package's MqListenerSet) everything is its child
-    and uses the parent's provider."""
-    registry = program_listeners()
-    if isinstance(stack, StackConfigV1):
-        registry.declare_existing(
-            v1_existing_facts(stack.existing(), stack.namespace, stack.broker_ref),
-            api_version=v1.API_VERSION,
-        )
-    else:
-        existing = (
-            [DEFAULT_LISTENER] if stack.existing_listeners is None else stack.existing_listeners
-        )
-        registry.declare_existing(
-            existing_facts(existing, stack.namespace, stack.broker_ref),
-            existing_link_facts(existing, stack.namespace),
-        )
 
-    # Everything waits on the gate, so a refused listener leaves nothing registered.
+def _provider_and_issuers(
+    stack: StackConfig | StackConfigV1, registry: ProgramListeners, parent: pulumi.Resource | None
+) -> tuple[
+    k8s.Provider | None, dict[tuple[str, str, str | None], k8s.apiextensions.CustomResource]
+]:
+    """The Kubernetes provider (none under a parent) and the stack's issuers, by (kind, name,
+    namespace: None for a ClusterIssuer)."""
     provider = (
         kubernetes_provider(stack.kubernetes, pulumi.ResourceOptions(depends_on=registry.gate()))
         if parent is None
         else None
     )
-    issuers: dict[tuple[str, str], pulumi.Resource] = {
-        (issuer.kind, issuer.name): cert_manager_issuer(
-            issuer.model_copy(update={"namespace": issuer.namespace or stack.namespace}),
-            pulumi.ResourceOptions(provider=provider, parent=parent, depends_on=registry.gate()),
-        )
-        for issuer in stack.issuers
+    issuers: dict[tuple[str, str, str | None], k8s.apiextensions.CustomResource] = {}
+    issuer_names = {
+        resource_name(i.name, i.namespace or stack.namespace, stack.namespace)
+        for i in stack.issuers
+        if i.kind == "Issuer"
     }
+    for issuer in stack.issuers:
+        namespace = (issuer.namespace or stack.namespace) if issuer.kind == "Issuer" else None
+        name = resource_name(issuer.name, namespace or stack.namespace, stack.namespace)
+        issuers[(issuer.kind, issuer.name, namespace)] = cert_manager_issuer(
+            issuer.model_copy(update={"namespace": namespace}),
+            pulumi.ResourceOptions.merge(
+                pulumi.ResourceOptions(
+                    provider=provider, parent=parent, depends_on=registry.gate()
+                ),
+                _renamed(issuer.name, name, issuer_names),
+            ),
+            resource_name=name,
+        )
+    return provider, issuers
 
+
+def deploy(
+    stack: StackConfig | StackConfigV1, parent: pulumi.Resource | None = None
+) -> dict[str, pulumi.Input[dict[str, Any]]]:
+    """Create the stack's issuers, authentications, authorizations and listeners; return each
+    listener's summary by name (`<namespace>/<name>` for a name also used in the stack's
+    namespace).
+
+    Everything is checked before the first resource is created, so a refusal leaves nothing
+    registered. Without `parent` (the stack program) nothing else can follow, so the registry
+    is sealed and no resource waits on its gate; a Kubernetes provider is made from
+    `stack.kubernetes`. Under a parent (the package's MqListenerSet) everything is its child,
+    uses the parent's provider, and waits on the gate for what the program creates later."""
+    registry = program_listeners()
     if isinstance(stack, StackConfigV1):
-        return _deploy_v1(stack, registry, issuers, provider, parent)
-    create_auth(
+        return _deploy_v1(stack, registry, parent)
+    existing = [DEFAULT_LISTENER] if stack.existing_listeners is None else stack.existing_listeners
+    registry.declare_existing(
+        existing_facts(existing, stack.namespace, stack.broker_ref),
+        existing_link_facts(existing, stack.namespace),
+    )
+    create_auth = admit_stack_auth(
         stack.namespace,
-        pulumi.ResourceOptions(providers=[provider] if provider else None, parent=parent),
         authentications=stack.authentications,
         authorizations=stack.authorizations,
         existing_authentications=stack.existing_authentications,
         existing_authorizations=stack.existing_authorizations,
     )
-
-    problems: list[Problem] = []
-    summaries: dict[str, pulumi.Output[dict[str, Any]]] = {}
+    listeners: list[CheckedListener[MqListenerArgs]] = []
     for i, item in enumerate(stack.listeners):
         args = item.resolved(stack.namespace, stack.broker_ref)
+        name = resource_name(args.name, str(args.namespace), stack.namespace)
+        facts, problems = check_listener(args, origin=f"listeners[{i}]")
+        links = link_facts(args, name, facts.origin)
+        listeners.append(CheckedListener(name, args, facts, problems, links))
+    registry.admit_all(listeners)  # with the links of listeners and objects
+    if parent is None:
+        registry.seal()
+
+    provider, issuers = _provider_and_issuers(stack, registry, parent)
+    create_auth(pulumi.ResourceOptions(providers=[provider] if provider else None, parent=parent))
+
+    listener_names = {checked.resource_name for checked in listeners}
+    uses_of_name = Counter(checked.args.name for checked in listeners)
+    summaries: dict[str, pulumi.Input[dict[str, Any]]] = {}
+    for checked in listeners:
+        args = checked.args
         automatic = args.tls.automatic if args.tls else None
         ref = automatic.issuer_ref if automatic else None
-        uses = (
-            issuers.get((ref.kind, ref.name)) if ref and ref.group == CERT_MANAGER_GROUP else None
-        )
-        try:
-            listener = MqListener(
-                args.name,
-                args,
+        uses = None
+        if ref and ref.group == CERT_MANAGER_GROUP:
+            scope = args.namespace if ref.kind == "Issuer" else None
+            uses = issuers.get((ref.kind, ref.name, scope))
+        listener = MqListener(
+            checked.resource_name,
+            args,
+            pulumi.ResourceOptions.merge(
                 pulumi.ResourceOptions(
                     providers=[provider] if provider else None,
                     parent=parent,
                     depends_on=[uses] if uses else None,
                 ),
-                origin=f"listeners[{i}]",
-            )
-        except ConfigError as exc:
-            problems += exc.problems
-            continue
-        summaries[args.name] = listener.summary
-    problems += registry.links().problems
-    if problems:
-        registry.refuse(ConfigError(problems))
+                _renamed(args.name, checked.resource_name, listener_names),
+            ),
+            origin=checked.facts.origin,
+        )
+        # Exported by name; by Pulumi name only when the name repeats in another namespace.
+        # Sealed, the links are final now: plain values, no Output (each one costs a task).
+        shared = uses_of_name[args.name] > 1
+        summary = listener.summary_values() if parent is None else listener.summary
+        summaries[checked.resource_name if shared else args.name] = summary
     return summaries
 
 
 def _deploy_v1(
-    stack: StackConfigV1,
-    registry: ProgramListeners,
-    issuers: Mapping[tuple[str, str], pulumi.Resource],
-    provider: k8s.Provider | None,
-    parent: pulumi.Resource | None,
-) -> dict[str, pulumi.Output[dict[str, Any]]]:
-    """The GA authentications, authorizations and listeners; a listener after what it uses."""
+    stack: StackConfigV1, registry: ProgramListeners, parent: pulumi.Resource | None
+) -> dict[str, pulumi.Input[dict[str, Any]]]:
+    """`deploy` for the GA API: every listener checked first, then the issuers,
+    authentications and authorizations, then each listener after what it uses."""
+    registry.declare_existing(
+        v1_existing_facts(stack.existing(), stack.namespace, stack.broker_ref),
+        api_version=v1.API_VERSION,
+    )
+    listeners: list[CheckedListener[v1.MqListenerV1Args]] = []
+    for i, item in enumerate(stack.listeners):
+        args = item.resolved(stack.namespace, stack.broker_ref)
+        name = resource_name(args.name, str(args.namespace), stack.namespace)
+        facts, problems = check_listener_v1(args, origin=f"listeners[{i}]")
+        listeners.append(CheckedListener(name, args, facts, problems, None))
+    registry.admit_all(listeners, api_version=v1.API_VERSION)
+    if parent is None:
+        registry.seal()
+
+    provider, issuers = _provider_and_issuers(stack, registry, parent)
     opts = pulumi.ResourceOptions(provider=provider, parent=parent, depends_on=registry.gate())
-    known: dict[tuple[str, ...], pulumi.Resource] = {key: r for key, r in issuers.items()}
+    known: dict[tuple[str, str, str | None], pulumi.Resource] = dict(issuers)
     objects: list[BrokerAuthenticationArgs | BrokerAuthorizationArgs] = [
         *stack.authentications,
         *stack.authorizations,
@@ -478,35 +540,34 @@ def _deploy_v1(
     for obj in objects:
         namespace = obj.namespace or stack.namespace
         resource = broker_resource(obj.model_copy(update={"namespace": namespace}), opts)
-        known[(resource_kind(obj), namespace, obj.name)] = resource
-    problems: list[Problem] = []
-    summaries: dict[str, pulumi.Output[dict[str, Any]]] = {}
-    for i, item in enumerate(stack.listeners):
-        args = item.resolved(stack.namespace, stack.broker_ref)
+        known[(resource_kind(obj), obj.name, namespace)] = resource
+
+    uses_of_name = Counter(checked.args.name for checked in listeners)
+    summaries: dict[str, pulumi.Input[dict[str, Any]]] = {}
+    for checked in listeners:
+        args = checked.args
         namespace = str(args.namespace)
-        wanted: list[tuple[str, ...]] = []
+        wanted: list[tuple[str, str, str | None]] = []
         for port in args.ports:
             spec = port.tls.cert_manager_certificate_spec if port.tls else None
             if spec is not None and spec.issuer_ref.group == CERT_MANAGER_GROUP:
-                wanted.append((spec.issuer_ref.kind, spec.issuer_ref.name))
-            wanted.append((AUTHENTICATION_KIND, namespace, str(port.authentication_ref)))
-            wanted.append((AUTHORIZATION_KIND, namespace, str(port.authorization_ref)))
+                ref = spec.issuer_ref
+                wanted.append((ref.kind, ref.name, namespace if ref.kind == "Issuer" else None))
+            wanted.append((AUTHENTICATION_KIND, str(port.authentication_ref), namespace))
+            wanted.append((AUTHORIZATION_KIND, str(port.authorization_ref), namespace))
         depends_on = list({key: known[key] for key in wanted if key in known}.values())
-        try:
-            listener = MqListenerV1(
-                args.name,
-                args,
-                pulumi.ResourceOptions(
-                    providers=[provider] if provider else None,
-                    parent=parent,
-                    depends_on=depends_on or None,
-                ),
-                origin=f"listeners[{i}]",
-            )
-        except ConfigError as exc:
-            problems += exc.problems
-            continue
-        summaries[args.name] = listener.summary
-    if problems:
-        registry.refuse(ConfigError(problems))
+        listener = MqListenerV1(
+            checked.resource_name,
+            args,
+            pulumi.ResourceOptions(
+                providers=[provider] if provider else None,
+                parent=parent,
+                depends_on=depends_on or None,
+            ),
+            origin=checked.facts.origin,
+        )
+        # Exported by name; by Pulumi name only when the name repeats in another namespace.
+        shared = uses_of_name[args.name] > 1
+        summary = listener.summary_values() if parent is None else listener.summary
+        summaries[checked.resource_name if shared else args.name] = summary
     return summaries

@@ -16,7 +16,7 @@ from components.stack import deploy, load_config
 from components.v1.models import ListenerPort, MqListenerV1Args
 from tests.conftest import Engine, resolve
 from tests.pki import tls_pair
-from tests.test_stack import ROOT, STACK_FILES, refused, run_main, stack_config
+from tests.test_stack import ROOT, STACK_FILES, on_disk, refused, run_main, stack_config
 
 GA = "mqttbroker.iotoperations.azure.com/v1"
 GA_STACK_FILES = [p for p in STACK_FILES if stack_config(p).get("apiVersion") == GA]
@@ -288,7 +288,7 @@ def test_keys_of_the_ga_shape_are_refused_under_the_preview_api() -> None:
 
 def test_an_unknown_api_version_is_refused_with_the_choices() -> None:
     with pytest.raises(ConfigError) as caught:
-        load_config({"apiVersion": "mqttbroker.iotoperations.azure.com/v1beta1"})
+        load_config({"apiVersion": "mqttbroker.iotoperations.azure.com/v1beta1", "listeners": []})
     (problem,) = caught.value.problems
     assert problem.path == "aio-mq:apiVersion"
     assert (
@@ -318,6 +318,7 @@ def manual_port(cert: str, key: str) -> dict[str, Any]:
     }
 
 
+GA_KEY_PATH = ("listeners", 0, "ports", 0, "tls", "manual", "privateKey")
 EDGE_HOSTS = ["edge", "edge.azure-iot-operations.svc.cluster.local"]
 
 
@@ -340,7 +341,7 @@ def test_private_key_in_clear_is_refused_at_its_ga_path(
 
 
 def test_manual_tls_material_creates_one_secret_and_stays_secret(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     cert, key = tls_pair(EDGE_HOSTS)
     reuse = {"port": 8885, "tls": {"mode": "Manual", "manual": {"secretRef": "edge-cert"}}}
@@ -353,6 +354,7 @@ def test_manual_tls_material_creates_one_secret_and_stays_secret(
             }
         ]
     )
+    on_disk(tmp_path, monkeypatch, config, [GA_KEY_PATH])
     engine.configure(config, secret_keys=["listeners"])
     exports = run_main(engine, monkeypatch)
     (secret,) = engine.mocks.of_type("kubernetes:core/v1:Secret")
@@ -367,7 +369,7 @@ def test_manual_tls_material_creates_one_secret_and_stays_secret(
 
 
 def test_material_for_one_secret_given_twice_and_a_wrong_certificate_are_reported(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     cert, key = tls_pair(["elsewhere.example.com"])
     second = manual_port(cert, key) | {"port": 8885}
@@ -380,6 +382,8 @@ def test_material_for_one_secret_given_twice_and_a_wrong_certificate_are_reporte
             }
         ]
     )
+    second_key = ("listeners", 0, "ports", 1, "tls", "manual", "privateKey")
+    on_disk(tmp_path, monkeypatch, config, [GA_KEY_PATH, second_key])
     message = refused(engine, monkeypatch, config, secret_keys=["listeners"])
     assert "listeners[0].ports[0].tls.manual.certificate: the certificate's SANs" in message
     assert (

@@ -33,7 +33,7 @@ import yaml
 
 from ..errors import ConfigError, Problem
 from ..spec import DEFAULT_NAMESPACE
-from ..stack import PROJECT, StackBase, StackConfig, config_keys, load_config
+from ..stack import PROJECT, StackBase, StackConfig, config_keys, validate_config
 from ..v1beta1 import auth as preview_auth
 from ..v1beta1 import models as preview
 from . import models as ga
@@ -89,7 +89,8 @@ def migrate_config(raw: dict[str, Any]) -> Migration:
         )
         return out
     try:
-        stack = load_config(_without_secure_values(raw), _secret_keys(raw))
+        # The stack file's own checks (keys in clear, the passphrase) stay with the stack.
+        stack = validate_config(_without_secure_values(raw))
     except ConfigError as exc:
         out.refused += exc.problems
         return out
@@ -121,11 +122,6 @@ def _without_secure_values(value: Any) -> Any:
     if isinstance(value, list):
         return [_without_secure_values(item) for item in value]
     return value
-
-
-def _secret_keys(raw: dict[str, Any]) -> set[str]:
-    """Keys Pulumi treats as secret: those holding a `secure:` value anywhere inside."""
-    return {key for key, value in raw.items() if _without_secure_values(value) != value}
 
 
 def _broker_ref(out: Migration, stack: StackConfig) -> None:
@@ -640,7 +636,7 @@ def migrate_stack_file(text: str) -> tuple[str, list[str]]:
     migration = migrate_config(raw)
     if not migration.refused:
         try:
-            load_config(_without_secure_values(migration.config), _secret_keys(migration.config))
+            validate_config(_without_secure_values(migration.config))
         except ConfigError as exc:
             migration.refused += exc.problems
     if migration.refused:

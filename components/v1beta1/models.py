@@ -21,6 +21,7 @@ from ..spec import (
     Guid,
     KeyVaultName,
     KeyVaultObjectName,
+    KeyVaultObjectVersion,
     OneOf,
     Port,
     ResourceName,
@@ -81,8 +82,9 @@ class AutomaticTls(CertificateRequest):
 class ManualTls(TlsMaterial):
     """A kubernetes.io/tls Secret holds the certificate and key.
 
-    When `certificate` and `privateKey` are given, the component creates that Secret (the key
-    stays a Pulumi secret); otherwise the Secret must already exist. Neither field is a CR field.
+    When a certificate and a key are given, inline (`certificate`, `privateKey`) or as files
+    (`certificateFile`, `privateKeyFile`), the component creates that Secret (the key stays a
+    Pulumi secret); otherwise the Secret must already exist. None of them is a CR field.
     """
 
     secret_name: ResourceName
@@ -104,7 +106,7 @@ class Vault(Spec):
 
 class VaultObject(Spec):
     name: KeyVaultObjectName
-    version: str | None = None
+    version: KeyVaultObjectVersion | None = None
 
 
 class KeyVaultTls(Spec):
