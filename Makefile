@@ -8,15 +8,16 @@ PYTHON ?= python3
 STACK ?= dev
 VENV := venv
 PY := $(VENV)/bin/python
-PULUMI := tools/pulumi
 
-.PHONY: help setup engine stack-select up preview policy-preview destroy test check lint unit e2e schema bench clean
+.PHONY: help setup engine up preview policy-preview render destroy recover test check lint unit e2e schema bench clean
 
 help:
-	@echo "make up [STACK=dev|staging|prod]  set up, then pulumi up (dev renders to rendered/dev)"
-	@echo "make preview [STACK=...]          show the diff (staging/prod render offline)"
+	@echo "make up [STACK=dev]               pulumi up; a cluster stack (staging, prod) needs CLUSTER=yes"
+	@echo "make preview [STACK=...]          show the diff (a cluster stack: offline, on a disposable copy)"
+	@echo "make render STACK=...             write a stack's manifests into rendered/<stack>, offline"
 	@echo "make policy-preview [STACK=...]   preview with the guardrails policy pack"
-	@echo "make destroy [STACK=...]          remove what up created"
+	@echo "make destroy [STACK=...]          remove what up created (a cluster stack needs CLUSTER=yes)"
+	@echo "make recover [STACK=...]          after a crash: unlock the stack, drop pending operations"
 	@echo "make test                         set up, then lint, types, unit and end-to-end tests"
 	@echo "make check                        the fast part: lint, types, unit tests (no engine)"
 	@echo "make schema | make bench          regenerate the stack-file schema | run the benchmark"
@@ -31,25 +32,14 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 engine:
 	tools/ensure-engine >/dev/null
 
-# Stacks other than dev talk to a cluster; offline they render into rendered/<stack> instead.
-render_override = $(if $(filter dev,$(STACK)),,AIO_MQ_RENDER_YAML_TO_DIRECTORY=rendered/$(STACK))
+# tools/stacks decides per stack (docs: README "Environments"): a production stack
+# (aio-mq:production, true unless a stack says false) runs the guardrails policy pack; a cluster
+# stack is changed only with CLUSTER=yes, and previewed or rendered offline on a disposable copy.
+up preview policy-preview render destroy: setup engine
+	tools/stacks run $@ $(STACK) --cluster '$(CLUSTER)'
 
-stack-select: setup engine
-	$(PULUMI) stack select $(STACK) --create --non-interactive >/dev/null
-
-up: stack-select
-	$(render_override) $(PULUMI) up --yes --stack $(STACK)
-	$(PULUMI) stack output --stack $(STACK) --json
-
-preview: stack-select
-	$(render_override) $(PULUMI) preview --diff --stack $(STACK)
-
-policy-preview: stack-select
-	policy/ensure-venv >/dev/null
-	$(render_override) $(PULUMI) preview --diff --stack $(STACK) --policy-pack policy
-
-destroy: stack-select
-	$(render_override) $(PULUMI) destroy --yes --stack $(STACK)
+recover: setup engine
+	tools/recover $(STACK)
 
 lint: setup
 	$(VENV)/bin/ruff check .

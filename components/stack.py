@@ -16,7 +16,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 from pulumi.runtime.config import CONFIG, get_config, get_config_env, is_config_secret
-from pydantic import Field, ValidationError
+from pydantic import Field, StrictBool, ValidationError
 
 from .errors import ConfigError, Problem, problems_from_validation
 from .issuer import IssuerArgs, cert_manager_issuer
@@ -45,6 +45,9 @@ class KubernetesTarget(Spec):
 class StackConfig(Spec):
     """All `aio-mq:*` keys of a stack file."""
 
+    production: StrictBool = True
+    """Whether this stack is production (the guardrails policy pack, `make up` and the workflow's
+    approval gate read it). Fail safe: a stack is production unless it says `false`."""
     namespace: Dns1123Label = DEFAULT_NAMESPACE
     """Namespace of listeners and Issuers that do not name one."""
     broker_ref: ResourceName = DEFAULT_BROKER

@@ -220,9 +220,7 @@ def render_comment(preview: Preview, command: str = "preview", project: str = PR
         out += [f"| {_op_label(op)} | {n} |" for op, n in _ordered(counts)]
         out.append("")
     diagnostics = [
-        d
-        for d in digest.get("diagnostics") or []
-        if d.get("severity") in ("warning", "error")
+        d for d in digest.get("diagnostics") or [] if d.get("severity") in ("warning", "error")
     ]
     if diagnostics:
         out += ["**Errors and warnings**", "", "```text"]
