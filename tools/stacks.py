@@ -150,14 +150,15 @@ ENGINE_COMMAND = {
 
 
 def refusal(command: str, stack: StackFacts) -> str:
-    target = f"kubeconfig context {stack.context}" if stack.context else "a cluster"
+    target = f"kubeconfig context {stack.context}" if stack.context else "its kubeconfig"
+    real = "deploy it to its cluster:" if command == "up" else "remove it from its cluster:"
     return (
-        f"{stack.stack} is a cluster stack ({target}); `make {command}` does not change it "
-        f"offline, so its state stays as the cluster has it.\n"
-        f"  to {command} it for real:          make {command} STACK={stack.stack} CLUSTER=yes\n"
-        f"  to render its manifests offline: make render STACK={stack.stack}  "
-        f"(into rendered/{stack.stack}/, on a disposable copy)\n"
-        f"  to see what it would create:     make preview STACK={stack.stack}"
+        f"{stack.stack} is a cluster stack ({target}): `make {command}` changes it only when "
+        "asked to, so nothing was done.\n"
+        f"  {real:<32} make {command} STACK={stack.stack} CLUSTER=yes\n"
+        f"  {'render its manifests offline:':<32} make render STACK={stack.stack}"
+        f"   (into rendered/{stack.stack}/, on a disposable copy)\n"
+        f"  {'see what it would create:':<32} make preview STACK={stack.stack}"
     )
 
 
