@@ -9,7 +9,8 @@ STACK ?= dev
 VENV := venv
 PY := $(VENV)/bin/python
 
-.PHONY: help setup engine up preview policy-preview render destroy recover test check lint unit e2e schema bench clean
+.PHONY: help setup engine up preview policy-preview render destroy recover test check lint unit e2e schema \
+	bench clean cluster-bin cluster-up cluster-down cluster-status
 
 help:
 	@echo "make up [STACK=dev]               pulumi up; a cluster stack (staging, prod) needs CLUSTER=yes"
@@ -21,6 +22,7 @@ help:
 	@echo "make test                         set up, then lint, types, unit and end-to-end tests"
 	@echo "make check                        the fast part: lint, types, unit tests (no engine)"
 	@echo "make schema | make bench          regenerate the stack-file schema | run the benchmark"
+	@echo "make cluster-up|cluster-down|cluster-status  the local API server (STACK=local uses it)"
 
 setup: $(VENV)/.installed
 
@@ -35,7 +37,13 @@ engine:
 # tools/stacks decides per stack (docs: README "Environments"): a production stack
 # (aio-mq:production, true unless a stack says false) runs the guardrails policy pack; a cluster
 # stack is changed only with CLUSTER=yes, and previewed or rendered offline on a disposable copy.
+# The local stack's cluster is a throwaway API server on this machine: started (or reused) with
+# what a fresh AIO install has, and deployed to without asking.
+CLUSTER ?= $(if $(filter local,$(STACK)),yes,)
+local_cluster = $(if $(filter local,$(STACK)),tools/local-cluster up --aio-defaults >/dev/null,true)
+
 up preview policy-preview render destroy: setup engine
+	$(local_cluster)
 	tools/stacks run $@ $(STACK) --cluster '$(CLUSTER)'
 
 recover: setup engine
@@ -49,12 +57,12 @@ lint: setup
 unit: setup
 	$(VENV)/bin/pytest -m "not e2e"
 
-e2e: setup engine
+e2e: setup engine cluster-bin
 	$(VENV)/bin/pytest -m e2e
 
 check: lint unit
 
-test: lint engine
+test: lint engine cluster-bin
 	$(VENV)/bin/pytest
 
 schema: setup
@@ -62,6 +70,19 @@ schema: setup
 
 bench: setup
 	$(PY) tools/bench.py $(BENCH_ARGS)
+
+# The local cluster's binaries (tests on a real API server start clusters of their own).
+cluster-bin: setup
+	tools/local-cluster build >/dev/null
+
+cluster-up: setup
+	tools/local-cluster up --aio-defaults
+
+cluster-down:
+	tools/local-cluster down
+
+cluster-status:
+	tools/local-cluster status
 
 clean:
 	rm -rf rendered .pulumi-state

@@ -18,11 +18,18 @@ import pulumi_kubernetes as k8s
 from pulumi.runtime.config import CONFIG, get_config, get_config_env, is_config_secret
 from pydantic import Field, StrictBool, ValidationError
 
+from .auth import create_auth
 from .errors import ConfigError, Problem, problems_from_validation
 from .issuer import IssuerArgs, cert_manager_issuer
 from .listener import MqListener
-from .registry import existing_facts, program_listeners
+from .registry import existing_facts, existing_link_facts, program_listeners
 from .spec import CERT_MANAGER_GROUP, DEFAULT_NAMESPACE, Dns1123Label, ResourceName, Spec
+from .v1beta1.auth import (
+    ExistingAuthentication,
+    ExistingAuthorization,
+    MqAuthenticationArgs,
+    MqAuthorizationArgs,
+)
 from .v1beta1.models import DEFAULT_BROKER, DEFAULT_LISTENER, ExistingListener, MqListenerArgs
 
 PROJECT = "aio-mq"
@@ -59,6 +66,14 @@ class StackConfig(Spec):
     """Listeners already on the cluster; absent means the documented default listener."""
     listeners: list[MqListenerArgs] = Field(default_factory=list)
     """The BrokerListeners to create."""
+    authentications: list[MqAuthenticationArgs] = Field(default_factory=list)
+    """The BrokerAuthentications to create."""
+    authorizations: list[MqAuthorizationArgs] = Field(default_factory=list)
+    """The BrokerAuthorizations to create."""
+    existing_authentications: list[ExistingAuthentication] | None = None
+    """BrokerAuthentications already on the cluster; absent means the deployment's `authn`."""
+    existing_authorizations: list[ExistingAuthorization] | None = None
+    """BrokerAuthorizations already on the cluster; absent means none."""
 
 
 _STRING_KEYS = {"namespace", "brokerRef"}
@@ -192,7 +207,10 @@ def deploy(stack: StackConfig) -> dict[str, pulumi.Output[dict[str, Any]]]:
     """Create the stack's issuers and listeners; return each listener's summary by name."""
     registry = program_listeners()
     existing = [DEFAULT_LISTENER] if stack.existing_listeners is None else stack.existing_listeners
-    registry.declare_existing(existing_facts(existing, stack.namespace, stack.broker_ref))
+    registry.declare_existing(
+        existing_facts(existing, stack.namespace, stack.broker_ref),
+        existing_link_facts(existing, stack.namespace),
+    )
 
     # Everything waits on the gate, so a refused listener leaves nothing registered.
     provider = kubernetes_provider(
@@ -205,6 +223,15 @@ def deploy(stack: StackConfig) -> dict[str, pulumi.Output[dict[str, Any]]]:
         )
         for issuer in stack.issuers
     }
+
+    create_auth(
+        stack.namespace,
+        pulumi.ResourceOptions(providers=[provider]),
+        authentications=stack.authentications,
+        authorizations=stack.authorizations,
+        existing_authentications=stack.existing_authentications,
+        existing_authorizations=stack.existing_authorizations,
+    )
 
     problems: list[Problem] = []
     summaries: dict[str, pulumi.Output[dict[str, Any]]] = {}
@@ -226,6 +253,7 @@ def deploy(stack: StackConfig) -> dict[str, pulumi.Output[dict[str, Any]]]:
             problems += exc.problems
             continue
         summaries[args.name] = listener.summary
+    problems += registry.links().problems
     if problems:
         registry.refuse(ConfigError(problems))
     return summaries

@@ -44,6 +44,8 @@ def test_registers_component_and_cr_as_its_child(engine: Engine) -> None:
         "tlsMode": "none",
         "tlsIssuer": None,
         "tlsSecretName": None,
+        "authentication": None,
+        "authorization": None,
     }
 
 

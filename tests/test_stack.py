@@ -130,6 +130,22 @@ def test_prod_has_tls_and_authentication_everywhere() -> None:
         assert item.get("tls") and item.get("authenticationEnabled") is True, item["name"]
 
 
+@pytest.mark.parametrize("stack_file", STACK_FILES, ids=lambda p: p.name)
+def test_every_authentication_enabled_listener_is_linked(
+    stack_file: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = stack_config(stack_file)
+    engine.configure(config)
+    listeners = run_main(engine, monkeypatch)["listeners"]
+    declared = {a["name"] for a in config.get("authentications", [])}
+    for item in config["listeners"]:
+        summary = listeners[item["name"]]
+        if item.get("authenticationEnabled"):
+            assert summary["authentication"] in declared, item["name"]
+        if item.get("authorizationEnabled"):
+            assert summary["authorization"] is not None, item["name"]
+
+
 def test_dev_renders_offline_with_a_plain_and_a_self_signed_tls_listener() -> None:
     dev = stack_config(ROOT / "stacks" / "Pulumi.dev.yaml")
     assert "renderYamlToDirectory" in dev["kubernetes"]

@@ -187,6 +187,8 @@ def test_missing_issuer_fails_until_declared_existing(workspace: Workspace, tmp_
             "tls": {"automatic": {"issuerRef": {"name": "letsencrypt", "kind": "ClusterIssuer"}}},
         }
     )
+    for key in ("aio-mq:authentications", "aio-mq:authorizations"):
+        config[key][0]["listenerRef"].append("prod-acme")
     workspace.stack("live-eu", config)
     status, out = workspace.preview("live-eu")
     assert status != 0, out
