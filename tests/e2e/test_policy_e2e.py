@@ -260,7 +260,7 @@ k8s.apiextensions.CustomResourcePatch(
 k8s.apiextensions.CustomResource(
     "hollow", api_version=api, kind="BrokerListener",
     metadata={"name": "hollow", "namespace": ns},
-    spec={"brokerRef": "default", "port": 8883, "authenticationEnabled": True,
+    spec={"brokerRef": "default", "port": 8883, "authenticationEnabled": False,
           "authorizationEnabled": True, "tls": {"keyVault": {}}},
     opts=opts,
 )
@@ -292,6 +292,7 @@ def test_patches_and_hollow_tls_are_checked(workspace: Workspace, tmp_path: Path
     assert {v for v in violations(out) if v[0] == "mandatory"} == {
         ("mandatory", "listener-authentication-required", "open-default"),
         ("mandatory", "listener-tls-required", "hollow"),
+        ("mandatory", "listener-authentication-required", "hollow"),
     }
     assert "BrokerListener patch azure-iot-operations/default has authentication off" in out
     assert "spec.tls.keyVault.vault.name is missing" in out
