@@ -10,6 +10,7 @@ VENV := venv
 PY := $(VENV)/bin/python
 
 .PHONY: help setup engine up preview policy-preview render destroy recover test check lint unit e2e schema \
+	package-schema \
 	bench clean cluster-bin cluster-up cluster-down cluster-status
 
 help:
@@ -22,6 +23,7 @@ help:
 	@echo "make test                         set up, then lint, types, unit and end-to-end tests"
 	@echo "make check                        the fast part: lint, types, unit tests (no engine)"
 	@echo "make schema | make bench          regenerate the stack-file schema | run the benchmark"
+	@echo "make package-schema               regenerate the component package's schema"
 	@echo "make cluster-up|cluster-down|cluster-status  the local API server (STACK=local uses it)"
 
 setup: $(VENV)/.installed
@@ -42,9 +44,12 @@ engine:
 CLUSTER ?= $(if $(filter local,$(STACK)),yes,)
 local_cluster = $(if $(filter local,$(STACK)),tools/local-cluster up --aio-defaults >/dev/null,true)
 
+# On the local cluster, up first reads back what the API server holds, so drift is put back.
+refresh = $(if $(filter local,$(STACK)),$(if $(filter up,$@),--refresh,),)
+
 up preview policy-preview render destroy: setup engine
 	$(local_cluster)
-	tools/stacks run $@ $(STACK) --cluster '$(CLUSTER)'
+	tools/stacks run $@ $(STACK) --cluster '$(CLUSTER)' -- $(refresh)
 
 recover: setup engine
 	tools/recover $(STACK)
@@ -67,6 +72,12 @@ test: lint engine cluster-bin
 
 schema: setup
 	$(PY) -m components.schema
+
+# What `pulumi package get-schema` prints for this directory as a package (PulumiPlugin.yaml).
+# Run from outside: `pulumi package` commands refuse a directory with both Pulumi.yaml and
+# PulumiPlugin.yaml as their working directory.
+package-schema: setup engine
+	cd / && "$(CURDIR)/$(PULUMI)" package get-schema "$(CURDIR)" > "$(CURDIR)/schema/pulumi-package.schema.json"
 
 bench: setup
 	$(PY) tools/bench.py $(BENCH_ARGS)

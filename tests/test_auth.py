@@ -240,7 +240,11 @@ def test_composition_registers_the_crs_and_orders_the_listener_after_them(
     assert types.index(AUTHENTICATION) < types.index(LISTENER)
     assert types.index(AUTHORIZATION) < types.index(LISTENER)
     (authn,) = engine.mocks.of_type(AUTHENTICATION)
-    assert authn.inputs["metadata"] == {"name": "edge-authn", "namespace": "azure-iot-operations"}
+    assert authn.inputs["metadata"] == {
+        "name": "edge-authn",
+        "namespace": "azure-iot-operations",
+        "annotations": {"pulumi.com/patchForce": "true"},
+    }
     assert authn.inputs["spec"] == {"listenerRef": ["edge"], "authenticationMethods": [SAT]}
     assert [c.name for c in engine.mocks.of_type("aio:mq:MqAuthentication")] == ["edge-authn"]
 

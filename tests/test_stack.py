@@ -46,9 +46,10 @@ def run_main(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     return {name: resolve(value) for name, value in exported.items()}
 
 
-def test_there_are_three_environments() -> None:
+def test_there_are_four_environments() -> None:
     assert [p.name for p in STACK_FILES] == [
         "Pulumi.dev.yaml",
+        "Pulumi.local.yaml",
         "Pulumi.prod.yaml",
         "Pulumi.staging.yaml",
     ]
@@ -59,6 +60,7 @@ def assert_cr_matches(item: dict[str, Any], cr: dict[str, Any], config: dict[str
     assert cr["metadata"] == {
         "name": item["name"],
         "namespace": config.get("namespace", "azure-iot-operations"),
+        "annotations": {"pulumi.com/patchForce": "true"},
     }
     spec = cr["spec"]
     assert spec["brokerRef"] == item.get("brokerRef", config.get("brokerRef", "broker"))

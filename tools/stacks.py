@@ -162,14 +162,14 @@ def refusal(command: str, stack: StackFacts) -> str:
     )
 
 
-def run(root: Path, command: str, stack_name: str, cluster: bool) -> int:
+def run(root: Path, command: str, stack_name: str, cluster: bool, extra: Sequence[str] = ()) -> int:
     stack = facts(root, stack_name)
-    engine = ENGINE_COMMAND[command]
+    engine = [*ENGINE_COMMAND[command], *extra]
     if stack.cluster and not cluster:
         if command in ("up", "destroy"):
             say(refusal(command, stack))
             return 2
-        return run_disposable(root, command, stack)
+        return run_disposable(root, command, stack, extra)
     if command == "render" and stack.cluster:
         say(f"render writes files only; {stack.stack} with CLUSTER=yes is `make up`")
         return 2
@@ -187,7 +187,7 @@ def run(root: Path, command: str, stack_name: str, cluster: bool) -> int:
     return status
 
 
-def run_disposable(root: Path, command: str, stack: StackFacts) -> int:
+def run_disposable(root: Path, command: str, stack: StackFacts, extra: Sequence[str]) -> int:
     """Run on a throwaway stack in a temporary backend, rendering into rendered/<stack>."""
     rendered = root / "rendered" / stack.stack
     if command == "render":
@@ -211,7 +211,8 @@ def run_disposable(root: Path, command: str, stack: StackFacts) -> int:
             root, "stack", "init", stack.stack, "--no-select", "--non-interactive", env=env
         )
         if status == 0:
-            status = pulumi(root, *ENGINE_COMMAND[command], "--stack", stack.stack, *packs, env=env)
+            engine = [*ENGINE_COMMAND[command], *extra]
+            status = pulumi(root, *engine, "--stack", stack.stack, *packs, env=env)
     if command != "render" and status == 0:
         say(f"to compare with the cluster: make preview STACK={stack.stack} CLUSTER=yes")
     return status
@@ -229,6 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     run_parser.add_argument(
         "--cluster", default="", help="'yes' to act on a cluster stack's cluster and state"
     )
+    run_parser.add_argument("extra", nargs="*", help="more arguments for the engine (after --)")
     args = parser.parse_args(argv)
     try:
         if args.what == "facts":
@@ -240,7 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.cluster not in ("", "yes"):
             say(f"CLUSTER={args.cluster!r}: say CLUSTER=yes to act on the cluster, or leave it out")
             return 2
-        return run(ROOT, args.command, args.stack, args.cluster == "yes")
+        return run(ROOT, args.command, args.stack, args.cluster == "yes", args.extra)
     except StackFileError as exc:
         say(str(exc))
         return 2
