@@ -49,7 +49,7 @@ refresh = $(if $(filter local,$(STACK)),$(if $(filter up,$@),--refresh,),)
 
 up preview policy-preview render destroy: setup engine
 	$(local_cluster)
-	tools/stacks run $@ $(STACK) --cluster '$(CLUSTER)' -- $(refresh)
+	tools/stacks run $@ $(STACK) --cluster '$(CLUSTER)' $(if $(refresh),-- $(refresh))
 
 recover: setup engine
 	tools/recover $(STACK)
