@@ -22,7 +22,7 @@ from typing import Any, Literal
 import pulumi
 import pulumi_kubernetes as k8s
 from pulumi.runtime.config import CONFIG, get_config, get_config_env
-from pydantic import Field, ValidationError
+from pydantic import Field, StrictBool, ValidationError
 
 from .auth import admit_stack_auth, resource_name
 from .errors import ConfigError, Problem, join_path, problems_from_validation
@@ -83,6 +83,9 @@ class KubernetesTarget(Spec):
 class StackBase(Spec):
     """The `aio-mq:*` keys of a stack file whatever the API version."""
 
+    production: StrictBool = True
+    """Whether this stack is production (the guardrails policy pack, `make up` and the workflow's
+    approval gate read it). Fail safe: a stack is production unless it says `false`."""
     namespace: Dns1123Label = DEFAULT_NAMESPACE
     """Namespace of listeners and Issuers that do not name one."""
     kubernetes: KubernetesTarget = Field(default_factory=KubernetesTarget)
