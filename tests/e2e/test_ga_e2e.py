@@ -208,6 +208,7 @@ def test_every_preview_stack_migrated_previews_clean(project: Project, stack_fil
     target = f"{name}-ga"
     project.init(target)
     project.env["AIO_MQ_RENDER_YAML_TO_DIRECTORY"] = str(project.root / "rendered" / target)
+    project.env["AIO_MQ_DISPOSABLE_STATE"] = "1"  # the test's own backend, thrown away after
     preview = project.pulumi("preview", "--diff", "--stack", target)
     assert "to create" in preview.stdout
     assert f"{GA}:BrokerListener" in preview.stdout
