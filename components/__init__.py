@@ -4,6 +4,12 @@ from components import MqListener, MqListenerArgs
 MqListener("telemetry", MqListenerArgs(name="telemetry", port=1884))
 """
 
+from .discovery import (
+    Discovered,
+    LiveAuthentication,
+    LiveAuthorization,
+    discover_existing_listeners,
+)
 from .errors import ConfigError, Problem
 from .issuer import CaIssuer, IssuerArgs, SelfSignedIssuer, cert_manager_issuer
 from .listener import MqListener
@@ -30,10 +36,13 @@ __all__ = [
     "CaIssuer",
     "CertPrivateKey",
     "ConfigError",
+    "Discovered",
     "ExistingListener",
     "IssuerArgs",
     "IssuerRef",
     "KeyVaultTls",
+    "LiveAuthentication",
+    "LiveAuthorization",
     "ManualTls",
     "MqListener",
     "MqListenerArgs",
@@ -46,4 +55,5 @@ __all__ = [
     "VaultObject",
     "cert_manager_issuer",
     "declare_existing_listeners",
+    "discover_existing_listeners",
 ]

@@ -68,7 +68,13 @@ class ProgramListeners:
                 "is created"
             )
         self._existing = list(listeners)
-        conflicts = [c for listener in self._existing for c in self._index.add(listener)]
+        # Two live listeners that clash are the cluster's business, not this program's.
+        conflicts = [
+            c
+            for listener in self._existing
+            for c in self._index.add(listener)
+            if not (c.new.on_cluster and c.other.on_cluster)
+        ]
         if conflicts:
             self.refuse(ConfigError(conflict_problems(conflicts), "the existing listeners"))
 
@@ -116,16 +122,13 @@ def program_listeners() -> ProgramListeners:
     return _programs.setdefault(monitor, ProgramListeners())
 
 
-def declare_existing_listeners(
+def parse_existing(
     listeners: Iterable[ExistingListener | Mapping[str, Any]],
     namespace: str = DEFAULT_NAMESPACE,
     broker_ref: str = DEFAULT_BROKER,
-) -> None:
-    """Declare the listeners already on the cluster that this program's MqListeners must
-    coexist with. Call it once, before the first MqListener; without it the documented default
-    listener (`listener`, port 8883, clusterIp, aio-mq-dmqtt-frontend) is assumed. Pass an
-    empty list for a broker without it. Namespace and broker default as given.
-    """
+) -> list[Listener]:
+    """Rule facts for existing listeners given as models or mappings; raises one ConfigError
+    for every item that does not validate."""
     parsed: list[ExistingListener] = []
     problems: list[Problem] = []
     for i, item in enumerate(listeners):
@@ -138,5 +141,19 @@ def declare_existing_listeners(
         except ValidationError as exc:
             problems += problems_from_validation(exc, ExistingListener, f"existingListeners[{i}]")
     if problems:
-        raise ConfigError(problems, "declare_existing_listeners")
-    program_listeners().declare_existing(existing_facts(parsed, namespace, broker_ref))
+        raise ConfigError(problems, "the existing listeners")
+    return existing_facts(parsed, namespace, broker_ref)
+
+
+def declare_existing_listeners(
+    listeners: Iterable[ExistingListener | Mapping[str, Any]],
+    namespace: str = DEFAULT_NAMESPACE,
+    broker_ref: str = DEFAULT_BROKER,
+) -> None:
+    """Declare the listeners already on the cluster that this program's MqListeners must
+    coexist with. Call it once, before the first MqListener; without it the documented default
+    listener (`listener`, port 8883, clusterIp, aio-mq-dmqtt-frontend) is assumed. Pass an
+    empty list for a broker without it. Namespace and broker default as given.
+    `discover_existing_listeners` reads them from the cluster instead.
+    """
+    program_listeners().declare_existing(parse_existing(listeners, namespace, broker_ref))

@@ -2,8 +2,9 @@
 
 `__main__.py` is `deploy(load_config())`. Everything is validated before the first resource is
 created: the config keys (pydantic), what only the whole config can tell (issuer references,
-private keys stored in clear), then each listener as `MqListener` checks it. All problems are
-raised as one `ConfigError`.
+private keys stored in clear), in cluster mode the target cluster (components/preflight.py) and
+the listeners already on it (components/discovery.py), then each listener as `MqListener`
+checks it. All problems are raised as one `ConfigError`.
 """
 
 from __future__ import annotations
@@ -16,14 +17,22 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 from pulumi.runtime.config import CONFIG, get_config, get_config_env, is_config_secret
-from pydantic import Field, ValidationError
+from pydantic import Field, StrictBool, ValidationError
 
+from .discovery import with_declared
 from .errors import ConfigError, Problem, problems_from_validation
 from .issuer import IssuerArgs, cert_manager_issuer
 from .listener import MqListener
+from .preflight import check_cluster
 from .registry import existing_facts, program_listeners
 from .spec import CERT_MANAGER_GROUP, DEFAULT_NAMESPACE, Dns1123Label, ResourceName, Spec
-from .v1beta1.models import DEFAULT_BROKER, DEFAULT_LISTENER, ExistingListener, MqListenerArgs
+from .v1beta1.models import (
+    API_VERSION,
+    DEFAULT_BROKER,
+    DEFAULT_LISTENER,
+    ExistingListener,
+    MqListenerArgs,
+)
 
 PROJECT = "aio-mq"
 RENDER_OVERRIDE_ENV = "AIO_MQ_RENDER_YAML_TO_DIRECTORY"
@@ -53,7 +62,10 @@ class StackConfig(Spec):
     issuers: list[IssuerArgs] = Field(default_factory=list)
     """cert-manager issuers to create."""
     existing_listeners: list[ExistingListener] | None = None
-    """Listeners already on the cluster; absent means the documented default listener."""
+    """Listeners already on the cluster. Rendering, absent means the documented default
+    listener; on a cluster, the discovered listeners apply and these are added to them."""
+    discovery: StrictBool = True
+    """On a cluster, read the listeners already there (false: only existingListeners)."""
     listeners: list[MqListenerArgs] = Field(default_factory=list)
     """The BrokerListeners to create."""
 
@@ -174,10 +186,15 @@ def _secrets_in_clear(stack: StackConfig) -> list[Problem]:
     ]
 
 
+def render_directory(target: KubernetesTarget) -> str | None:
+    """Where manifests are rendered to; None when the stack talks to a cluster."""
+    return os.environ.get(RENDER_OVERRIDE_ENV) or target.render_yaml_to_directory
+
+
 def kubernetes_provider(
     target: KubernetesTarget, opts: pulumi.ResourceOptions | None = None
 ) -> k8s.Provider:
-    render_to = os.environ.get(RENDER_OVERRIDE_ENV) or target.render_yaml_to_directory
+    render_to = render_directory(target)
     if render_to:
         return k8s.Provider("kubernetes", render_yaml_to_directory=render_to, opts=opts)
     return k8s.Provider(
@@ -188,8 +205,17 @@ def kubernetes_provider(
 def deploy(stack: StackConfig) -> dict[str, pulumi.Output[dict[str, Any]]]:
     """Create the stack's issuers and listeners; return each listener's summary by name."""
     registry = program_listeners()
-    existing = [DEFAULT_LISTENER] if stack.existing_listeners is None else stack.existing_listeners
-    registry.declare_existing(existing_facts(existing, stack.namespace, stack.broker_ref))
+    declared = existing_facts(stack.existing_listeners or [], stack.namespace, stack.broker_ref)
+    existing = existing_facts([DEFAULT_LISTENER]) if stack.existing_listeners is None else declared
+    problems: list[Problem] = []
+    if render_directory(stack.kubernetes) is None:
+        problems, discovered = check_cluster(stack, API_VERSION, stack.discovery)
+        if discovered is not None:
+            existing = with_declared(discovered.listeners, declared)
+    try:
+        registry.declare_existing(existing)
+    except ConfigError as exc:
+        problems += exc.problems
 
     # Everything waits on the gate, so a refused listener leaves nothing registered.
     provider = kubernetes_provider(
@@ -203,7 +229,6 @@ def deploy(stack: StackConfig) -> dict[str, pulumi.Output[dict[str, Any]]]:
         for issuer in stack.issuers
     }
 
-    problems: list[Problem] = []
     summaries: dict[str, pulumi.Output[dict[str, Any]]] = {}
     for i, item in enumerate(stack.listeners):
         args = item.resolved(stack.namespace, stack.broker_ref)

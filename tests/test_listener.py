@@ -32,7 +32,12 @@ def test_registers_component_and_cr_as_its_child(engine: Engine) -> None:
     assert [c.name for c in component] == ["telemetry"]
     assert cr.name == "telemetry"
     assert cr.inputs["apiVersion"] == "mq.iotoperations.azure.com/v1beta1"
-    assert cr.inputs["metadata"] == {"name": "telemetry", "namespace": "azure-iot-operations"}
+    assert cr.inputs["metadata"] == {
+        "name": "telemetry",
+        "namespace": "azure-iot-operations",
+        "labels": {"app.kubernetes.io/managed-by": "aio-mq"},
+        "annotations": {"aio-mq/stack": "organization/aio-mq/test"},
+    }
     assert cr.inputs["spec"]["brokerRef"] == "broker"
     assert summary == {
         "name": "telemetry",
@@ -233,6 +238,8 @@ def test_manual_tls_creates_a_secret_and_keeps_the_key_secret(engine: Engine) ->
     assert secret.inputs["metadata"] == {
         "name": "frontend-cert",
         "namespace": "azure-iot-operations",
+        "labels": {"app.kubernetes.io/managed-by": "aio-mq"},
+        "annotations": {"aio-mq/stack": "organization/aio-mq/test"},
     }
     # The engine receives stringData as a secret value, not as plain properties.
     wrapped = secret.inputs["stringData"]
