@@ -87,6 +87,8 @@ def _problem(err: Any, model: type[BaseModel], prefix: str) -> Problem:
         return Problem(
             path, f"expected a list, got {value!r}", "write a YAML list ('- item' per line)"
         )
+    if kind == "too_short":
+        return Problem(path, "is empty; at least one entry is needed", "add an entry here")
     if kind == "string_type":
         return Problem(path, f"expected text, got {value!r}", "write a string")
     return Problem(path, err["msg"], ctx.get("fix"))

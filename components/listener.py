@@ -7,13 +7,13 @@ from typing import Any, Generic, TypeVar, overload
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pydantic import ValidationError
 
 from .certs import check_tls_material, service_hosts
-from .errors import ConfigError, join_path, problems_from_validation
+from .errors import join_path
 from .metadata import object_metadata
 from .registry import program_listeners
 from .spec import DEFAULT_NAMESPACE
+from .v1beta1.authlinks import LinkedListener
 from .v1beta1.models import API_VERSION, DEFAULT_BROKER, ManualTls, MqListenerArgs
 from .v1beta1.sharing import Listener
 
@@ -55,7 +55,9 @@ class MqListener(pulumi.ComponentResource):
     manual TLS are checked, and the listener is checked against the listeners created earlier
     in this program and the existing ones (`declare_existing_listeners`; by default the
     listener every deployment has). Any problem raises a `ConfigError`, and then no listener
-    of the program is registered.
+    of the program is registered. Once the program's top-level code has run, the listener is
+    also checked with the `MqAuthentication`/`MqAuthorization` objects that list it (by
+    default the deployment's BrokerAuthentication `authn` exists), and created after them.
 
     Dependencies given in `opts.depends_on` (for example the cert-manager Issuer the listener
     uses) are passed on to the BrokerListener, so it is created after them.
@@ -71,17 +73,7 @@ class MqListener(pulumi.ComponentResource):
     ) -> None:
         """`origin` is the key path of the args in error messages (e.g. `listeners[2]`)."""
         registry = program_listeners()
-        try:
-            parsed = (
-                args if isinstance(args, MqListenerArgs) else MqListenerArgs.model_validate(args)
-            )
-        except ValidationError as exc:
-            registry.refuse(
-                ConfigError(
-                    problems_from_validation(exc, MqListenerArgs, origin),
-                    f"{origin or 'MqListener'} {resource_name!r}",
-                )
-            )
+        parsed = registry.validated(args, MqListenerArgs, origin, resource_name)
         listener = parsed.resolved(DEFAULT_NAMESPACE, DEFAULT_BROKER)
         namespace, broker = str(listener.namespace), str(listener.broker_ref)
 
@@ -106,6 +98,14 @@ class MqListener(pulumi.ComponentResource):
                 origin=origin,
             ),
             problems,
+            LinkedListener(
+                name=listener.name,
+                namespace=namespace,
+                authentication=listener.authentication_enabled,
+                authorization=listener.authorization_enabled,
+                tls=listener.tls is not None,
+                origin=origin or f"MqListener({resource_name!r})",
+            ),
         )
 
         opts = opts or pulumi.ResourceOptions()
@@ -130,6 +130,9 @@ class MqListener(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=caller_depends_on),
             )
         depends_on: Any = [self.tls_secret] if self.tls_secret is not None else caller_depends_on
+        if listener.authentication_enabled or listener.authorization_enabled:
+            # After the BrokerAuthentication/Authorization that serve it, whenever created.
+            depends_on = _after(registry.created_before(namespace, listener.name), depends_on)
         self.broker_listener: k8s.apiextensions.CustomResource = k8s.apiextensions.CustomResource(
             resource_name,
             api_version=API_VERSION,
@@ -151,12 +154,23 @@ class MqListener(pulumi.ComponentResource):
             "tlsIssuer": tls.automatic.issuer_ref.name if tls and tls.automatic else None,
             "tlsSecretName": tls.manual.secret_name if tls and tls.manual else None,
         }
-        # Resolves once the CR is registered, so whoever consumes it is ordered after the CR.
-        self.summary: pulumi.Output[dict[str, Any]] = self.broker_listener.urn.apply(
-            lambda _: summary
-        )
-        """name, namespace, port, serviceName, serviceType, host, tlsMode, tlsIssuer and
-        tlsSecretName as one map (what the stack exports per listener)."""
+        key = (namespace, listener.name)
+
+        def linked(_: str) -> dict[str, Any]:
+            links = registry.links()
+            return {
+                **summary,
+                "authentication": links.authentication.get(key),
+                "authorization": links.authorization.get(key),
+            }
+
+        # Resolves once the CR is registered, so whoever consumes it is ordered after the CR
+        # (and the links are known: the gate opened).
+        self.summary: pulumi.Output[dict[str, Any]] = self.broker_listener.urn.apply(linked)
+        """name, namespace, port, serviceName, serviceType, host, tlsMode, tlsIssuer,
+        tlsSecretName, authentication and authorization (the names of the linked
+        BrokerAuthentication/Authorization, or None) as one map (what the stack exports per
+        listener)."""
         # Completion only: the summary is exported by the stack and readable here; sending it
         # again per component cost ~7% of a 100-listener preview (docs/benchmarks.md).
         self.register_outputs({})
@@ -170,6 +184,20 @@ class MqListener(pulumi.ComponentResource):
     tls_mode = _SummaryField[str]("tlsMode", "none, automatic, manual or keyVault.")
     tls_issuer = _SummaryField[str | None]("tlsIssuer", "cert-manager issuer (automatic TLS).")
     tls_secret_name = _SummaryField[str | None]("tlsSecretName", "TLS Secret (manual TLS).")
+    authentication = _SummaryField[str | None]("authentication", "Linked BrokerAuthentication.")
+    authorization = _SummaryField[str | None]("authorization", "Linked BrokerAuthorization.")
+
+
+def _after(
+    first: pulumi.Output[list[pulumi.Resource]], depends_on: Any
+) -> pulumi.Output[list[pulumi.Resource]]:
+    """`depends_on` (a resource, a list of them, or None) and the resources of `first`."""
+    given = depends_on if isinstance(depends_on, list | tuple) else [depends_on]
+    return pulumi.Output.all(first, *[d for d in given if d is not None]).apply(
+        lambda found: [
+            resource for item in found for resource in (item if isinstance(item, list) else [item])
+        ]
+    )
 
 
 def _reveal(manual: ManualTls) -> str:

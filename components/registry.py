@@ -1,28 +1,44 @@
 """The listeners of one Pulumi program, so that `MqListener`s created one by one are checked
-against each other and against the listeners already on the cluster.
+against each other and against the listeners already on the cluster; and the
+BrokerAuthentications/Authorizations that link to them (`authlinks`).
 
 Pulumi sends a resource's registration only when the event loop next runs, which for an
 ordinary program is after its top-level code has finished. Every MqListener waits on a gate
 that opens at that point: if any listener of the program was refused meanwhile, the gate fails
 and none of them is registered, so a conflict found at the fifth listener does not leave the
-first four deployed.
+first four deployed. The links between listeners and BrokerAuthentications/Authorizations are
+checked when the gate opens too, since either side may be created first.
 """
 
 from __future__ import annotations
 
 import asyncio
 import weakref
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import pulumi
 from pulumi.runtime.settings import get_monitor
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from .errors import ConfigError, Problem, problems_from_validation
 from .spec import DEFAULT_NAMESPACE
+from .v1beta1 import authlinks
+from .v1beta1.auth import (
+    DEFAULT_AUTHENTICATION,
+    ExistingAuthentication,
+    ExistingAuthorization,
+    MqAuthenticationArgs,
+    MqAuthorizationArgs,
+)
+from .v1beta1.authlinks import AuthObject, LinkedListener, Links
 from .v1beta1.models import DEFAULT_BROKER, DEFAULT_LISTENER, ExistingListener
 from .v1beta1.sharing import Conflict, Listener, SharingIndex
+
+
+def _existing_origin(i: int, listener: ExistingListener, origin: str) -> str:
+    return f"{origin}[{i}]" if listener is not DEFAULT_LISTENER else "the default listener"
 
 
 def existing_facts(
@@ -41,14 +57,84 @@ def existing_facts(
             service_type=e.service_type,
             service_name=e.service_name,
             node_port=e.node_port,
-            origin=f"{origin}[{i}]" if e is not DEFAULT_LISTENER else "the default listener",
+            origin=_existing_origin(i, e, origin),
         )
         for i, e in enumerate(listeners)
     ]
 
 
+def existing_link_facts(
+    listeners: Sequence[ExistingListener],
+    namespace: str = DEFAULT_NAMESPACE,
+    origin: str = "existingListeners",
+) -> list[LinkedListener]:
+    """Link-check facts for existing listeners, namespace defaulted as given."""
+    return [
+        LinkedListener(
+            name=e.name,
+            namespace=e.namespace or namespace,
+            authentication=e.authentication_enabled,
+            authorization=e.authorization_enabled,
+            tls=e.tls is not None,
+            origin=_existing_origin(i, e, origin),
+            existing=True,
+        )
+        for i, e in enumerate(listeners)
+    ]
+
+
+def auth_facts(
+    obj: MqAuthenticationArgs
+    | MqAuthorizationArgs
+    | ExistingAuthentication
+    | ExistingAuthorization,
+    namespace: str,
+    origin: str,
+) -> AuthObject:
+    """Link-check facts for a BrokerAuthentication/Authorization, namespace defaulted as given."""
+    methods = (
+        obj.authentication_methods
+        if isinstance(obj, MqAuthenticationArgs | ExistingAuthentication)
+        else None
+    )
+    return AuthObject(
+        kind=authlinks.AUTHENTICATION if methods is not None else authlinks.AUTHORIZATION,
+        name=obj.name,
+        namespace=obj.namespace or namespace,
+        listener_ref=tuple(obj.listener_ref),
+        origin=origin,
+        existing=isinstance(obj, ExistingAuthentication | ExistingAuthorization),
+        x509=next((k for k, m in enumerate(methods or []) if m.x509 is not None), None),
+    )
+
+
+def existing_auth_facts(
+    authentications: Sequence[ExistingAuthentication] | None,
+    authorizations: Sequence[ExistingAuthorization] | None,
+    namespace: str = DEFAULT_NAMESPACE,
+) -> list[AuthObject]:
+    """Facts for the objects already on the cluster. Authentications None: the one every
+    deployment has (`authn`); authorizations None: none."""
+    facts = (
+        [auth_facts(DEFAULT_AUTHENTICATION, namespace, "on the cluster by default")]
+        if authentications is None
+        else [
+            auth_facts(obj, namespace, f"existingAuthentications[{i}]")
+            for i, obj in enumerate(authentications)
+        ]
+    )
+    return facts + [
+        auth_facts(obj, namespace, f"existingAuthorizations[{i}]")
+        for i, obj in enumerate(authorizations or [])
+    ]
+
+
 def conflict_problems(conflicts: Iterable[Conflict]) -> list[Problem]:
     return [Problem("", str(conflict), conflict.fix) for conflict in conflicts]
+
+
+M = TypeVar("M", bound=BaseModel)
+LINKS_SUBJECT = "the authentication and authorization of the listeners"
 
 
 class ProgramListeners:
@@ -60,14 +146,25 @@ class ProgramListeners:
         self._failure: ConfigError | None = None
         self._gate: asyncio.Future[list[pulumi.Resource]] | None = None
         self._gate_output: pulumi.Output[list[pulumi.Resource]] | None = None
+        self._listener_links: list[LinkedListener] = []
+        self._existing_auth: list[AuthObject] | None = None
+        self._auth: list[AuthObject] = []
+        self._auth_resources: dict[tuple[str, str], list[pulumi.Resource]] = defaultdict(list)
+        self._links: Links | None = None
+        """The last link check; None when facts were added since."""
 
-    def declare_existing(self, listeners: Sequence[Listener]) -> None:
+    def declare_existing(
+        self, listeners: Sequence[Listener], links: Sequence[LinkedListener] = ()
+    ) -> None:
+        """The listeners on the cluster: their sharing facts, and their link-check facts."""
         if self._existing is not None:
             raise pulumi.RunError(
                 "aio-mq: existing listeners must be declared once, before the first MqListener "
                 "is created"
             )
         self._existing = list(listeners)
+        self._listener_links[:0] = links
+        self._links = None
         # Two live listeners that clash are the cluster's business, not this program's.
         conflicts = [
             c
@@ -78,14 +175,81 @@ class ProgramListeners:
         if conflicts:
             self.refuse(ConfigError(conflict_problems(conflicts), "the existing listeners"))
 
-    def admit(self, listener: Listener, problems: Sequence[Problem] = ()) -> None:
+    def validated(self, args: M | Mapping[str, Any], model: type[M], origin: str, name: str) -> M:
+        """`args` as `model`; invalid args are refused (nothing of the program is registered),
+        the problems located under `origin`."""
+        try:
+            return args if isinstance(args, model) else model.model_validate(args)
+        except ValidationError as exc:
+            self.refuse(
+                ConfigError(
+                    problems_from_validation(exc, model, origin),
+                    f"{origin or model.__name__.removesuffix('Args')} {name!r}",
+                )
+            )
+
+    def admit(
+        self,
+        listener: Listener,
+        problems: Sequence[Problem] = (),
+        links: LinkedListener | None = None,
+    ) -> None:
         """Check `listener` against all earlier ones. Its own `problems`, if any, and its
         conflicts are raised together, and then no listener of this program is registered."""
         if self._existing is None:
-            self.declare_existing(existing_facts([DEFAULT_LISTENER]))
+            self.declare_existing(
+                existing_facts([DEFAULT_LISTENER]), existing_link_facts([DEFAULT_LISTENER])
+            )
+        if links is not None:
+            self._listener_links.append(links)
+            self._links = None
         found = [*problems, *conflict_problems(self._index.add(listener))]
         if found:
             self.refuse(ConfigError(found, f"{listener.origin or 'MqListener'} {listener.name!r}"))
+
+    def declare_existing_auth(self, objects: Sequence[AuthObject]) -> None:
+        """The BrokerAuthentications/Authorizations on the cluster (without this call: what
+        every deployment has)."""
+        if self._existing_auth is not None:
+            raise pulumi.RunError(
+                "aio-mq: existing authentications and authorizations must be declared once, "
+                "before the first MqAuthentication or MqAuthorization is created"
+            )
+        self._existing_auth = list(objects)
+        self._links = None
+
+    def admit_auth(self, obj: AuthObject) -> None:
+        """Record a BrokerAuthentication/Authorization of the program; its links are checked
+        when the gate opens (or on `links()`)."""
+        if self._existing_auth is None:
+            self.declare_existing_auth(existing_auth_facts(None, None))
+        self._auth.append(obj)
+        self._links = None
+
+    def serves(self, obj: AuthObject, resource: pulumi.Resource) -> None:
+        """`resource` creates `obj`: the listeners it lists are created after it."""
+        for name in obj.listener_ref:
+            self._auth_resources[(obj.namespace, name)].append(resource)
+
+    def created_before(self, namespace: str, name: str) -> pulumi.Output[list[pulumi.Resource]]:
+        """The gate, resolving to the resources that create the listener's linked objects."""
+        return self.gate().apply(lambda _: list(self._auth_resources.get((namespace, name), [])))
+
+    def links(self) -> Links:
+        """The link check over everything declared so far; warnings are logged once."""
+        if self._links is None:
+            existing = self._existing_auth
+            if existing is None:
+                existing = existing_auth_facts(None, None)
+            objects = [*existing, *self._auth]
+            self._links = authlinks.check(
+                self._listener_links,
+                [o for o in objects if o.kind == authlinks.AUTHENTICATION],
+                [o for o in objects if o.kind == authlinks.AUTHORIZATION],
+            )
+            for warning in self._links.warnings:
+                pulumi.log.warn(f"aio-mq: {warning}")
+        return self._links
 
     def refuse(self, error: ConfigError) -> NoReturn:
         """Fail the program with `error`: nothing waiting on the gate is registered. A later
@@ -104,6 +268,8 @@ class ProgramListeners:
         return self._gate_output
 
     def _decide(self, gate: asyncio.Future[list[pulumi.Resource]]) -> None:
+        if self._failure is None and self.links().problems:
+            self._failure = ConfigError(self.links().problems, LINKS_SUBJECT)
         if self._failure is not None:
             gate.set_exception(self._failure)
         else:
@@ -122,27 +288,21 @@ def program_listeners() -> ProgramListeners:
     return _programs.setdefault(monitor, ProgramListeners())
 
 
-def parse_existing(
-    listeners: Iterable[ExistingListener | Mapping[str, Any]],
-    namespace: str = DEFAULT_NAMESPACE,
-    broker_ref: str = DEFAULT_BROKER,
-) -> list[Listener]:
-    """Rule facts for existing listeners given as models or mappings; raises one ConfigError
-    for every item that does not validate."""
-    parsed: list[ExistingListener] = []
+def parse_items(
+    items: Iterable[M | Mapping[str, Any]], model: type[M], key: str, subject: str
+) -> list[M]:
+    """Each item as `model` (models pass as they are); one ConfigError for all bad items,
+    located at `key[i]`."""
+    parsed: list[M] = []
     problems: list[Problem] = []
-    for i, item in enumerate(listeners):
+    for i, item in enumerate(items):
         try:
-            parsed.append(
-                item
-                if isinstance(item, ExistingListener)
-                else ExistingListener.model_validate(item)
-            )
+            parsed.append(item if isinstance(item, model) else model.model_validate(item))
         except ValidationError as exc:
-            problems += problems_from_validation(exc, ExistingListener, f"existingListeners[{i}]")
+            problems += problems_from_validation(exc, model, f"{key}[{i}]")
     if problems:
-        raise ConfigError(problems, "the existing listeners")
-    return existing_facts(parsed, namespace, broker_ref)
+        raise ConfigError(problems, subject)
+    return parsed
 
 
 def declare_existing_listeners(
@@ -156,4 +316,9 @@ def declare_existing_listeners(
     empty list for a broker without it. Namespace and broker default as given.
     `discover_existing_listeners` reads them from the cluster instead.
     """
-    program_listeners().declare_existing(parse_existing(listeners, namespace, broker_ref))
+    parsed = parse_items(
+        listeners, ExistingListener, "existingListeners", "declare_existing_listeners"
+    )
+    program_listeners().declare_existing(
+        existing_facts(parsed, namespace, broker_ref), existing_link_facts(parsed, namespace)
+    )

@@ -3,8 +3,8 @@
 `__main__.py` is `deploy(load_config())`. Everything is validated before the first resource is
 created: the config keys (pydantic), what only the whole config can tell (issuer references,
 private keys stored in clear), in cluster mode the target cluster (components/preflight.py) and
-the listeners already on it (components/discovery.py), then each listener as `MqListener`
-checks it. All problems are raised as one `ConfigError`.
+what already runs on it (components/discovery.py), then each listener as `MqListener` checks
+it. All problems are raised as one `ConfigError`.
 """
 
 from __future__ import annotations
@@ -19,13 +19,21 @@ import pulumi_kubernetes as k8s
 from pulumi.runtime.config import CONFIG, get_config, get_config_env, is_config_secret
 from pydantic import Field, StrictBool, ValidationError
 
-from .discovery import with_declared
+from .auth import create_auth
+from .discovery import Discovered, auth_key, with_declared
 from .errors import ConfigError, Problem, problems_from_validation
 from .issuer import IssuerArgs, cert_manager_issuer
 from .listener import MqListener
 from .preflight import check_cluster
-from .registry import existing_facts, program_listeners
+from .registry import existing_auth_facts, existing_facts, existing_link_facts, program_listeners
 from .spec import CERT_MANAGER_GROUP, DEFAULT_NAMESPACE, Dns1123Label, ResourceName, Spec
+from .v1beta1.auth import (
+    ExistingAuthentication,
+    ExistingAuthorization,
+    MqAuthenticationArgs,
+    MqAuthorizationArgs,
+)
+from .v1beta1.authlinks import AuthObject, LinkedListener
 from .v1beta1.models import (
     API_VERSION,
     DEFAULT_BROKER,
@@ -33,6 +41,7 @@ from .v1beta1.models import (
     ExistingListener,
     MqListenerArgs,
 )
+from .v1beta1.sharing import Listener
 
 PROJECT = "aio-mq"
 RENDER_OVERRIDE_ENV = "AIO_MQ_RENDER_YAML_TO_DIRECTORY"
@@ -65,9 +74,20 @@ class StackConfig(Spec):
     """Listeners already on the cluster. Rendering, absent means the documented default
     listener; on a cluster, the discovered listeners apply and these are added to them."""
     discovery: StrictBool = True
-    """On a cluster, read the listeners already there (false: only existingListeners)."""
+    """On a cluster, read the listeners and auth objects already there (false: only the
+    existing* keys)."""
     listeners: list[MqListenerArgs] = Field(default_factory=list)
     """The BrokerListeners to create."""
+    authentications: list[MqAuthenticationArgs] = Field(default_factory=list)
+    """The BrokerAuthentications to create."""
+    authorizations: list[MqAuthorizationArgs] = Field(default_factory=list)
+    """The BrokerAuthorizations to create."""
+    existing_authentications: list[ExistingAuthentication] | None = None
+    """BrokerAuthentications already on the cluster; absent means the deployment's `authn`
+    (on a cluster with discovery: the discovered ones, these added)."""
+    existing_authorizations: list[ExistingAuthorization] | None = None
+    """BrokerAuthorizations already on the cluster; absent means none (on a cluster with
+    discovery: the discovered ones, these added)."""
 
 
 _STRING_KEYS = {"namespace", "brokerRef"}
@@ -205,15 +225,13 @@ def kubernetes_provider(
 def deploy(stack: StackConfig) -> dict[str, pulumi.Output[dict[str, Any]]]:
     """Create the stack's issuers and listeners; return each listener's summary by name."""
     registry = program_listeners()
-    declared = existing_facts(stack.existing_listeners or [], stack.namespace, stack.broker_ref)
-    existing = existing_facts([DEFAULT_LISTENER]) if stack.existing_listeners is None else declared
     problems: list[Problem] = []
+    discovered = None
     if render_directory(stack.kubernetes) is None:
         problems, discovered = check_cluster(stack, API_VERSION, stack.discovery)
-        if discovered is not None:
-            existing = with_declared(discovered.listeners, declared)
+    listeners, links, auth = _existing(stack, discovered)
     try:
-        registry.declare_existing(existing)
+        registry.declare_existing(listeners, links)
     except ConfigError as exc:
         problems += exc.problems
 
@@ -228,6 +246,14 @@ def deploy(stack: StackConfig) -> dict[str, pulumi.Output[dict[str, Any]]]:
         )
         for issuer in stack.issuers
     }
+
+    create_auth(
+        stack.namespace,
+        pulumi.ResourceOptions(providers=[provider]),
+        authentications=stack.authentications,
+        authorizations=stack.authorizations,
+        existing=auth,
+    )
 
     summaries: dict[str, pulumi.Output[dict[str, Any]]] = {}
     for i, item in enumerate(stack.listeners):
@@ -248,6 +274,36 @@ def deploy(stack: StackConfig) -> dict[str, pulumi.Output[dict[str, Any]]]:
             problems += exc.problems
             continue
         summaries[args.name] = listener.summary
+    problems += registry.links().problems
     if problems:
         registry.refuse(ConfigError(problems))
     return summaries
+
+
+def _existing(
+    stack: StackConfig, discovered: Discovered | None
+) -> tuple[list[Listener], list[LinkedListener], list[AuthObject]]:
+    """What the stack's objects must coexist with: without discovery the existing* keys (the
+    deployment's defaults where absent); with it, what is on the cluster plus those keys."""
+    ns, broker = stack.namespace, stack.broker_ref
+    if discovered is None:
+        existing = (
+            [DEFAULT_LISTENER] if stack.existing_listeners is None else stack.existing_listeners
+        )
+        return (
+            existing_facts(existing, ns, broker),
+            existing_link_facts(existing, ns),
+            existing_auth_facts(stack.existing_authentications, stack.existing_authorizations, ns),
+        )
+    declared = stack.existing_listeners or []
+    return (
+        with_declared(discovered.listeners, existing_facts(declared, ns, broker)),
+        with_declared(discovered.listener_links, existing_link_facts(declared, ns)),
+        with_declared(
+            [*discovered.authentications, *discovered.authorizations],
+            existing_auth_facts(
+                stack.existing_authentications or [], stack.existing_authorizations or [], ns
+            ),
+            auth_key,
+        ),
+    )

@@ -15,6 +15,8 @@ is tested without the engine; `policies()` wraps them in pulumi_policy policies.
 | exposed-listener-authentication   | mandatory | every stack           |
 | listener-authorization            | advisory  | every stack           |
 | certificate-duration              | advisory  | every stack           |
+| authentication-linked             | mandatory | production stacks     |
+| x509-requires-tls                 | mandatory | every stack           |
 
 A stack is production when (first that applies): the policy's config says `production: true` or
 `false`; the stack has the tag `environment` set to `production` or `prod`; its name (as in the
@@ -62,6 +64,9 @@ REFERENCES_EXIST = "tls-references-exist"
 EXPOSED_AUTHENTICATION = "exposed-listener-authentication"
 AUTHORIZATION = "listener-authorization"
 CERTIFICATE_DURATION = "certificate-duration"
+AUTHENTICATION_LINKED = "authentication-linked"
+X509_REQUIRES_TLS = "x509-requires-tls"
+AUTHENTICATION_KIND = "BrokerAuthentication"
 
 
 # --- what the rules read -------------------------------------------------------------------
@@ -483,6 +488,111 @@ def _issuer_namespace(obj: _Object, group: str, kind: str) -> str | None:
     return obj.namespace
 
 
+# --- rules on the whole stack: BrokerAuthentications and the listeners they list ----------
+
+
+@dataclass(frozen=True)
+class Authentication:
+    """A BrokerAuthentication: the listeners it lists, and whether it has an x509 method."""
+
+    name: str
+    namespace: str
+    listener_ref: tuple[str, ...]
+    x509: bool = False
+    urn: str | None = None
+    """None for one declared as existing."""
+
+    @property
+    def ref(self) -> str:
+        return f"BrokerAuthentication {self.namespace}/{self.name}"
+
+
+DEFAULT_EXISTING_AUTHENTICATIONS = (Authentication("authn", "azure-iot-operations", ("listener",)),)
+"""What every Azure IoT Operations (preview) deployment has."""
+
+
+def authentication_of(resource: Resource) -> Authentication | None:
+    kind = kubernetes_type(resource.type)
+    if kind is None or kind.group != LISTENER_GROUP or kind.kind != AUTHENTICATION_KIND:
+        return None
+    metadata = _mapping(resource.props.get("metadata"))
+    spec = _mapping(resource.props.get("spec"))
+    methods = spec.get("authenticationMethods")
+    return Authentication(
+        name=_text(metadata.get("name")) or resource.name,
+        namespace=_text(metadata.get("namespace")) or DEFAULT_NAMESPACE,
+        listener_ref=tuple(_strings(spec.get("listenerRef"))),
+        x509=isinstance(methods, Sequence)
+        and any(isinstance(_mapping(m).get("x509"), Mapping) for m in methods),
+        urn=resource.urn,
+    )
+
+
+def existing_authentications(config: Mapping[str, Any]) -> list[Authentication]:
+    """The authentication-linked policy config's `existingAuthentications`; absent: the
+    deployment's `authn`."""
+    given = config.get("existingAuthentications")
+    if not isinstance(given, Sequence) or isinstance(given, str):
+        return list(DEFAULT_EXISTING_AUTHENTICATIONS)
+    return [
+        Authentication(
+            name=_text(item.get("name")) or "",
+            namespace=_text(item.get("namespace")) or "azure-iot-operations",
+            listener_ref=tuple(_strings(item.get("listenerRef"))),
+        )
+        for item in map(_mapping, given)
+    ]
+
+
+def check_authentication_linked(
+    resources: Sequence[Resource], existing: Sequence[Authentication]
+) -> list[Violation]:
+    """Every listener with authentication enabled is listed by a BrokerAuthentication that
+    the program creates or that is declared as existing."""
+    authentications = [
+        *(a for r in resources if (a := authentication_of(r)) is not None),
+        *existing,
+    ]
+    return [
+        Violation(
+            f"{listener.ref} has authentication enabled, but no BrokerAuthentication that this "
+            "program creates or that is declared as existing lists it: clients cannot "
+            f"authenticate. Add {listener.name!r} to the listenerRef of a BrokerAuthentication "
+            f"in namespace {listener.namespace}, or if one on the cluster lists it, declare it "
+            f"in existingAuthentications in the {AUTHENTICATION_LINKED} policy config.",
+            listener.urn,
+        )
+        for listener in listeners_of(resources)
+        if listener.authentication
+        and not any(
+            a.namespace == listener.namespace and listener.name in a.listener_ref
+            for a in authentications
+        )
+    ]
+
+
+def check_x509_requires_tls(resources: Sequence[Resource]) -> list[Violation]:
+    """No BrokerAuthentication with an x509 method lists a listener without TLS."""
+    listeners = {(li.namespace, li.name): li for li in listeners_of(resources)}
+    violations = []
+    for authentication in (a for r in resources if (a := authentication_of(r)) is not None):
+        if not authentication.x509:
+            continue
+        for name in authentication.listener_ref:
+            listener = listeners.get((authentication.namespace, name))
+            if listener is not None and listener.tls is None:
+                violations.append(
+                    Violation(
+                        f"{authentication.ref} has an x509 method and lists {listener.ref}, "
+                        "which has no TLS: a client certificate is presented in the TLS "
+                        f"handshake, so the method never applies. Give {name!r} TLS, or "
+                        "remove it from the listenerRef or the x509 method.",
+                        authentication.urn,
+                    )
+                )
+    return violations
+
+
 # --- pulumi_policy glue --------------------------------------------------------------------
 
 _PRODUCTION_PROPERTIES: dict[str, dict[str, Any]] = {
@@ -543,19 +653,30 @@ def _listener_policy(
     )
 
 
-def _validate_references(args: StackValidationArgs, report: ReportViolation) -> None:
-    resources = [
-        Resource(type=r.resource_type, urn=r.urn, name=r.name, props=r.props)
-        for r in args.resources
-    ]
-    if not resources:
-        return
-    config = args.get_config()
-    env = environment(stack_of(resources[0].urn), args.stack_tags, config)
-    if not env.production:
-        args.not_applicable(f"not a production stack: {env.reason}")
-    for violation in check_references(resources, Existing.from_config(config)):
-        report(f"{violation.message} (Production: {env.reason}.)", violation.urn)
+StackRule = Callable[[Sequence[Resource], Mapping[str, Any]], list[Violation]]
+
+
+def _stack_validation(
+    rule: StackRule, *, production_only: bool
+) -> Callable[[StackValidationArgs, ReportViolation], None]:
+    def validate(args: StackValidationArgs, report: ReportViolation) -> None:
+        resources = [
+            Resource(type=r.resource_type, urn=r.urn, name=r.name, props=r.props)
+            for r in args.resources
+        ]
+        if not resources:
+            return
+        config = args.get_config()
+        note = ""
+        if production_only:
+            env = environment(stack_of(resources[0].urn), args.stack_tags, config)
+            if not env.production:
+                args.not_applicable(f"not a production stack: {env.reason}")
+            note = f" (Production: {env.reason}.)"
+        for violation in rule(resources, config):
+            report(f"{violation.message}{note}", violation.urn)
+
+    return validate
 
 
 def _max_days(config: Mapping[str, Any]) -> float:
@@ -585,7 +706,10 @@ def policies() -> list[Policy]:
             name=REFERENCES_EXIST,
             description="On a production stack, the manual TLS Secrets and cert-manager issuers "
             "that BrokerListeners reference are created by the program or declared as existing.",
-            validate=_validate_references,
+            validate=_stack_validation(
+                lambda resources, config: check_references(resources, Existing.from_config(config)),
+                production_only=True,
+            ),
             enforcement_level=mandatory,
             config_schema=PolicyConfigSchema(
                 {
@@ -633,5 +757,47 @@ def policies() -> list[Policy]:
                     "description": "Longest certificate lifetime, in days, that passes.",
                 }
             },
+        ),
+        StackValidationPolicy(
+            name=AUTHENTICATION_LINKED,
+            description="On a production stack, every BrokerListener with authentication "
+            "enabled is listed by a BrokerAuthentication that the program creates or that is "
+            "declared as existing.",
+            validate=_stack_validation(
+                lambda resources, config: check_authentication_linked(
+                    resources, existing_authentications(config)
+                ),
+                production_only=True,
+            ),
+            enforcement_level=mandatory,
+            config_schema=PolicyConfigSchema(
+                {
+                    **_PRODUCTION_PROPERTIES,
+                    "existingAuthentications": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["name", "listenerRef"],
+                            "properties": {
+                                "name": {"type": "string"},
+                                "namespace": {"type": "string"},
+                                "listenerRef": {"type": "array", "items": {"type": "string"}},
+                            },
+                        },
+                        "description": "BrokerAuthentications already on the cluster (default: "
+                        "the deployment's authn, listenerRef [listener], in "
+                        "azure-iot-operations).",
+                    },
+                }
+            ),
+        ),
+        StackValidationPolicy(
+            name=X509_REQUIRES_TLS,
+            description="No BrokerAuthentication with an x509 method lists a BrokerListener "
+            "without TLS.",
+            validate=_stack_validation(
+                lambda resources, _: check_x509_requires_tls(resources), production_only=False
+            ),
+            enforcement_level=mandatory,
         ),
     ]

@@ -14,6 +14,12 @@ from pulumi.runtime.sync_await import _sync_await
 from components import preflight
 from tests.fake_cluster import FakeCluster, aio_install
 
+MARK = {
+    "labels": {"app.kubernetes.io/managed-by": "aio-mq"},
+    "annotations": {"aio-mq/stack": "organization/aio-mq/test"},
+}
+"""What object_metadata() adds to every object of the mocked stack (project aio-mq, stack test)."""
+
 
 class RecordingMocks(pulumi.runtime.Mocks):
     """Records every registration; custom resources echo their inputs as outputs."""

@@ -126,7 +126,14 @@ def aio_install(context: str = "fake") -> FakeCluster:
         FakeCluster(context)
         .namespace("azure-iot-operations")
         .broker("azure-iot-operations")
-        .listener("listener", 8883, serviceType="clusterIp", serviceName="aio-mq-dmqtt-frontend")
+        .listener(
+            "listener",
+            8883,
+            serviceType="clusterIp",
+            serviceName="aio-mq-dmqtt-frontend",
+            authenticationEnabled=True,
+            tls={"automatic": {"issuerRef": {"name": "mq-dmqtt-frontend"}}},
+        )
         .authentication("authn", ["listener"])
         .issuer("mq-dmqtt-frontend", "azure-iot-operations")
     )

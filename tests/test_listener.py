@@ -17,7 +17,7 @@ from components import (
 )
 from components.issuer import IssuerArgs, SelfSignedIssuer
 from components.registry import program_listeners
-from tests.conftest import Engine
+from tests.conftest import MARK, Engine
 from tests.pki import tls_pair
 
 LISTENER_TYPE = "kubernetes:mq.iotoperations.azure.com/v1beta1:BrokerListener"
@@ -35,8 +35,7 @@ def test_registers_component_and_cr_as_its_child(engine: Engine) -> None:
     assert cr.inputs["metadata"] == {
         "name": "telemetry",
         "namespace": "azure-iot-operations",
-        "labels": {"app.kubernetes.io/managed-by": "aio-mq"},
-        "annotations": {"aio-mq/stack": "organization/aio-mq/test"},
+        **MARK,
     }
     assert cr.inputs["spec"]["brokerRef"] == "broker"
     assert summary == {
@@ -49,6 +48,8 @@ def test_registers_component_and_cr_as_its_child(engine: Engine) -> None:
         "tlsMode": "none",
         "tlsIssuer": None,
         "tlsSecretName": None,
+        "authentication": None,
+        "authorization": None,
     }
 
 
@@ -238,8 +239,7 @@ def test_manual_tls_creates_a_secret_and_keeps_the_key_secret(engine: Engine) ->
     assert secret.inputs["metadata"] == {
         "name": "frontend-cert",
         "namespace": "azure-iot-operations",
-        "labels": {"app.kubernetes.io/managed-by": "aio-mq"},
-        "annotations": {"aio-mq/stack": "organization/aio-mq/test"},
+        **MARK,
     }
     # The engine receives stringData as a secret value, not as plain properties.
     wrapped = secret.inputs["stringData"]

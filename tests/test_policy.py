@@ -424,9 +424,17 @@ def test_pack_policies_and_levels() -> None:
         g.EXPOSED_AUTHENTICATION: EnforcementLevel.MANDATORY,
         g.AUTHORIZATION: EnforcementLevel.ADVISORY,
         g.CERTIFICATE_DURATION: EnforcementLevel.ADVISORY,
+        g.AUTHENTICATION_LINKED: EnforcementLevel.MANDATORY,
+        g.X509_REQUIRES_TLS: EnforcementLevel.MANDATORY,
     }
-    assert isinstance(policies[g.REFERENCES_EXIST], StackValidationPolicy)
-    for name in (g.TLS_REQUIRED, g.AUTHENTICATION_REQUIRED, g.REFERENCES_EXIST):
+    for name in (g.REFERENCES_EXIST, g.AUTHENTICATION_LINKED, g.X509_REQUIRES_TLS):
+        assert isinstance(policies[name], StackValidationPolicy)
+    for name in (
+        g.TLS_REQUIRED,
+        g.AUTHENTICATION_REQUIRED,
+        g.REFERENCES_EXIST,
+        g.AUTHENTICATION_LINKED,
+    ):
         schema = policies[name].config_schema
         assert {"production", "productionStacks"} <= set(schema.properties)
 
@@ -512,9 +520,11 @@ def policy_resource(resource: g.Resource) -> PolicyResource:
 
 
 def run_stack_policy(
-    resources: list[g.Resource], config: Mapping[str, Any] | None = None
+    resources: list[g.Resource],
+    config: Mapping[str, Any] | None = None,
+    name: str = g.REFERENCES_EXIST,
 ) -> list[tuple[str, str | None]]:
-    policy = by_name()[g.REFERENCES_EXIST]
+    policy = by_name()[name]
     reported = Reported()
     policy.validate(StackValidationArgs([policy_resource(r) for r in resources], config), reported)
     return reported.items
@@ -558,8 +568,10 @@ def mandatory_violations(resources: list[g.Resource], stack: str) -> list[str]:
         found += g.check_exposed_authentication(item)
         if env.production:
             found += g.check_tls_required(item) + g.check_authentication_required(item)
+    found += g.check_x509_requires_tls(resources)
     if env.production:
         found += g.check_references(resources, g.Existing())
+        found += g.check_authentication_linked(resources, g.DEFAULT_EXISTING_AUTHENTICATIONS)
     return [v.message for v in found]
 
 
@@ -583,3 +595,99 @@ def test_a_listener_without_tls_fails_the_production_stack(engine: Engine, tmp_p
     messages = mandatory_violations(program_resources(engine, path, "prod"), "prod")
     assert len(messages) == 3
     assert all("azure-iot-operations/prod-plain" in m for m in messages)
+
+
+# --- BrokerAuthentications and the listeners they list -------------------------------------
+
+AUTHENTICATION_TYPE = "kubernetes:mq.iotoperations.azure.com/v1beta1:BrokerAuthentication"
+
+
+def authentication_resource(
+    name: str, listener_ref: list[str], *methods: dict[str, Any], namespace: str = NS
+) -> g.Resource:
+    return k8s_object(
+        AUTHENTICATION_TYPE,
+        name,
+        namespace,
+        spec={
+            "listenerRef": listener_ref,
+            "authenticationMethods": list(methods) or [{"sat": {"audiences": ["aio-mq"]}}],
+        },
+    )
+
+
+def test_authentication_enabled_listener_must_be_listed() -> None:
+    edge = listener_resource("edge", authenticationEnabled=True, tls=AUTOMATIC)
+    (violation,) = g.check_authentication_linked([edge], g.DEFAULT_EXISTING_AUTHENTICATIONS)
+    assert violation.urn == edge.urn
+    assert "BrokerListener azure-iot-operations/edge has authentication enabled" in (
+        violation.message
+    )
+    assert "existingAuthentications" in violation.message
+    linked = authentication_resource("authn-edge", ["edge"])
+    assert g.check_authentication_linked([edge, linked], ()) == []
+    other_namespace = authentication_resource("authn-edge", ["edge"], namespace="other")
+    assert len(g.check_authentication_linked([edge, other_namespace], ())) == 1
+    open_listener = listener_resource("open")
+    assert g.check_authentication_linked([open_listener], ()) == []
+
+
+def test_existing_authentications_come_from_the_policy_config() -> None:
+    default = listener_resource("listener", authenticationEnabled=True, tls=AUTOMATIC)
+    assert g.check_authentication_linked([default], g.existing_authentications({})) == []
+    assert (
+        len(
+            g.check_authentication_linked(
+                [default], g.existing_authentications({"existingAuthentications": []})
+            )
+        )
+        == 1
+    )
+    edge = listener_resource("edge", authenticationEnabled=True, tls=AUTOMATIC)
+    declared = g.existing_authentications(
+        {"existingAuthentications": [{"name": "site", "listenerRef": ["edge"]}]}
+    )
+    assert declared == [g.Authentication("site", NS, ("edge",))]
+    assert g.check_authentication_linked([edge], declared) == []
+
+
+def test_x509_method_needs_a_listener_with_tls() -> None:
+    plain = listener_resource("plain", authenticationEnabled=True)
+    secure = listener_resource("secure", authenticationEnabled=True, tls=AUTOMATIC)
+    x509 = authentication_resource(
+        "certs", ["plain", "secure"], {"sat": {"audiences": ["a"]}}, {"x509": {}}
+    )
+    (violation,) = g.check_x509_requires_tls([plain, secure, x509])
+    assert violation.urn == x509.urn
+    assert violation.message.startswith(
+        "BrokerAuthentication azure-iot-operations/certs has an x509 method and lists "
+        "BrokerListener azure-iot-operations/plain, which has no TLS"
+    )
+    sat_only = authentication_resource("tokens", ["plain"])
+    assert g.check_x509_requires_tls([plain, sat_only]) == []
+    hollow = listener_resource("hollow", tls={})
+    assert (
+        len(
+            g.check_x509_requires_tls(
+                [hollow, authentication_resource("h", ["hollow"], {"x509": {}})]
+            )
+        )
+        == 1
+    )
+
+
+def test_x509_policy_applies_to_every_stack() -> None:
+    plain = listener_resource("plain", stack="dev", authenticationEnabled=True)
+    x509 = authentication_resource("certs", ["plain"], {"x509": {}})
+    ((message, at),) = run_stack_policy([plain, x509], name=g.X509_REQUIRES_TLS)
+    assert "has no TLS" in message
+    assert at == x509.urn
+
+
+def test_authentication_linked_policy_runs_on_production_only() -> None:
+    edge = listener_resource("edge", authenticationEnabled=True, tls=AUTOMATIC)
+    ((message, at),) = run_stack_policy([edge], name=g.AUTHENTICATION_LINKED)
+    assert "(Production: the stack name 'prod'" in message
+    assert at == edge.urn
+    with pytest.raises(_NotApplicableError):
+        run_stack_policy([edge], {"production": False}, name=g.AUTHENTICATION_LINKED)

@@ -15,16 +15,14 @@ from components import discovery as discovery_module
 from components.discovery import discover
 from components.preflight import check_cluster
 from components.stack import RENDER_OVERRIDE_ENV, StackConfig
-from tests.conftest import Engine
+from components.v1beta1.authlinks import AUTHENTICATION, AUTHORIZATION, AuthObject
+from tests.conftest import MARK, Engine
 from tests.fake_cluster import CERT_MANAGER, GA, MQ, FakeCluster
 from tests.pki import tls_pair
 
 ROOT = Path(__file__).resolve().parent.parent
 NS = "azure-iot-operations"
-OURS = {
-    "labels": {"app.kubernetes.io/managed-by": "aio-mq"},
-    "annotations": {"aio-mq/stack": "organization/aio-mq/test"},
-}
+OURS = MARK
 
 
 def problems(config: dict[str, Any], api_version: str = MQ) -> list[str]:
@@ -410,7 +408,7 @@ def test_forbidden_cluster_wide_list_falls_back_to_the_namespaces(cluster: FakeC
     assert f"/apis/{MQ}/namespaces/{NS}/brokerlisteners" in cluster.requests
 
 
-def test_authentications_and_authorizations_are_discovered_as_facts(
+def test_authentications_and_authorizations_are_discovered_as_link_facts(
     cluster: FakeCluster,
 ) -> None:
     cluster.add(
@@ -418,14 +416,60 @@ def test_authentications_and_authorizations_are_discovered_as_facts(
         {"metadata": {"name": "authz", "namespace": NS}, "spec": {"listenerRef": ["listener"]}},
     )
     cluster.add(
+        f"/apis/{MQ}/namespaces/{NS}/brokerauthentications/certs",
+        {
+            "metadata": {"name": "certs", "namespace": NS},
+            "spec": {
+                "listenerRef": ["a", "b"],
+                "authenticationMethods": [{"sat": {"audiences": ["x"]}}, {"x509": {}}],
+            },
+        },
+    )
+    cluster.add(
         f"/apis/{MQ}/namespaces/{NS}/brokerauthentications/ours",
-        {"metadata": {"name": "ours", "namespace": NS, **OURS}, "spec": {"listenerRef": ["a"]}},
+        {"metadata": {"name": "ours", "namespace": NS, **OURS}, "spec": {"listenerRef": ["c"]}},
     )
     found = discover(cluster, [NS], MQ, "organization/aio-mq/test")
-    assert [(a.name, a.listener_ref, a.methods) for a in found.authentications] == [
-        ("authn", ("listener",), ("sat",))
+    live = "on the cluster (context fake), not managed by this stack"
+    assert found.authentications == (
+        AuthObject(AUTHENTICATION, "authn", NS, ("listener",), live, existing=True),
+        AuthObject(AUTHENTICATION, "certs", NS, ("a", "b"), live, existing=True, x509=1),
+    )
+    assert found.authorizations == (
+        AuthObject(AUTHORIZATION, "authz", NS, ("listener",), live, existing=True),
+    )
+    assert [(f.name, f.authentication, f.tls) for f in found.listener_links] == [
+        ("listener", True, True)
     ]
-    assert [(a.name, a.listener_ref) for a in found.authorizations] == [("authz", ("listener",))]
+
+
+def test_a_live_authentication_serves_the_stacks_listener(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, cluster: FakeCluster
+) -> None:
+    cluster.add(
+        f"/apis/{MQ}/namespaces/{NS}/brokerauthentications/team-authn",
+        {
+            "metadata": {"name": "team-authn", "namespace": NS},
+            "spec": {"listenerRef": ["a"], "authenticationMethods": [{"sat": {}}]},
+        },
+    )
+    run_main(
+        engine,
+        monkeypatch,
+        {"listeners": [{"name": "a", "port": 1884, "authenticationEnabled": True}]},
+    )
+    assert list(engine.mocks.broker_listeners) == ["a"]
+
+
+def test_without_a_live_authentication_the_listener_is_refused(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, cluster: FakeCluster
+) -> None:
+    message = refused(
+        engine,
+        monkeypatch,
+        {"listeners": [{"name": "a", "port": 1884, "authenticationEnabled": True}]},
+    )
+    assert "listeners[0].authenticationEnabled" in message
 
 
 # --- compositions ---------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import yaml
 
 from components import ConfigError
 from components.stack import RENDER_OVERRIDE_ENV
-from tests.conftest import Engine, resolve
+from tests.conftest import MARK, Engine, resolve
 from tests.fake_cluster import FakeCluster
 from tests.pki import tls_pair
 
@@ -67,8 +67,7 @@ def assert_cr_matches(item: dict[str, Any], cr: dict[str, Any], config: dict[str
     assert cr["metadata"] == {
         "name": item["name"],
         "namespace": config.get("namespace", "azure-iot-operations"),
-        "labels": {"app.kubernetes.io/managed-by": "aio-mq"},
-        "annotations": {"aio-mq/stack": "organization/aio-mq/test"},
+        **MARK,
     }
     spec = cr["spec"]
     assert spec["brokerRef"] == item.get("brokerRef", config.get("brokerRef", "broker"))
@@ -138,6 +137,22 @@ def test_prod_has_tls_and_authentication_everywhere() -> None:
     assert prod["listeners"]
     for item in prod["listeners"]:
         assert item.get("tls") and item.get("authenticationEnabled") is True, item["name"]
+
+
+@pytest.mark.parametrize("stack_file", STACK_FILES, ids=lambda p: p.name)
+def test_every_authentication_enabled_listener_is_linked(
+    stack_file: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = stack_config(stack_file)
+    engine.configure(config)
+    listeners = run_main(engine, monkeypatch)["listeners"]
+    declared = {a["name"] for a in config.get("authentications", [])}
+    for item in config["listeners"]:
+        summary = listeners[item["name"]]
+        if item.get("authenticationEnabled"):
+            assert summary["authentication"] in declared, item["name"]
+        if item.get("authorizationEnabled"):
+            assert summary["authorization"] is not None, item["name"]
 
 
 def test_dev_renders_offline_with_a_plain_and_a_self_signed_tls_listener() -> None:

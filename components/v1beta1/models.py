@@ -275,7 +275,8 @@ class MqListenerArgs(Spec):
 
 
 class ExistingListener(Spec):
-    """A listener already on the cluster that new listeners must coexist with."""
+    """A listener already on the cluster that new listeners must coexist with, and that
+    BrokerAuthentications/Authorizations may list (hence its switches and TLS)."""
 
     name: Dns1123Label
     port: Port
@@ -284,6 +285,9 @@ class ExistingListener(Spec):
     service_type: ServiceType = DEFAULT_SERVICE_TYPE
     service_name: Dns1123Label = DEFAULT_SERVICE_NAME
     node_port: Port | None = None
+    authentication_enabled: StrictBool = False
+    authorization_enabled: StrictBool = False
+    tls: Tls | None = None
 
 
 DEFAULT_LISTENER = ExistingListener(
@@ -293,5 +297,7 @@ DEFAULT_LISTENER = ExistingListener(
     broker_ref=DEFAULT_BROKER,
     service_type="clusterIp",
     service_name=DEFAULT_SERVICE_NAME,
+    authentication_enabled=True,
+    tls=Tls(automatic=AutomaticTls(issuer_ref=IssuerRef(name="mq-dmqtt-frontend"))),
 )
 """The listener every Azure IoT Operations deployment creates (see the seed document)."""

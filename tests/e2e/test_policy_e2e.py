@@ -158,6 +158,8 @@ def test_missing_issuer_fails_until_declared_existing(workspace: Workspace, tmp_
             "tls": {"automatic": {"issuerRef": {"name": "letsencrypt", "kind": "ClusterIssuer"}}},
         }
     )
+    for key in ("aio-mq:authentications", "aio-mq:authorizations"):
+        config[key][0]["listenerRef"].append("prod-acme")
     # A stack name that is not production by itself: policy config makes it one.
     workspace.stack("live-eu", config)
     production = json.loads((ROOT / "policy" / "production.json").read_text())
