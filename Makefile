@@ -10,7 +10,8 @@ VENV := venv
 PY := $(VENV)/bin/python
 PULUMI := tools/pulumi
 
-.PHONY: help setup engine stack-select up preview policy-preview destroy test check lint unit e2e schema bench clean
+.PHONY: help setup engine stack-select up preview policy-preview destroy test check lint unit e2e schema bench clean \
+	cluster-bin cluster-up cluster-down cluster-status
 
 help:
 	@echo "make up [STACK=dev|staging|prod]  set up, then pulumi up (dev renders to rendered/dev)"
@@ -20,6 +21,7 @@ help:
 	@echo "make test                         set up, then lint, types, unit and end-to-end tests"
 	@echo "make check                        the fast part: lint, types, unit tests (no engine)"
 	@echo "make schema | make bench          regenerate the stack-file schema | run the benchmark"
+	@echo "make cluster-up|cluster-down|cluster-status  the local API server (STACK=local uses it)"
 
 setup: $(VENV)/.installed
 
@@ -31,10 +33,14 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 engine:
 	tools/ensure-engine >/dev/null
 
-# Stacks other than dev talk to a cluster; offline they render into rendered/<stack> instead.
-render_override = $(if $(filter dev,$(STACK)),,AIO_MQ_RENDER_YAML_TO_DIRECTORY=rendered/$(STACK))
+# dev renders, local deploys to the local cluster; the other stacks talk to real clusters, so
+# offline they render into rendered/<stack> instead.
+render_override = $(if $(filter dev local,$(STACK)),,AIO_MQ_RENDER_YAML_TO_DIRECTORY=rendered/$(STACK))
+# The local stack needs its cluster: started (or reused) with what a fresh AIO install has.
+local_cluster = $(if $(filter local,$(STACK)),tools/local-cluster up --aio-defaults >/dev/null,true)
 
 stack-select: setup engine
+	$(local_cluster)
 	$(PULUMI) stack select $(STACK) --create --non-interactive >/dev/null
 
 up: stack-select
@@ -59,12 +65,12 @@ lint: setup
 unit: setup
 	$(VENV)/bin/pytest -m "not e2e"
 
-e2e: setup engine
+e2e: setup engine cluster-bin
 	$(VENV)/bin/pytest -m e2e
 
 check: lint unit
 
-test: lint engine
+test: lint engine cluster-bin
 	$(VENV)/bin/pytest
 
 schema: setup
@@ -72,6 +78,19 @@ schema: setup
 
 bench: setup
 	$(PY) tools/bench.py $(BENCH_ARGS)
+
+# The local cluster's binaries (tests on a real API server start clusters of their own).
+cluster-bin: setup
+	tools/local-cluster build >/dev/null
+
+cluster-up: setup
+	tools/local-cluster up --aio-defaults
+
+cluster-down:
+	tools/local-cluster down
+
+cluster-status:
+	tools/local-cluster status
 
 clean:
 	rm -rf rendered .pulumi-state

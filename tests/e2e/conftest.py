@@ -38,7 +38,7 @@ class Project:
     env: dict[str, str]
 
     def pulumi(
-        self, *args: str, check: bool = True, stdin: str | None = None
+        self, *args: str, check: bool = True, stdin: str | None = None, timeout: float = 900
     ) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
             [str(ROOT / "tools" / "pulumi"), "--non-interactive", *args],
@@ -47,7 +47,7 @@ class Project:
             input=stdin,
             capture_output=True,
             text=True,
-            timeout=900,
+            timeout=timeout,
             check=False,
         )
         if check and result.returncode != 0:

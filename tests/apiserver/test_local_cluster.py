@@ -1,0 +1,144 @@
+"""tools/local-cluster itself: reuse, status, stopping by PID, stale PID files, a server that
+dies while starting, CRD sets."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from kubernetes import client as k8s
+
+from .conftest import AIO_NAMESPACE, MQ_GROUP, MQ_VERSION, TOOL, Cluster, StartCluster
+
+pytestmark = [pytest.mark.e2e, pytest.mark.apiserver]
+
+COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager")
+
+
+def pids(cluster: Cluster) -> dict[str, int]:
+    return {
+        name: int((cluster.directory / "run" / f"{name}.pid").read_text())
+        for name in COMPONENTS
+        if (cluster.directory / "run" / f"{name}.pid").exists()
+    }
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def served_kinds(cluster: Cluster) -> set[str]:
+    crds = k8s.ApiextensionsV1Api(cluster.api).list_custom_resource_definition()
+    return {f"{crd.spec.group}/{crd.spec.names.kind}" for crd in crds.items}
+
+
+def test_up_reuses_the_running_cluster_and_status_says_ready(start_cluster: StartCluster) -> None:
+    cluster = start_cluster()
+    before = pids(cluster)
+    assert set(before) == set(COMPONENTS)
+
+    again = cluster.tool("up", "--aio-defaults")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.splitlines()[-1] == str(cluster.kubeconfig)
+    assert "reusing the cluster" in again.stderr
+    assert pids(cluster) == before
+
+    status = cluster.tool("status")
+    assert status.returncode == 0, status.stdout
+    assert "api server: ready at https://127.0.0.1:" in status.stdout
+    for name, pid in before.items():
+        assert f"{name}: running (pid {pid})" in status.stdout
+
+
+def test_down_stops_every_process_it_started(start_cluster: StartCluster) -> None:
+    cluster = start_cluster()
+    started = pids(cluster)
+    assert all(alive(pid) for pid in started.values())
+
+    result = cluster.tool("down")
+    assert result.returncode == 0, result.stderr
+    assert not any(alive(pid) for pid in started.values())
+    assert pids(cluster) == {}
+    status = cluster.tool("status")
+    assert status.returncode == 3
+    assert "api server: not ready" in status.stdout
+
+
+def test_a_stale_pid_file_is_ignored_and_up_starts_again(start_cluster: StartCluster) -> None:
+    cluster = start_cluster()
+    assert cluster.tool("down").returncode == 0
+    # As after a crash: the files remain, naming a dead PID and one reused by another program.
+    run = cluster.directory / "run"
+    (run / "etcd.pid").write_text("999999\n")
+    (run / "kube-apiserver.pid").write_text(f"{os.getpid()}\n")
+
+    status = cluster.tool("status")
+    assert "etcd: stopped" in status.stdout
+    assert "kube-apiserver: stopped" in status.stdout
+    assert alive(os.getpid())
+
+    result = cluster.tool("up")
+    assert result.returncode == 0, result.stderr
+    assert set(pids(cluster)) == set(COMPONENTS)
+    assert os.getpid() not in pids(cluster).values()
+    # The data survived the restart: the seeded listener is still there.
+    assert cluster.get(MQ_GROUP, MQ_VERSION, "brokerlisteners", "listener", AIO_NAMESPACE)
+
+
+def test_a_server_that_dies_while_starting_fails_up_with_its_log(
+    start_cluster: StartCluster,
+) -> None:
+    cluster = start_cluster(aio_defaults=False)
+    assert cluster.tool("down").returncode == 0
+    # A corrupt store: etcd exits at start.
+    for db in (cluster.directory / "etcd").rglob("db"):
+        db.write_bytes(b"not a bbolt database" * 100)
+
+    result = cluster.tool("up", timeout=120)
+    assert result.returncode == 1
+    assert "ERROR: etcd exited with code" in result.stderr
+    assert "while starting; the end of" in result.stderr
+    assert str(cluster.directory / "logs" / "etcd.log") in result.stderr
+    assert "Traceback" not in result.stderr
+    assert pids(cluster) == {}
+
+
+def test_up_installs_only_the_crd_sets_asked_for(start_cluster: StartCluster) -> None:
+    cluster = start_cluster(crds="v1beta1")
+    kinds = served_kinds(cluster)
+    assert f"{MQ_GROUP}/BrokerListener" in kinds
+    assert "cert-manager.io/Issuer" not in kinds
+    # The defaults whose CRD is missing are left out, the others are there.
+    assert cluster.get(MQ_GROUP, MQ_VERSION, "brokerlisteners", "listener", AIO_NAMESPACE)
+
+    # A running cluster is not silently reused for another CRD set.
+    other = cluster.tool("up")
+    assert other.returncode == 1
+    assert "runs with CRD sets v1beta1, not " in other.stderr
+
+
+def test_a_cluster_without_crds_serves_none_of_them(start_cluster: StartCluster) -> None:
+    cluster = start_cluster(crds="none", aio_defaults=False)
+    assert not {
+        kind for kind in served_kinds(cluster) if "cert-manager" in kind or MQ_GROUP in kind
+    }
+
+
+def test_an_unknown_crd_set_is_refused(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [str(TOOL), "up", "--crds=v1beta2"],
+        env={**os.environ, "AIO_MQ_CLUSTER_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "unknown CRD set(s) v1beta2; the sets are the directories under" in result.stderr
+    assert "cert-manager, v1beta1" in result.stderr
