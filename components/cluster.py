@@ -24,6 +24,13 @@ _TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io, application/json"
 class ClusterError(Exception):
     """The cluster cannot be read; the message says why, in the operator's terms."""
 
+    def __init__(self, message: str, key: str = "context", fix: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+        """The aio-mq:kubernetes key that leads to it: `kubeconfig` or `context`."""
+        self.fix = fix
+        """What to do, when it is not "bring the server back"."""
+
 
 class Cluster(Protocol):
     """The few reads the checks make."""
@@ -93,11 +100,11 @@ class ApiServer:
         if status == 404:
             return None
         if status in (401, 403) and path == "/api":
-            self._down = (
+            raise ClusterError(
                 f"the API server of context {self.context!r} ({self.server}) refused the "
-                f"credentials of the kubeconfig ({status} {response.reason})"
+                f"credentials of the kubeconfig ({status} {response.reason})",
+                fix=f"renew the credentials of context {self.context!r} in the kubeconfig",
             )
-            raise ClusterError(self._down)
         if status >= 400:
             raise ClusterError(
                 f"the API server of context {self.context!r} answered GET {path} with "
@@ -118,15 +125,18 @@ def connect(
     try:
         contexts, active = config.list_kube_config_contexts(path)  # type: ignore[no-untyped-call]
     except Exception as exc:
-        raise ClusterError(f"cannot read the kubeconfig {path}: {_reason(exc)}") from None
+        raise ClusterError(
+            f"cannot read the kubeconfig {path}: {_reason(exc)}", "kubeconfig"
+        ) from None
     names = [str(c.get("name")) for c in contexts or []]
     name = context or (active or {}).get("name")
+    listing = ", ".join(names) or "none"
+    choose = f"set aio-mq:kubernetes.context to one of the kubeconfig's contexts ({listing})"
     if not name:
-        raise ClusterError(f"the kubeconfig {path} names no current context (contexts: {names})")
+        raise ClusterError(f"the kubeconfig {path} names no current context", fix=choose)
     if name not in names:
-        listing = ", ".join(names) or "none"
         raise ClusterError(
-            f"context {name!r} is not in the kubeconfig {path} (contexts: {listing})"
+            f"context {name!r} is not in the kubeconfig {path} (contexts: {listing})", fix=choose
         )
     configuration = client.Configuration()
     try:
@@ -138,7 +148,8 @@ def connect(
         )
     except Exception as exc:
         raise ClusterError(
-            f"cannot use context {name!r} of the kubeconfig {path}: {_reason(exc)}"
+            f"cannot use context {name!r} of the kubeconfig {path}: {_reason(exc)}",
+            fix=f"repair context {name!r} in the kubeconfig, or choose another ({listing})",
         ) from None
     # One try per request: urllib3 would otherwise retry three times, each up to the timeout.
     configuration.retries = False

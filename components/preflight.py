@@ -60,12 +60,11 @@ def check_cluster(
     try:
         cluster = connect(target.kubeconfig, target.context)
     except ClusterError as exc:
-        key = "kubernetes.kubeconfig" if "kubeconfig" in str(exc) else "kubernetes.context"
-        return [Problem(key, str(exc), UNREACHABLE_FIX)], None
+        return [Problem(f"kubernetes.{exc.key}", str(exc), exc.fix or UNREACHABLE_FIX)], None
     try:
         return _check(cluster, stack, api_version, discovery)
     except ClusterError as exc:
-        return [Problem("kubernetes.context", str(exc), UNREACHABLE_FIX)], None
+        return [Problem("kubernetes.context", str(exc), exc.fix or UNREACHABLE_FIX)], None
 
 
 def _check(

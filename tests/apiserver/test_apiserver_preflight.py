@@ -19,7 +19,7 @@ from .conftest import CONTEXT, MQ_GROUP, MQ_VERSION, Cluster, Project, StartClus
 
 pytestmark = [pytest.mark.e2e, pytest.mark.apiserver]
 
-STACK = "local"
+STACK = "preflight"
 PREFLIGHT_TIMEOUT = 120
 """Seconds a refused preview may take at most, engine start included (the checks themselves
 are bounded at 10 s per request, and a dead server costs one request)."""
@@ -27,13 +27,15 @@ LIVE = f"on the cluster (context {CONTEXT}), not managed by this stack"
 
 
 def configure(project: Project, cluster_or_kubeconfig: Cluster | str, **config: Any) -> None:
-    """Write the local stack file with `config` as its aio-mq:* keys."""
+    """Set the test stack's aio-mq:* keys to `config`, creating the stack on first use."""
     kubeconfig = (
         cluster_or_kubeconfig
         if isinstance(cluster_or_kubeconfig, str)
         else str(cluster_or_kubeconfig.kubeconfig)
     )
     path = project.stack_file(STACK)
+    if not path.exists():
+        project.init(STACK)
     document = yaml.safe_load(path.read_text())
     document["config"] = {
         "aio-mq:kubernetes": {"kubeconfig": kubeconfig, "context": CONTEXT},
@@ -116,7 +118,6 @@ def test_a_live_listener_made_out_of_band_is_refused_until_it_is_deleted(
     namespace = namespace_with_broker(cluster)
     mine = {"name": "mine", "port": 1884}
     configure(project, cluster, namespace=namespace, listeners=[mine])
-    project.init(STACK)
     project.pulumi("up", "--yes", "--stack", STACK)
     state = deployed_state(project)
     live = cluster.listeners(namespace)
@@ -148,7 +149,7 @@ def test_a_live_listener_made_out_of_band_is_refused_until_it_is_deleted(
         MQ_GROUP, MQ_VERSION, namespace, "brokerlisteners", name
     )
     preview = project.pulumi("preview", "--stack", STACK, timeout=PREFLIGHT_TIMEOUT)
-    assert "+ 1 to create" in preview.stdout
+    assert "+ 2 to create" in preview.stdout  # 'planned': its MqListener and BrokerListener
 
 
 # --- every pre-flight problem: its message, in bounded time, no traceback ---------------------
@@ -169,7 +170,6 @@ def test_api_server_down(cluster: Cluster, project: Project, tmp_path: Any) -> N
     dead = tmp_path / "kubeconfig-dead"
     dead.write_text(yaml.safe_dump(kubeconfig))
     configure(project, str(dead), listeners=[{"name": "a", "port": 1884}])
-    project.init(STACK)
     output = refused(project)
     assert (
         f"kubernetes.context: the API server of context '{CONTEXT}' ({server}) did not answer "
@@ -182,18 +182,20 @@ def test_unknown_context(cluster: Cluster, project: Project) -> None:
     configure(project, cluster, listeners=[{"name": "a", "port": 1884}])
     path = project.stack_file(STACK)
     path.write_text(path.read_text().replace(f"context: {CONTEXT}", "context: aks-prod"))
-    project.init(STACK)
     output = refused(project)
     assert (
         f"kubernetes.context: context 'aks-prod' is not in the kubeconfig {cluster.kubeconfig} "
         f"(contexts: {CONTEXT})" in output
+    )
+    assert (
+        f"fix: set aio-mq:kubernetes.context to one of the kubeconfig's contexts ({CONTEXT})"
+        in (output)
     )
 
 
 def test_mq_crd_missing_then_ga_only(start_cluster: StartCluster, project: Project) -> None:
     bare = start_cluster(crds="cert-manager")
     configure(project, bare, listeners=[{"name": "a", "port": 1884}])
-    project.init(STACK)
     output = refused(project)
     assert (
         f"kubernetes.context: the cluster (context {CONTEXT}) does not serve "
@@ -203,7 +205,8 @@ def test_mq_crd_missing_then_ga_only(start_cluster: StartCluster, project: Proje
 
     # The GA API: only a BrokerListener CRD of mqttbroker.iotoperations.azure.com/v1.
     extensions = k8s.ApiextensionsV1Api(bare.api)
-    extensions.create_custom_resource_definition(ga_listener_crd())
+    crd: Any = ga_listener_crd()  # the client takes a plain manifest as the body
+    extensions.create_custom_resource_definition(crd)
     deadline = time.monotonic() + 30
     while not _established(extensions, "brokerlisteners.mqttbroker.iotoperations.azure.com"):
         assert time.monotonic() < deadline, "the GA CRD was not established"
@@ -254,7 +257,8 @@ def ga_listener_crd() -> dict[str, Any]:
 def _established(extensions: k8s.ApiextensionsV1Api, name: str) -> bool:
     crd = extensions.read_custom_resource_definition(name)
     return any(
-        c.type == "Established" and c.status == "True" for c in (crd.status.conditions or [])
+        c.type == "Established" and c.status == "True"
+        for c in ((crd.status.conditions if crd.status else None) or [])
     )
 
 
@@ -268,7 +272,6 @@ def test_cert_manager_missing(start_cluster: StartCluster, project: Project) -> 
             {"name": "a", "port": 1884, "tls": {"automatic": {"issuerRef": {"name": "ss"}}}}
         ],
     )
-    project.init(STACK)
     output = refused(project)
     assert (
         f"issuers[0]: cert-manager is not installed on the cluster (context {CONTEXT}): it does "
@@ -299,7 +302,6 @@ def test_namespace_broker_issuer_and_secrets_missing_in_one_report(
             {"name": "e", "port": 1888, "tls": {"automatic": {"issuerRef": {"name": "no-ca"}}}},
         ],
     )
-    project.init(STACK)
     output = refused(project)
     assert "the configuration has 5 problems" in output
     on = f"on the cluster (context {CONTEXT})"
