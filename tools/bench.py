@@ -35,7 +35,12 @@ import pulumi_kubernetes as k8s  # noqa: E402
 import yaml  # noqa: E402
 from pr_comment import copy_project, engine_bin  # noqa: E402  (tools/ is on sys.path)
 
-from components import MqListener, MqListenerArgs  # noqa: E402
+from components import (  # noqa: E402
+    MqAuthentication,
+    MqAuthenticationArgs,
+    MqListener,
+    MqListenerArgs,
+)
 from components.v1beta1.models import API_VERSION  # noqa: E402
 from components.v1beta1.sharing import Listener, conflicts  # noqa: E402
 
@@ -62,6 +67,16 @@ def listener_items(n: int) -> list[dict[str, Any]]:
             }
         items.append(item)
     return items
+
+
+def authentication_item(items: list[dict[str, Any]]) -> dict[str, Any]:
+    """The one BrokerAuthentication that lists the authentication-enabled listeners (without
+    it the program refuses them)."""
+    return {
+        "name": "bench-authn",
+        "listenerRef": [item["name"] for item in items if item.get("authenticationEnabled")],
+        "authenticationMethods": [{"sat": {"audiences": ["aio-mq"]}}],
+    }
 
 
 class NullMocks(pulumi.runtime.Mocks):
@@ -94,8 +109,17 @@ def run_under_mocks(program: Callable[[], None]) -> float:
     return elapsed
 
 
+def _authentication(args: list[MqListenerArgs]) -> MqAuthenticationArgs:
+    return MqAuthenticationArgs.model_validate(
+        authentication_item([a.model_dump(by_alias=True) for a in args])
+    )
+
+
 def component_program(args: list[MqListenerArgs]) -> Callable[[], None]:
+    authentication = _authentication(args)
+
     def program() -> None:
+        MqAuthentication(authentication.name, authentication)
         for a in args:
             MqListener(a.name, a)
 
@@ -104,8 +128,16 @@ def component_program(args: list[MqListenerArgs]) -> Callable[[], None]:
 
 def plain_program(args: list[MqListenerArgs]) -> Callable[[], None]:
     """The same CRs from the same parsed args, registered directly: no component, no checks."""
+    authentication = _authentication(args)
 
     def program() -> None:
+        k8s.apiextensions.CustomResource(
+            authentication.name,
+            api_version=API_VERSION,
+            kind="BrokerAuthentication",
+            metadata={"name": authentication.name, "namespace": "azure-iot-operations"},
+            spec=authentication.spec(),
+        )
         for a in args:
             k8s.apiextensions.CustomResource(
                 a.name,
@@ -178,12 +210,14 @@ def engine_preview_seconds(n: int) -> tuple[float, float] | None:
                 "aio-mq:kubernetes": {"renderYamlToDirectory": "rendered"},
                 "aio-mq:issuers": [{"name": "bench-issuer", "selfSigned": {}}],
                 "aio-mq:listeners": items,
+                "aio-mq:authentications": [authentication_item(items)],
             }
         }
         (project / "stacks" / "Pulumi.bench.yaml").write_text(yaml.safe_dump(config))
         plain = _copy_project(base / "plain")
         (plain / "__main__.py").write_text(_PLAIN_MAIN)
         (plain / "listeners.yaml").write_text(yaml.safe_dump(items))
+        (plain / "authentication.yaml").write_text(yaml.safe_dump(authentication_item(items)))
         (plain / "stacks" / "Pulumi.bench.yaml").write_text("config: {}\n")
         times = []
         for directory in (project, plain):
@@ -204,10 +238,21 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
+from components.v1beta1.auth import MqAuthenticationArgs
 from components.v1beta1.models import API_VERSION, MqListenerArgs
 
 render = k8s.Provider("kubernetes", render_yaml_to_directory="rendered")
 provider = pulumi.ResourceOptions(provider=render)
+with open("authentication.yaml") as item:
+    authentication = MqAuthenticationArgs.model_validate(yaml.safe_load(item))
+k8s.apiextensions.CustomResource(
+    authentication.name,
+    api_version=API_VERSION,
+    kind="BrokerAuthentication",
+    metadata={"name": authentication.name, "namespace": "azure-iot-operations"},
+    spec=authentication.spec(),
+    opts=provider,
+)
 k8s.apiextensions.CustomResource(
     "bench-issuer",
     api_version="cert-manager.io/v1",

@@ -118,3 +118,42 @@ def test_a_link_without_effect_is_a_warning_and_preview_passes(project: Project)
         preview.stdout
     )
     assert "the link has no effect and any client connects" in preview.stdout
+
+
+COMPOSITION = """
+import pulumi
+import pulumi_kubernetes as k8s
+from components import MqAuthentication, MqListener
+
+provider = k8s.Provider("render", render_yaml_to_directory="rendered/comp")
+opts = pulumi.ResourceOptions(providers=[provider])
+MqListener("edge", {"name": "edge", "port": 8884, "authenticationEnabled": True}, opts)
+MqAuthentication(
+    "certs",
+    {"name": "certs", "listenerRef": ["edge"], "authenticationMethods": [{"x509": {}}]},
+    opts,
+)
+"""
+
+
+def test_a_composition_with_a_broken_link_registers_nothing(project: Project) -> None:
+    # The listener comes before the object that breaks it: the gate still holds it back.
+    (project.root / "__main__.py").write_text(COMPOSITION)
+    project.stack_file("comp").write_text("config: {}\n")
+    project.init("comp")
+    up = project.pulumi("up", "--yes", "--stack", "comp", check=False)
+    output = up.stdout + up.stderr
+    assert up.returncode != 0
+    assert (
+        "aio-mq: the authentication and authorization of the listeners has 1 problem; "
+        "no resource was registered." in output
+    )
+    assert (
+        "MqAuthentication('certs').authenticationMethods[0].x509: BrokerAuthentication 'certs' "
+        "(MqAuthentication('certs')) has an x509 method and lists listener 'edge' "
+        "(MqListener('edge')), which has no TLS" in output
+    )
+    assert "Traceback" not in output
+    assert not (project.root / "rendered").exists()
+    resources = project.export("comp")["deployment"].get("resources", [])
+    assert [r["type"] for r in resources if r["type"].startswith("kubernetes:mq")] == []
