@@ -43,8 +43,11 @@ stack-select: setup engine
 	$(local_cluster)
 	$(PULUMI) stack select $(STACK) --create --non-interactive >/dev/null
 
+# On the local cluster, up first reads back what the API server holds, so drift is put back.
+refresh = $(if $(filter local,$(STACK)),--refresh,)
+
 up: stack-select
-	$(render_override) $(PULUMI) up --yes --stack $(STACK)
+	$(render_override) $(PULUMI) up --yes $(refresh) --stack $(STACK)
 	$(PULUMI) stack output --stack $(STACK) --json
 
 preview: stack-select

@@ -1,5 +1,5 @@
-"""`metadata` of every object aio-mq creates, in one place, with the mark that tells live
-discovery this stack's objects from anyone else's.
+"""`metadata` of every object aio-mq creates, in one place: the mark that tells live discovery
+this stack's objects from anyone else's, and the claim on the fields the stack declares.
 
 The mark is a label (`app.kubernetes.io/managed-by: aio-mq`, the recommended Kubernetes label,
 so `kubectl get -l` finds aio-mq's objects) and an annotation naming the Pulumi stack
@@ -26,13 +26,19 @@ def stack_id() -> str:
     return f"{organization}/{pulumi.get_project()}/{pulumi.get_stack()}"
 
 
+OWNED_FIELDS_ANNOTATIONS = {"pulumi.com/patchForce": "true"}
+"""The stack owns the fields it declares: a field someone changed out of band (`kubectl edit`,
+another field manager) is put back by the next `up` instead of failing it with a server-side
+apply conflict."""
+
+
 def object_metadata(name: str, namespace: str | None = None) -> dict[str, Any]:
     """metadata for an object called `name`, namespaced unless `namespace` is None."""
     metadata: dict[str, Any] = {"name": name}
     if namespace is not None:
         metadata["namespace"] = namespace
     metadata["labels"] = {MANAGED_BY_LABEL: MANAGED_BY}
-    metadata["annotations"] = {STACK_ANNOTATION: stack_id()}
+    metadata["annotations"] = {STACK_ANNOTATION: stack_id(), **OWNED_FIELDS_ANNOTATIONS}
     return metadata
 
 

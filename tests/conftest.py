@@ -16,7 +16,7 @@ from tests.fake_cluster import FakeCluster, aio_install
 
 MARK = {
     "labels": {"app.kubernetes.io/managed-by": "aio-mq"},
-    "annotations": {"aio-mq/stack": "organization/aio-mq/test"},
+    "annotations": {"aio-mq/stack": "organization/aio-mq/test", "pulumi.com/patchForce": "true"},
 }
 """What object_metadata() adds to every object of the mocked stack (project aio-mq, stack test)."""
 

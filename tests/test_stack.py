@@ -54,9 +54,10 @@ def run_main(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     return {name: resolve(value) for name, value in exported.items()}
 
 
-def test_there_are_three_environments() -> None:
+def test_there_are_four_environments() -> None:
     assert [p.name for p in STACK_FILES] == [
         "Pulumi.dev.yaml",
+        "Pulumi.local.yaml",
         "Pulumi.prod.yaml",
         "Pulumi.staging.yaml",
     ]
