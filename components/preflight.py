@@ -93,7 +93,10 @@ def _check(
     problems += _secrets(cluster, stack, missing_namespaces)
     if not discovery or "BrokerListener" not in mq:
         return problems, None
+    # The namespaces of the stack's listeners and of the objects that list listeners.
     touched = {item.namespace or stack.namespace for item in stack.listeners}
+    touched |= {item.namespace or stack.namespace for item in stack.authentications}
+    touched |= {item.namespace or stack.namespace for item in stack.authorizations}
     return problems, discover(cluster, touched - missing_namespaces, api_version)
 
 
@@ -182,6 +185,12 @@ def _namespaces(cluster: Cluster, stack: StackConfig) -> tuple[set[str], list[Pr
     for j, issuer in enumerate(stack.issuers):
         if issuer.kind == "Issuer":
             use(issuer.namespace, f"issuers[{j}].namespace")
+    for key, objects in (
+        ("authentications", stack.authentications),
+        ("authorizations", stack.authorizations),
+    ):
+        for j, obj in enumerate(objects):
+            use(obj.namespace, f"{key}[{j}].namespace")
     missing = {ns for ns in uses if cluster.get(f"/api/v1/namespaces/{ns}") is None}
     if not missing:
         return missing, []

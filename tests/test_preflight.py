@@ -461,6 +461,31 @@ def test_a_live_authentication_serves_the_stacks_listener(
     assert list(engine.mocks.broker_listeners) == ["a"]
 
 
+def test_an_authentication_may_list_a_live_listener_of_its_namespace(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, cluster: FakeCluster
+) -> None:
+    # No listener of the stack is in `edge`: the namespace is read for the authentication.
+    cluster.namespace("edge").listener("gateway", 1884, namespace="edge")
+    authn = {"name": "gw-authn", "namespace": "edge", "listenerRef": ["gateway"]}
+    run_main(
+        engine,
+        monkeypatch,
+        {"authentications": [{**authn, "authenticationMethods": [{"sat": {"audiences": ["a"]}}]}]},
+    )
+    assert f"/apis/{MQ}/brokerlisteners" in cluster.requests
+
+
+def test_the_namespace_of_an_authentication_must_exist(cluster: FakeCluster) -> None:
+    authn = {"name": "a", "namespace": "nowhere", "listenerRef": ["x"]}
+    config = {
+        "authentications": [{**authn, "authenticationMethods": [{"sat": {"audiences": ["a"]}}]}]
+    }
+    (problem,) = problems(config)
+    assert problem.startswith(
+        "authentications[0].namespace: namespace 'nowhere' does not exist on the cluster"
+    )
+
+
 def test_without_a_live_authentication_the_listener_is_refused(
     engine: Engine, monkeypatch: pytest.MonkeyPatch, cluster: FakeCluster
 ) -> None:
