@@ -10,8 +10,8 @@ VENV := venv
 PY := $(VENV)/bin/python
 PULUMI := tools/pulumi
 
-.PHONY: help setup engine stack-select up preview policy-preview destroy test check lint unit e2e schema bench clean \
-	cluster-bin cluster-up cluster-down cluster-status
+.PHONY: help setup engine stack-select up preview policy-preview destroy test check lint unit e2e schema package-schema \
+	bench clean cluster-bin cluster-up cluster-down cluster-status
 
 help:
 	@echo "make up [STACK=dev|staging|prod]  set up, then pulumi up (dev renders to rendered/dev)"
@@ -21,6 +21,7 @@ help:
 	@echo "make test                         set up, then lint, types, unit and end-to-end tests"
 	@echo "make check                        the fast part: lint, types, unit tests (no engine)"
 	@echo "make schema | make bench          regenerate the stack-file schema | run the benchmark"
+	@echo "make package-schema               regenerate the component package's schema"
 	@echo "make cluster-up|cluster-down|cluster-status  the local API server (STACK=local uses it)"
 
 setup: $(VENV)/.installed
@@ -78,6 +79,12 @@ test: lint engine cluster-bin
 
 schema: setup
 	$(PY) -m components.schema
+
+# What `pulumi package get-schema` prints for this directory as a package (PulumiPlugin.yaml).
+# Run from outside: `pulumi package` commands refuse a directory with both Pulumi.yaml and
+# PulumiPlugin.yaml as their working directory.
+package-schema: setup engine
+	cd / && "$(CURDIR)/$(PULUMI)" package get-schema "$(CURDIR)" > "$(CURDIR)/schema/pulumi-package.schema.json"
 
 bench: setup
 	$(PY) tools/bench.py $(BENCH_ARGS)

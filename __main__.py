@@ -1,7 +1,18 @@
-"""aio-mq: the BrokerListeners and cert-manager issuers of one environment, from its stack file."""
+"""aio-mq: the BrokerListeners and cert-manager issuers of one environment, from its stack file.
 
-import pulumi
+The same directory is also a Pulumi component package (PulumiPlugin.yaml): run by a language
+host as a plugin, no program is running here, and this serves the package instead.
+"""
 
-from components.stack import deploy, load_config
+from pulumi.runtime.settings import get_monitor
 
-pulumi.export("listeners", deploy(load_config()))
+if get_monitor() is None:
+    from components.package import serve
+
+    serve()
+else:
+    import pulumi
+
+    from components.stack import deploy, load_config
+
+    pulumi.export("listeners", deploy(load_config()))

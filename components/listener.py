@@ -63,6 +63,9 @@ class MqListener(pulumi.ComponentResource):
     uses) are passed on to the BrokerListener, so it is created after them.
     """
 
+    # A subclass registers under its own token: the package's component is `aio-mq:index:…`.
+    type_token = TYPE_TOKEN
+
     def __init__(
         self,
         resource_name: str,
@@ -111,7 +114,7 @@ class MqListener(pulumi.ComponentResource):
         opts = opts or pulumi.ResourceOptions()
         caller_depends_on = opts.depends_on
         super().__init__(
-            TYPE_TOKEN,
+            self.type_token,
             resource_name,
             None,
             pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=registry.gate())),

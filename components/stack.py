@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+from collections.abc import Callable
 from typing import Any
 
 import pulumi
@@ -116,16 +117,27 @@ def _parse_json(value: Any) -> Any:
 def load_config(raw: dict[str, Any] | None = None) -> StackConfig:
     """Validate the stack configuration; raise one ConfigError with every problem found."""
     raw = read_config_keys() if raw is None else raw
+    return validate_config(raw, _secrets_in_clear)
+
+
+def validate_config(
+    raw: dict[str, Any],
+    *checks: Callable[[StackConfig], list[Problem]],
+    subject: str = "the configuration",
+) -> StackConfig:
+    """`raw` as a StackConfig, checked as a whole (issuer references) and by `checks`; one
+    ConfigError with every problem found. The package's MqListenerSet shares this with the
+    stack file."""
     known = [field.alias or name for name, field in StackConfig.model_fields.items()]
     # Unknown keys are reported here, with the project prefix the stack file uses.
     problems = [_unknown_key(key, known) for key in raw if key not in known]
     try:
         stack = StackConfig.model_validate({k: v for k, v in raw.items() if k in known})
     except ValidationError as exc:
-        raise ConfigError(problems + problems_from_validation(exc, StackConfig)) from None
-    problems += _issuer_problems(stack) + _secrets_in_clear(stack)
+        raise ConfigError(problems + problems_from_validation(exc, StackConfig), subject) from None
+    problems += _issuer_problems(stack) + [p for check in checks for p in check(stack)]
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(problems, subject)
     return stack
 
 
@@ -222,12 +234,20 @@ def kubernetes_provider(
     )
 
 
-def deploy(stack: StackConfig) -> dict[str, pulumi.Output[dict[str, Any]]]:
-    """Create the stack's issuers and listeners; return each listener's summary by name."""
+def deploy(
+    stack: StackConfig, parent: pulumi.Resource | None = None
+) -> dict[str, pulumi.Output[dict[str, Any]]]:
+    """Create the stack's issuers and listeners; return each listener's summary by name.
+
+    Without `parent` (the stack program) a Kubernetes provider is made from
+    `stack.kubernetes`; under a parent (the package's MqListenerSet) everything is its child
+    and uses the parent's provider, whose cluster cannot be read from here: the pre-flight
+    checks and discovery run for the stack program only."""
     registry = program_listeners()
     problems: list[Problem] = []
     discovered = None
-    if render_directory(stack.kubernetes) is None:
+    # Under a parent the cluster is the consumer's provider, which cannot be read from here.
+    if parent is None and render_directory(stack.kubernetes) is None:
         problems, discovered = check_cluster(stack, API_VERSION, stack.discovery)
     listeners, links, auth = _existing(stack, discovered)
     try:
@@ -236,20 +256,22 @@ def deploy(stack: StackConfig) -> dict[str, pulumi.Output[dict[str, Any]]]:
         problems += exc.problems
 
     # Everything waits on the gate, so a refused listener leaves nothing registered.
-    provider = kubernetes_provider(
-        stack.kubernetes, pulumi.ResourceOptions(depends_on=registry.gate())
+    provider = (
+        kubernetes_provider(stack.kubernetes, pulumi.ResourceOptions(depends_on=registry.gate()))
+        if parent is None
+        else None
     )
     issuers = {
         (issuer.kind, issuer.name): cert_manager_issuer(
             issuer.model_copy(update={"namespace": issuer.namespace or stack.namespace}),
-            pulumi.ResourceOptions(provider=provider, depends_on=registry.gate()),
+            pulumi.ResourceOptions(provider=provider, parent=parent, depends_on=registry.gate()),
         )
         for issuer in stack.issuers
     }
 
     create_auth(
         stack.namespace,
-        pulumi.ResourceOptions(providers=[provider]),
+        pulumi.ResourceOptions(providers=[provider] if provider else None, parent=parent),
         authentications=stack.authentications,
         authorizations=stack.authorizations,
         existing=auth,
@@ -267,7 +289,11 @@ def deploy(stack: StackConfig) -> dict[str, pulumi.Output[dict[str, Any]]]:
             listener = MqListener(
                 args.name,
                 args,
-                pulumi.ResourceOptions(providers=[provider], depends_on=[uses] if uses else None),
+                pulumi.ResourceOptions(
+                    providers=[provider] if provider else None,
+                    parent=parent,
+                    depends_on=[uses] if uses else None,
+                ),
                 origin=f"listeners[{i}]",
             )
         except ConfigError as exc:

@@ -13,6 +13,7 @@ import pytest
 from components import ConfigError, MqListener, discover_existing_listeners
 from components import discovery as discovery_module
 from components.discovery import discover
+from components.package import MqListenerSet
 from components.preflight import check_cluster
 from components.stack import RENDER_OVERRIDE_ENV, StackConfig
 from components.v1beta1.authlinks import AUTHENTICATION, AUTHORIZATION, AuthObject
@@ -68,6 +69,15 @@ def test_render_mode_reads_no_cluster(
 ) -> None:
     monkeypatch.setenv(RENDER_OVERRIDE_ENV, "rendered/x")
     run_main(engine, monkeypatch, {"listeners": [{"name": "a", "port": 1884, "namespace": "x"}]})
+    assert cluster.connected_with is None and cluster.requests == []
+    assert list(engine.mocks.broker_listeners) == ["a"]
+
+
+def test_a_listener_set_of_the_package_reads_no_cluster(
+    engine: Engine, cluster: FakeCluster
+) -> None:
+    # Its cluster is the consumer's provider, which the component cannot read.
+    engine.run(lambda: MqListenerSet("set", {"listeners": [{"name": "a", "port": 1884}]}))
     assert cluster.connected_with is None and cluster.requests == []
     assert list(engine.mocks.broker_listeners) == ["a"]
 

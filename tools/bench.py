@@ -33,7 +33,8 @@ sys.path.insert(0, str(ROOT))
 import pulumi  # noqa: E402
 import pulumi_kubernetes as k8s  # noqa: E402
 import yaml  # noqa: E402
-from pr_comment import copy_project, engine_bin  # noqa: E402  (tools/ is on sys.path)
+from bench_cluster import cluster_seconds  # noqa: E402  (tools/ is on sys.path)
+from pr_comment import copy_project, engine_bin  # noqa: E402
 
 from components import (  # noqa: E402
     MqAuthentication,
@@ -300,10 +301,44 @@ def row(*cells: object) -> None:
     print("| " + " | ".join(str(cell) for cell in cells) + " |")
 
 
+def cluster_rows(n: int) -> None:
+    """`pulumi up`/`destroy` of n listeners on the local cluster against a server-side apply and
+    delete of the same rendered manifests (tools/bench_cluster.py)."""
+    items = listener_items(n)
+    times = cluster_seconds(
+        {
+            "aio-mq:issuers": [{"name": "bench-issuer", "selfSigned": {}}],
+            "aio-mq:listeners": items,
+            "aio-mq:authentications": [authentication_item(items)],
+        }
+    )
+    print(
+        f"\nlocal cluster ({times.start:.1f} s to start), {n} listeners, "
+        "1 issuer, 1 BrokerAuthentication:"
+    )
+    row("operation", "pulumi (s)", "server-side apply, Python client (s)", "ratio")
+    row("---", "---:", "---:", "---:")
+    row(
+        "create",
+        f"{times.pulumi_up:.2f}",
+        f"{times.apply:.2f}",
+        f"{times.pulumi_up / times.apply:.1f}",
+    )
+    row(
+        "delete",
+        f"{times.pulumi_destroy:.2f}",
+        f"{times.delete:.2f}",
+        f"{times.pulumi_destroy / times.delete:.1f}",
+    )
+
+
 def main() -> None:
     cores, python = os.cpu_count(), platform.python_version()
     print(f"# aio-mq benchmark on {platform.node()} ({cores} cores, Python {python})")
     print(f"# best of {REPEATS} runs per figure\n")
+    if "--cluster-only" in sys.argv:  # make bench BENCH_ARGS=--cluster-only
+        cluster_rows(100)
+        return
 
     preview = engine_preview_seconds(100)
     if "--engine-only" in sys.argv:  # make bench BENCH_ARGS=--engine-only
@@ -362,6 +397,9 @@ def main() -> None:
             f"engine preview, 100 listeners: project {project:.2f} s, "
             f"plain {plain_s:.2f} s, ratio {ratio:.2f}"
         )
+
+    if preview is not None:  # the local cluster needs the engine too
+        cluster_rows(100)
 
     print(
         f"bench: parse_10k_ms={parse[10_000] * 1e3:.1f} validate_10k_ms={rules[10_000] * 1e3:.2f} "

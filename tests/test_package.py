@@ -1,0 +1,180 @@
+"""The component package (components/package.py) under mocks: inputs as the engine sends them,
+the same checks and resources as the stack program, and the schema it infers."""
+
+from __future__ import annotations
+
+import asyncio
+import typing
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+from pulumi.output import Output, Unknown, _OutputData
+
+from components import ConfigError
+from components.issuer import IssuerArgs
+from components.package import (
+    BrokerMethod,
+    IssuerKind,
+    KeyAlgorithm,
+    MqListener,
+    MqListenerSet,
+    RotationPolicy,
+    ServiceType,
+    _Inputs,
+)
+from components.stack import RENDER_OVERRIDE_ENV, deploy, load_config
+from components.v1beta1 import auth, models
+from tests.conftest import Engine
+from tests.pki import tls_pair
+from tests.test_stack import stack_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def engine_output(value: Any, *, secret: bool = False, known: bool = True) -> Output[Any]:
+    """An Output as the provider server makes one for a construct input."""
+    data: asyncio.Future[_OutputData[Any]] = asyncio.Future()
+    data.set_result(_OutputData(resources=set(), value=value, is_known=known, is_secret=secret))
+    return Output._from_data(data)
+
+
+@pytest.fixture(autouse=True)
+def _stack_program_renders(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stack program these tests compare a set with renders: like the set, which cannot read
+    its consumer's cluster, it then assumes the existing* keys instead of reading a cluster."""
+    monkeypatch.setenv(RENDER_OVERRIDE_ENV, "rendered/test")
+
+
+def fresh_program(engine: Engine) -> None:
+    """A new engine connection, as each construct call of the plugin gets: a new registry."""
+    engine.mocks.registered.clear()
+    pulumi.runtime.set_mocks(engine.mocks, project="aio-mq", stack="test", preview=False)
+
+
+@pytest.mark.parametrize(
+    ("enum", "literal"),
+    [
+        (ServiceType, models.ServiceType),
+        (IssuerKind, typing.get_args(IssuerArgs.model_fields["kind"].annotation)),
+        (KeyAlgorithm, models.CertPrivateKey.model_fields["algorithm"].annotation),
+        (RotationPolicy, models.CertPrivateKey.model_fields["rotation_policy"].annotation),
+        (BrokerMethod, auth.BrokerMethod),
+    ],
+)
+def test_enums_offer_exactly_the_values_the_models_accept(enum: Any, literal: Any) -> None:
+    values = literal if isinstance(literal, tuple) else typing.get_args(literal)
+    assert [member.value for member in enum] == list(values)
+
+
+def test_inputs_become_what_the_models_take(engine: Engine) -> None:
+    inputs = _Inputs("test")
+    secret_tls = {"manual": {"secretName": "s", "privateKey": "k"}}
+    raw = engine.run(
+        lambda: inputs.plain(
+            {
+                "port": 1883.0,
+                "serviceType": ServiceType.NODE_PORT,
+                "tls": engine_output(secret_tls, secret=True),
+            }
+        )
+    )
+    assert raw == {"port": 1883, "serviceType": "nodePort", "tls": secret_tls}
+    assert isinstance(raw["port"], int)
+    assert inputs.is_secret("tls.manual.privateKey")
+    assert not inputs.is_secret("port")
+    assert inputs.problems == []
+
+
+def test_values_unknown_at_preview_are_problems_with_their_path(engine: Engine) -> None:
+    inputs = _Inputs("MqListener 'x'")
+    unknown = Unknown()  # type: ignore[no-untyped-call]
+    engine.run(lambda: inputs.plain({"port": engine_output(None, known=False), "tls": unknown}))
+    with pytest.raises(ConfigError) as caught:
+        inputs.raise_problems()
+    assert [p.path for p in caught.value.problems] == ["port", "tls"]
+    assert "is not known before the deployment runs" in str(caught.value)
+
+
+def kubernetes_objects(engine: Engine) -> list[tuple[str, str, Any]]:
+    """Registered Kubernetes objects (not the provider): type, name and inputs, sorted."""
+    return sorted(
+        ((r.typ, r.name, r.inputs) for r in engine.mocks.registered if r.custom),
+        key=lambda item: (item[0], item[1]),
+    )
+
+
+def test_a_set_registers_what_the_stack_program_registers(engine: Engine) -> None:
+    config = stack_config(ROOT / "stacks" / "Pulumi.dev.yaml")
+    del config["kubernetes"]
+    engine.run(lambda: deploy(load_config(config)))
+    from_stack = [o for o in kubernetes_objects(engine) if o[0] != "pulumi:providers:kubernetes"]
+    fresh_program(engine)
+
+    summaries: Any = engine.run(lambda: MqListenerSet("dev", config).listeners)  # type: ignore[arg-type]
+    assert kubernetes_objects(engine) == from_stack
+    assert {typ for typ, _, _ in from_stack} >= {
+        "kubernetes:mq.iotoperations.azure.com/v1beta1:BrokerListener",
+        "kubernetes:cert-manager.io/v1:Issuer",
+    }
+    assert sorted(summaries) == sorted(item["name"] for item in config["listeners"])
+    parents = {r.name: r for r in engine.mocks.registered}
+    assert parents["dev"].typ == "aio-mq:index:MqListenerSet"
+
+
+def test_a_conflict_in_a_set_is_reported_like_the_stack_file_and_registers_nothing(
+    engine: Engine,
+) -> None:
+    config = {"listeners": [{"name": "a", "port": 1883, "serviceName": "my-service"}]}
+    with pytest.raises(ConfigError) as from_stack:
+        engine.run(lambda: deploy(load_config(config)))
+    fresh_program(engine)
+
+    with pytest.raises(ConfigError) as from_set:
+        engine.run(lambda: MqListenerSet("dev", config))  # type: ignore[arg-type]
+    assert from_set.value.problems == from_stack.value.problems
+    assert str(from_set.value).startswith("aio-mq: MqListenerSet 'dev' has 1 problem;")
+    assert engine.mocks.registered == []
+
+
+def test_a_private_key_that_is_not_a_secret_is_refused(engine: Engine) -> None:
+    cert, key = tls_pair()
+    manual = {"secretName": "tls", "certificate": cert, "privateKey": key}
+    listener: Any = {"name": "a", "port": 8885, "tls": {"manual": manual}}
+    with pytest.raises(ConfigError) as caught:
+        engine.run(lambda: MqListenerSet("dev", {"listeners": [listener]}))
+    assert [p.path for p in caught.value.problems] == ["listeners[0].tls.manual.privateKey"]
+    assert engine.mocks.registered == []
+
+    secret_listeners: Any = engine_output([listener], secret=True)
+    engine.run(lambda: MqListenerSet("ok", {"listeners": secret_listeners}))
+    secret = engine.mocks.of_type("kubernetes:core/v1:Secret")[0]
+    assert secret.inputs["metadata"]["name"] == "tls"
+
+
+def test_single_listener_reports_problems_under_its_own_name(engine: Engine) -> None:
+    with pytest.raises(ConfigError) as caught:
+        engine.run(lambda: MqListener("x", {"name": "x", "port": 1883, "nodePort": 30000}))
+    assert str(caught.value).startswith("aio-mq: MqListener 'x' has 1 problem;")
+    assert "nodePort 30000 is set but serviceType is clusterIp" in str(caught.value)
+    assert engine.mocks.registered == []
+
+
+def test_single_listener_refuses_a_private_key_that_is_not_a_secret(engine: Engine) -> None:
+    cert, key = tls_pair()
+    args: Any = {
+        "name": "a",
+        "port": 8885,
+        "tls": {"manual": {"secretName": "tls", "certificate": cert, "privateKey": key}},
+    }
+    with pytest.raises(ConfigError) as caught:
+        engine.run(lambda: MqListener("a", args))
+    assert [p.path for p in caught.value.problems] == ["tls.manual.privateKey"]
+    assert engine.mocks.registered == []
+
+
+def test_single_listener_registers_under_the_package_token(engine: Engine) -> None:
+    host = engine.run(lambda: MqListener("x", {"name": "x", "port": 1884}).host)
+    assert host == "aio-mq-dmqtt-frontend.azure-iot-operations.svc.cluster.local"
+    assert [r.typ for r in engine.mocks.registered][:1] == ["aio-mq:index:MqListener"]
