@@ -3,7 +3,7 @@ custom resource each, checked with the program's listeners (`v1beta1.authlinks`)
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
 import pulumi
@@ -45,7 +45,8 @@ class _LinkedObject(pulumi.ComponentResource, Generic[A]):
         facts = auth_facts(
             resolved, DEFAULT_NAMESPACE, origin or f"{type(self).__name__}({resource_name!r})"
         )
-        registry.admit_auth(facts)
+        if not registry.checked(resource_name, parsed):  # the stack program checks up front
+            registry.admit_auth(facts)
 
         opts = opts or pulumi.ResourceOptions()
         super().__init__(
@@ -127,27 +128,33 @@ def resource_name(name: str, namespace: str, stack_namespace: str) -> str:
     return name if namespace == stack_namespace else f"{namespace}/{name}"
 
 
-def create_auth(
+def admit_stack_auth(
     namespace: str,
-    opts: pulumi.ResourceOptions,
     *,
     authentications: Sequence[MqAuthenticationArgs],
     authorizations: Sequence[MqAuthorizationArgs],
     existing: Sequence[authlinks.AuthObject],
-) -> None:
-    """The stack's `aio-mq:authentications`/`authorizations`, and the `existing` ones (declared
-    or discovered)."""
-    program_listeners().declare_existing_auth(existing)
+) -> Callable[[pulumi.ResourceOptions], None]:
+    """Admit the stack's `aio-mq:authentications`/`authorizations` and the `existing` ones
+    (declared or discovered) to the program's registry now, before anything is created; return
+    what creates them later."""
+    registry = program_listeners()
+    registry.declare_existing_auth(existing)
     kinds: list[tuple[str, type[_LinkedObject[Any]], Sequence[Any]]] = [
         ("authentications", MqAuthentication, authentications),
         ("authorizations", MqAuthorization, authorizations),
     ]
+    planned = []
     for key, component, items in kinds:
         for i, item in enumerate(items):
             args = item.resolved(namespace)
-            component(
-                resource_name(args.name, str(args.namespace), namespace),
-                args,
-                opts,
-                origin=f"{key}[{i}]",
-            )
+            name = resource_name(args.name, str(args.namespace), namespace)
+            registry.admit_auth(auth_facts(args, namespace, f"{key}[{i}]"))
+            registry.mark_checked(name, args)
+            planned.append((component, name, args, f"{key}[{i}]"))
+
+    def create(opts: pulumi.ResourceOptions) -> None:
+        for component, name, args, origin in planned:
+            component(name, args, opts, origin=origin)
+
+    return create

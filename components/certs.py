@@ -9,6 +9,7 @@ chain uses one key algorithm.
 from __future__ import annotations
 
 import ipaddress
+import re
 from datetime import UTC, datetime
 
 from cryptography import x509
@@ -18,6 +19,13 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
 
 from .errors import Problem, join_path
+
+_PRIVATE_KEY_PEM = re.compile(r"-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY-----")
+
+
+def holds_private_key(text: str) -> bool:
+    """Whether `text` holds a PEM private key (any kind: PKCS#8, RSA, EC, encrypted)."""
+    return bool(_PRIVATE_KEY_PEM.search(text))
 
 
 def service_hosts(service_name: str, namespace: str) -> list[str]:
@@ -42,6 +50,16 @@ def check_tls_material(
     key_path = join_path(path, ("privateKey",))
     problems: list[Problem] = []
 
+    if holds_private_key(certificate):
+        problems.append(
+            Problem(
+                cert_path,
+                "the certificate text holds a private key too; tls.crt and the Pulumi state "
+                "would carry it in clear",
+                "keep only the certificates there; give the key in privateKey (encrypted) or "
+                "privateKeyFile",
+            )
+        )
     chain = _load_chain(certificate, cert_path, problems)
     key = _load_key(private_key, key_path, problems)
     if not chain:

@@ -19,6 +19,19 @@ from pydantic import BaseModel, ValidationError
 
 Loc = Sequence[int | str]
 
+QUOTE_LIMIT = 60
+"""Characters of a value an error message quotes: enough to recognise it, never a whole file."""
+
+
+def quote(value: Any) -> str:
+    """`repr(value)`, cut to its first QUOTE_LIMIT characters when longer; never a key."""
+    text = repr(value)
+    if "PRIVATE KEY-----" in text:
+        return "(a PEM private key, not shown)"
+    if len(text) <= QUOTE_LIMIT:
+        return text
+    return f"{text[:QUOTE_LIMIT]}... ({len(text):,} characters)"
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -65,33 +78,39 @@ def _problem(err: Any, model: type[BaseModel], prefix: str) -> Problem:
     loc: tuple[int | str, ...] = tuple(err["loc"])
     kind: str = err["type"]
     ctx: dict[str, Any] = err.get("ctx") or {}
-    value = err.get("input")
     path = join_path(prefix, loc)
+    # A manual-TLS private key is secret, even when it is of the wrong type.
+    value = err.get("input")
+    value = f"a {type(value).__name__}" if _is_private_key(loc) else quote(value)
     if kind == "missing":
         return Problem(path, "required key is missing", f"add `{loc[-1]}`" if loc else None)
     if kind == "extra_forbidden":
         return Problem(path, f"unknown key {loc[-1]!r}", _unknown_key_fix(model, loc))
     if kind == "literal_error":
-        return Problem(path, f"{value!r} is not accepted", _literal_fix(model, loc, value))
+        return Problem(path, f"{value} is not accepted", _literal_fix(model, loc, err.get("input")))
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return Problem(
-            path, f"{value!r} is not a whole number", "write an integer without quotes, e.g. 1883"
+            path, f"{value} is not a whole number", "write an integer without quotes, e.g. 1883"
         )
     if kind == "bool_type":
-        return Problem(path, f"{value!r} is not a boolean", "write true or false, without quotes")
+        return Problem(path, f"{value} is not a boolean", "write true or false, without quotes")
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         return Problem(
-            path, f"expected a mapping of keys, got {value!r}", "write key: value pairs here"
+            path, f"expected a mapping of keys, got {value}", "write key: value pairs here"
         )
     if kind == "list_type":
         return Problem(
-            path, f"expected a list, got {value!r}", "write a YAML list ('- item' per line)"
+            path, f"expected a list, got {value}", "write a YAML list ('- item' per line)"
         )
     if kind == "too_short":
         return Problem(path, "is empty; at least one entry is needed", "add an entry here")
     if kind == "string_type":
-        return Problem(path, f"expected text, got {value!r}", "write a string")
+        return Problem(path, f"expected text, got {value}", "write a string")
     return Problem(path, err["msg"], ctx.get("fix"))
+
+
+def _is_private_key(loc: tuple[int | str, ...]) -> bool:
+    return "manual" in loc and "privateKey" in loc
 
 
 def _unknown_key_fix(model: type[BaseModel], loc: tuple[int | str, ...]) -> str:

@@ -44,13 +44,15 @@ class IssuerArgs(OneOf):
 def cert_manager_issuer(
     args: IssuerArgs,
     opts: pulumi.ResourceOptions | None = None,
+    resource_name: str | None = None,
 ) -> k8s.apiextensions.CustomResource:
     """Register `args` as a cert-manager Issuer (in its namespace, by default
-    azure-iot-operations) or ClusterIssuer (cluster-wide). The Pulumi name is the issuer's
-    name; the resource type tells an Issuer from a ClusterIssuer of the same name."""
+    azure-iot-operations) or ClusterIssuer (cluster-wide). The Pulumi name is `resource_name`,
+    by default the issuer's name; the resource type tells an Issuer from a ClusterIssuer of
+    the same name."""
     namespace = (args.namespace or DEFAULT_NAMESPACE) if args.kind == "Issuer" else None
     return k8s.apiextensions.CustomResource(
-        args.name,
+        resource_name or args.name,
         api_version=CERT_MANAGER_API_VERSION,
         kind=args.kind,
         metadata=object_metadata(args.name, namespace),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any, Generic, TypeVar, overload
 
@@ -9,8 +10,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .certs import check_tls_material, service_hosts
-from .errors import join_path
+from .errors import Problem, join_path
 from .metadata import object_metadata
+from .project_files import read_project_file
 from .registry import program_listeners
 from .spec import DEFAULT_NAMESPACE
 from .v1beta1.authlinks import LinkedListener
@@ -78,41 +80,16 @@ class MqListener(pulumi.ComponentResource):
         registry = program_listeners()
         parsed = registry.validated(args, MqListenerArgs, origin, resource_name)
         listener = parsed.resolved(DEFAULT_NAMESPACE, DEFAULT_BROKER)
-        namespace, broker = str(listener.namespace), str(listener.broker_ref)
-
+        namespace = str(listener.namespace)
         manual = listener.tls.manual if listener.tls else None
-        problems = []
-        if manual is not None and manual.creates_secret:
-            problems = check_tls_material(
-                str(manual.certificate),
-                _reveal(manual),
-                service_hosts(listener.service_name, namespace),
-                path=join_path(origin, ("tls", "manual")),
-            )
-        registry.admit(
-            Listener(
-                name=listener.name,
-                namespace=namespace,
-                broker=broker,
-                port=listener.port,
-                service_type=listener.service_type,
-                service_name=listener.service_name,
-                node_port=listener.node_port,
-                origin=origin,
-            ),
-            problems,
-            LinkedListener(
-                name=listener.name,
-                namespace=namespace,
-                authentication=listener.authentication_enabled,
-                authorization=listener.authorization_enabled,
-                tls=listener.tls is not None,
-                origin=origin or f"MqListener({resource_name!r})",
-            ),
-        )
 
         opts = opts or pulumi.ResourceOptions()
         caller_depends_on = opts.depends_on
+        if not registry.checked(resource_name, parsed):  # the stack program checks up front
+            facts, problems = check_listener(listener, origin)
+            registry.admit(
+                resource_name, facts, problems, link_facts(listener, resource_name, origin)
+            )
         super().__init__(
             self.type_token,
             resource_name,
@@ -122,13 +99,14 @@ class MqListener(pulumi.ComponentResource):
 
         self.tls_secret: k8s.core.v1.Secret | None = None
         if manual is not None and manual.creates_secret:
+            certificate, private_key, _ = tls_material(manual, origin)  # checked already
             self.tls_secret = k8s.core.v1.Secret(
                 f"{resource_name}-tls",
                 metadata=object_metadata(manual.secret_name, manual.secret_namespace or namespace),
                 type="kubernetes.io/tls",
                 string_data={
-                    "tls.crt": str(manual.certificate),
-                    "tls.key": pulumi.Output.secret(_reveal(manual)),
+                    "tls.crt": certificate,
+                    "tls.key": pulumi.Output.secret(private_key),
                 },
                 opts=pulumi.ResourceOptions(parent=self, depends_on=caller_depends_on),
             )
@@ -146,7 +124,7 @@ class MqListener(pulumi.ComponentResource):
         )
 
         tls = listener.tls
-        summary: dict[str, Any] = {
+        self._summary: dict[str, Any] = {
             "name": listener.name,
             "namespace": namespace,
             "port": listener.port,
@@ -157,26 +135,30 @@ class MqListener(pulumi.ComponentResource):
             "tlsIssuer": tls.automatic.issuer_ref.name if tls and tls.automatic else None,
             "tlsSecretName": tls.manual.secret_name if tls and tls.manual else None,
         }
-        key = (namespace, listener.name)
-
-        def linked(_: str) -> dict[str, Any]:
-            links = registry.links()
-            return {
-                **summary,
-                "authentication": links.authentication.get(key),
-                "authorization": links.authorization.get(key),
-            }
-
-        # Resolves once the CR is registered, so whoever consumes it is ordered after the CR
-        # (and the links are known: the gate opened).
-        self.summary: pulumi.Output[dict[str, Any]] = self.broker_listener.urn.apply(linked)
-        """name, namespace, port, serviceName, serviceType, host, tlsMode, tlsIssuer,
-        tlsSecretName, authentication and authorization (the names of the linked
-        BrokerAuthentication/Authorization, or None) as one map (what the stack exports per
-        listener)."""
+        self._registry = registry
         # Completion only: the summary is exported by the stack and readable here; sending it
         # again per component cost ~7% of a 100-listener preview (docs/benchmarks.md).
         self.register_outputs({})
+
+    @functools.cached_property
+    def summary(self) -> pulumi.Output[dict[str, Any]]:
+        """name, namespace, port, serviceName, serviceType, host, tlsMode, tlsIssuer,
+        tlsSecretName, authentication and authorization (the names of the linked
+        BrokerAuthentication/Authorization, or None) as one map. Resolves once the CR is
+        registered (and the links are known), so whoever consumes it is ordered after the CR.
+        Made on first access: each Output is a task the SDK waits on."""
+        return self.broker_listener.urn.apply(lambda _: self.summary_values())
+
+    def summary_values(self) -> dict[str, Any]:
+        """The values of `summary`, once the program's links are known (in the stack program:
+        at once; in a composition: after its top-level code ran). What the stack exports."""
+        links = self._registry.links()
+        key = (self._summary["namespace"], self._summary["name"])
+        return {
+            **self._summary,
+            "authentication": links.authentication.get(key),
+            "authorization": links.authorization.get(key),
+        }
 
     listener_name = _SummaryField[str]("name", "metadata.name of the BrokerListener.")
     namespace = _SummaryField[str]("namespace")
@@ -191,12 +173,70 @@ class MqListener(pulumi.ComponentResource):
     authorization = _SummaryField[str | None]("authorization", "Linked BrokerAuthorization.")
 
 
-def _after(
-    first: pulumi.Output[list[pulumi.Resource]], depends_on: Any
-) -> pulumi.Output[list[pulumi.Resource]]:
+def check_listener(listener: MqListenerArgs, origin: str = "") -> tuple[Listener, list[Problem]]:
+    """The facts the sharing rules compare for `listener` (namespace and brokerRef resolved),
+    and the problems of the certificate and key it gives for manual TLS."""
+    namespace, broker = str(listener.namespace), str(listener.broker_ref)
+    manual = listener.tls.manual if listener.tls else None
+    problems: list[Problem] = []
+    if manual is not None and manual.creates_secret:
+        certificate, key, problems = tls_material(manual, origin)
+        if not problems:
+            problems = check_tls_material(
+                certificate,
+                key,
+                service_hosts(listener.service_name, namespace),
+                path=join_path(origin, ("tls", "manual")),
+            )
+    facts = Listener(
+        name=listener.name,
+        namespace=namespace,
+        broker=broker,
+        port=listener.port,
+        service_type=listener.service_type,
+        service_name=listener.service_name,
+        node_port=listener.node_port,
+        origin=origin,
+    )
+    return facts, problems
+
+
+def link_facts(listener: MqListenerArgs, resource_name: str, origin: str = "") -> LinkedListener:
+    """What the authentication/authorization link checks look at (namespace resolved)."""
+    return LinkedListener(
+        name=listener.name,
+        namespace=str(listener.namespace),
+        authentication=listener.authentication_enabled,
+        authorization=listener.authorization_enabled,
+        tls=listener.tls is not None,
+        origin=origin or f"MqListener({resource_name!r})",
+    )
+
+
+def tls_material(manual: ManualTls, origin: str = "") -> tuple[str, str, list[Problem]]:
+    """The certificate chain and the key of `manual`, given inline or read from their files."""
+    path = join_path(origin, ("tls", "manual"))
+    certificate, key = manual.certificate or "", _reveal(manual)
+    problems: list[Problem] = []
+    if manual.certificate_file is not None:
+        certificate, problems = read_project_file(
+            manual.certificate_file, join_path(path, ("certificateFile",))
+        )
+    if manual.private_key_file is not None:
+        key, key_problems = read_project_file(
+            manual.private_key_file, join_path(path, ("privateKeyFile",)), secret=True
+        )
+        problems += key_problems
+    return certificate, key, problems
+
+
+def _after(first: pulumi.Input[list[pulumi.Resource]], depends_on: Any) -> Any:
     """`depends_on` (a resource, a list of them, or None) and the resources of `first`."""
     given = depends_on if isinstance(depends_on, list | tuple) else [depends_on]
-    return pulumi.Output.all(first, *[d for d in given if d is not None]).apply(
+    given = [d for d in given if d is not None]
+    if isinstance(first, list):  # known already: the stack program created them first
+        return [*first, *given]
+    return pulumi.Output.all(first, *given).apply(
         lambda found: [
             resource for item in found for resource in (item if isinstance(item, list) else [item])
         ]

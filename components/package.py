@@ -380,6 +380,10 @@ class ListenerSummary(TypedDict):
     tlsMode: str
     tlsIssuer: NotRequired[str]
     tlsSecretName: NotRequired[str]
+    authentication: NotRequired[str]
+    """The BrokerAuthentication linked to the listener."""
+    authorization: NotRequired[str]
+    """The BrokerAuthorization linked to the listener."""
 
 
 # --- inputs as the models take them ----------------------------------------------------------
@@ -476,6 +480,10 @@ class MqListener(listener.MqListener):
     """cert-manager issuer (automatic TLS)."""
     tls_secret_name: pulumi.Output[str | None]
     """TLS Secret (manual TLS)."""
+    authentication: pulumi.Output[str | None]
+    """The BrokerAuthentication linked to the listener."""
+    authorization: pulumi.Output[str | None]
+    """The BrokerAuthorization linked to the listener."""
 
     def __init__(
         self, resource_name: str, args: Listener, opts: pulumi.ResourceOptions | None = None
@@ -496,7 +504,7 @@ class MqListenerSet(pulumi.ComponentResource):
 
     listeners: pulumi.Output[dict[str, ListenerSummary]]
     """Per listener name: name, namespace, port, serviceName, serviceType, host, tlsMode,
-    tlsIssuer, tlsSecretName (what the stack program exports)."""
+    tlsIssuer, tlsSecretName, authentication, authorization (what the stack exports)."""
 
     def __init__(
         self,
@@ -525,7 +533,7 @@ class MqListenerSet(pulumi.ComponentResource):
 
 def _deploy_or_report(
     stack: StackConfig, parent: pulumi.Resource, subject: str
-) -> dict[str, pulumi.Output[dict[str, Any]]]:
+) -> dict[str, pulumi.Input[dict[str, Any]]]:
     try:
         return deploy(stack, parent)
     except ConfigError as exc:

@@ -8,6 +8,10 @@ that opens at that point: if any listener of the program was refused meanwhile, 
 and none of them is registered, so a conflict found at the fifth listener does not leave the
 first four deployed. The links between listeners and BrokerAuthentications/Authorizations are
 checked when the gate opens too, since either side may be created first.
+
+The stack program needs no gate: it checks all its listeners and objects (`admit_all`,
+`admit_auth`, `links`) before it creates its first resource and then `seal`s the registry, after
+which the gate is no dependency at all and the components it creates find themselves checked.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import asyncio
 import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
 
 import pulumi
@@ -33,7 +38,7 @@ from .v1beta1.auth import (
     MqAuthorizationArgs,
 )
 from .v1beta1.authlinks import AuthObject, LinkedListener, Links
-from .v1beta1.models import DEFAULT_BROKER, DEFAULT_LISTENER, ExistingListener
+from .v1beta1.models import DEFAULT_BROKER, DEFAULT_LISTENER, ExistingListener, MqListenerArgs
 from .v1beta1.sharing import Conflict, Listener, SharingIndex
 
 
@@ -129,6 +134,17 @@ def existing_auth_facts(
     ]
 
 
+@dataclass(frozen=True)
+class CheckedListener:
+    """A listener as the stack program checks it before creating anything."""
+
+    resource_name: str
+    args: MqListenerArgs
+    facts: Listener
+    problems: Sequence[Problem]
+    links: LinkedListener
+
+
 def conflict_problems(conflicts: Iterable[Conflict]) -> list[Problem]:
     return [Problem("", str(conflict), conflict.fix) for conflict in conflicts]
 
@@ -152,6 +168,10 @@ class ProgramListeners:
         self._auth_resources: dict[tuple[str, str], list[pulumi.Resource]] = defaultdict(list)
         self._links: Links | None = None
         """The last link check; None when facts were added since."""
+        self._resource_names: dict[str, Listener] = {}
+        self._checked: dict[tuple[type[BaseModel], str], BaseModel] = {}
+        """Args checked up front by the stack program, by (args type, Pulumi name)."""
+        self._sealed = False
 
     def declare_existing(
         self, listeners: Sequence[Listener], links: Sequence[LinkedListener] = ()
@@ -190,12 +210,56 @@ class ProgramListeners:
 
     def admit(
         self,
+        resource_name: str,
         listener: Listener,
         problems: Sequence[Problem] = (),
         links: LinkedListener | None = None,
     ) -> None:
         """Check `listener` against all earlier ones. Its own `problems`, if any, and its
         conflicts are raised together, and then no listener of this program is registered."""
+        found = self._check(resource_name, listener, problems, links)
+        if found:
+            self.refuse(ConfigError(found, f"{listener.origin or 'MqListener'} {listener.name!r}"))
+
+    def admit_all(
+        self, listeners: Sequence[CheckedListener], problems: Sequence[Problem] = ()
+    ) -> None:
+        """Check a whole set of listeners before any resource exists and raise one ConfigError
+        with every problem (`problems` found before, e.g. by the pre-flight checks, first; the
+        links' problems, once the objects are admitted too). The MqListeners created afterwards
+        from the same args are not checked again."""
+        found = [*problems]
+        found += [
+            problem
+            for item in listeners
+            for problem in self._check(item.resource_name, item.facts, item.problems, item.links)
+        ]
+        found += self.links().problems
+        if found:
+            self.refuse(ConfigError(found))
+        for item in listeners:
+            self.mark_checked(item.resource_name, item.args)
+
+    def mark_checked(self, resource_name: str, args: BaseModel) -> None:
+        """`args` were checked up front: the component created from them under this name
+        skips its own checks."""
+        self._checked[(type(args), resource_name)] = args
+
+    def checked(self, resource_name: str, args: BaseModel) -> bool:
+        """Whether exactly these args were checked up front under this name."""
+        return self._checked.get((type(args), resource_name)) is args
+
+    def seal(self) -> None:
+        """Everything of the program has been checked: from now on nothing waits on the gate."""
+        self._sealed = True
+
+    def _check(
+        self,
+        resource_name: str,
+        listener: Listener,
+        problems: Sequence[Problem],
+        links: LinkedListener | None,
+    ) -> list[Problem]:
         if self._existing is None:
             self.declare_existing(
                 existing_facts([DEFAULT_LISTENER]), existing_link_facts([DEFAULT_LISTENER])
@@ -204,8 +268,17 @@ class ProgramListeners:
             self._listener_links.append(links)
             self._links = None
         found = [*problems, *conflict_problems(self._index.add(listener))]
-        if found:
-            self.refuse(ConfigError(found, f"{listener.origin or 'MqListener'} {listener.name!r}"))
+        named = self._resource_names.setdefault(resource_name, listener)
+        if named is not listener:
+            found.append(
+                Problem(
+                    listener.origin,
+                    f"the Pulumi resource name {resource_name!r} of {listener} is already "
+                    f"used by {named}; Pulumi names must be unique in a stack",
+                    "give each MqListener its own resource name, e.g. '<namespace>/<name>'",
+                )
+            )
+        return found
 
     def declare_existing_auth(self, objects: Sequence[AuthObject]) -> None:
         """The BrokerAuthentications/Authorizations on the cluster (without this call: what
@@ -231,9 +304,14 @@ class ProgramListeners:
         for name in obj.listener_ref:
             self._auth_resources[(obj.namespace, name)].append(resource)
 
-    def created_before(self, namespace: str, name: str) -> pulumi.Output[list[pulumi.Resource]]:
-        """The gate, resolving to the resources that create the listener's linked objects."""
-        return self.gate().apply(lambda _: list(self._auth_resources.get((namespace, name), [])))
+    def created_before(self, namespace: str, name: str) -> pulumi.Input[list[pulumi.Resource]]:
+        """The resources that create the listener's linked objects: once sealed, those created
+        so far; before, the gate, resolving to them once every object is known."""
+        if self._sealed:
+            return list(self._auth_resources.get((namespace, name), []))
+        return self._gate_opening().apply(
+            lambda _: list(self._auth_resources.get((namespace, name), []))
+        )
 
     def links(self) -> Links:
         """The link check over everything declared so far; warnings are logged once."""
@@ -257,9 +335,12 @@ class ProgramListeners:
         self._failure = error
         raise error
 
-    def gate(self) -> pulumi.Output[list[pulumi.Resource]]:
+    def gate(self) -> pulumi.Input[list[pulumi.Resource]]:
         """An input for `depends_on` that holds a registration until the program's listeners
-        are known to be valid."""
+        are known to be valid: nothing once the registry is sealed."""
+        return [] if self._sealed else self._gate_opening()
+
+    def _gate_opening(self) -> pulumi.Output[list[pulumi.Resource]]:
         if self._gate is None or self._gate.done() or self._gate_output is None:
             loop = asyncio.get_event_loop()
             self._gate = loop.create_future()

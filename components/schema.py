@@ -39,6 +39,7 @@ def stack_file_schema() -> dict[str, Any]:
                 "type": "object",
                 "description": config.get("description", ""),
                 "properties": keys,
+                "required": [f"{PROJECT}:{key}" for key in config.get("required", [])],
                 # Keys of other namespaces (kubernetes:*, pulumi:*) are free; aio-mq:* are known.
                 "propertyNames": {
                     "anyOf": [{"not": {"pattern": f"^{PROJECT}:"}}, {"enum": list(keys)}]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import (
@@ -25,6 +26,8 @@ from pydantic.alias_generators import to_camel
 from pydantic.json_schema import JsonSchemaValue, WithJsonSchema
 from pydantic_core import InitErrorDetails, PydanticCustomError, core_schema
 
+from .errors import quote
+
 DEFAULT_NAMESPACE = "azure-iot-operations"
 CERT_MANAGER_GROUP = "cert-manager.io"
 
@@ -36,20 +39,23 @@ _DNS1123_SUBDOMAIN = re.compile(
 )
 # A SAN DNS entry may start with one wildcard label (e.g. *.example.com).
 _SAN_DNS = re.compile(
-    r"^(\*\.)?[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?)*$"
+    r"^(?=.{1,253}$)(\*\.)?[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?)*$"
 )
 # Go's time.ParseDuration syntax, which cert-manager uses for duration and renewBefore.
 _GO_DURATION = re.compile(r"^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$")
-_GO_UNIT_SECONDS = {
-    "ns": 1e-9,
-    "us": 1e-6,
-    "µs": 1e-6,
-    "ms": 1e-3,
-    "s": 1.0,
-    "m": 60.0,
-    "h": 3600.0,
+_GO_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
+_GO_UNIT_NS = {
+    "ns": 1,
+    "us": 10**3,
+    "µs": 10**3,
+    "ms": 10**6,
+    "s": 10**9,
+    "m": 60 * 10**9,
+    "h": 3600 * 10**9,
 }
-_KEY_VAULT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$")
+_GO_DURATION_MAX_NS = 2**63 - 1  # an int64 of nanoseconds: about 2562047h
+_KEY_VAULT_NAME = re.compile(r"^(?!.*--)[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$")
+_KEY_VAULT_VERSION = re.compile(r"^(latest|[0-9a-fA-F]{32})$")
 _KEY_VAULT_OBJECT = re.compile(r"^[A-Za-z0-9-]{1,127}$")
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
@@ -60,6 +66,8 @@ class _Matching:
     still shows up as a `pattern` in the JSON Schema for editors."""
 
     pattern: re.Pattern[str]
+    """Anchored with ^ and $ for the JSON Schema; matched whole here, so that a trailing
+    newline (which Python's $ lets through) is refused as the cluster refuses it."""
     error: str
     what: str
     fix: str
@@ -77,9 +85,9 @@ class _Matching:
         return json_schema
 
     def _check(self, value: str) -> str:
-        if not self.pattern.match(value):
+        if not self.pattern.fullmatch(value):
             raise PydanticCustomError(
-                self.error, "{value} is not " + self.what, {"value": repr(value), "fix": self.fix}
+                self.error, "{value} is not " + self.what, {"value": quote(value), "fix": self.fix}
             )
         return value
 
@@ -92,7 +100,7 @@ def _check_ip(value: str) -> str:
             "ip_address",
             "{value} is not an IP address",
             {
-                "value": repr(value),
+                "value": quote(value),
                 "fix": "write an IPv4 or IPv6 address such as 10.0.0.4; DNS names go in san.dns",
             },
         ) from None
@@ -108,12 +116,55 @@ def _check_port(value: int) -> int:
     return value
 
 
-def go_duration_seconds(value: str) -> float:
-    """Length of a Go duration string such as '720h' or '1h30m', in seconds."""
-    return sum(
-        float(number) * _GO_UNIT_SECONDS[unit]
-        for number, unit in re.findall(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)", value)
+def go_duration_nanoseconds(value: str) -> int:
+    """Length of a Go duration string such as '720h' or '1h30m', in nanoseconds (Go truncates
+    a fraction of a nanosecond, as here)."""
+    return int(
+        sum(
+            Fraction(number) * _GO_UNIT_NS[unit]
+            for number, unit in _GO_DURATION_PART.findall(value)
+        )
     )
+
+
+def go_duration_seconds(value: str) -> float:
+    """Length of a Go duration string, in seconds."""
+    return go_duration_nanoseconds(value) / 1e9
+
+
+def _fits_go_duration(value: str) -> str:
+    if go_duration_nanoseconds(value) > _GO_DURATION_MAX_NS:
+        raise PydanticCustomError(
+            "go_duration_overflow",
+            "{value} is longer than a Go duration can hold (2562047h)",
+            {
+                "value": quote(value),
+                "fix": "use at most 2562047h; certificates usually last 2160h (90 days) or "
+                "8760h (a year)",
+            },
+        )
+    return value
+
+
+def _at_least(minimum: str, what: str, example: str) -> AfterValidator:
+    """A duration no shorter than `minimum` (what names the rule in the message)."""
+    floor = go_duration_nanoseconds(minimum)
+
+    def check(value: str) -> str:
+        if go_duration_nanoseconds(value) < floor:
+            raise PydanticCustomError(
+                "duration_minimum",
+                "{value} is shorter than {what} of {minimum}",
+                {
+                    "value": quote(value),
+                    "what": what,
+                    "minimum": minimum,
+                    "fix": f"use at least {minimum}, e.g. {example}",
+                },
+            )
+        return value
+
+    return AfterValidator(check)
 
 
 Port = Annotated[
@@ -158,14 +209,20 @@ GoDuration = Annotated[
         "a duration",
         "write a Go duration such as 720h, 90m or 1h30m (units h, m, s, ms, us, ns)",
     ),
+    AfterValidator(_fits_go_duration),
 ]
+CertificateDuration = Annotated[
+    GoDuration, _at_least("1h", "cert-manager's minimum certificate duration", "720h")
+]
+RenewBefore = Annotated[GoDuration, _at_least("5m", "cert-manager's minimum renewBefore", "240h")]
 KeyVaultName = Annotated[
     str,
     _Matching(
         _KEY_VAULT_NAME,
         "key_vault_name",
         "an Azure Key Vault name",
-        "use 3-24 letters, digits and '-', starting with a letter",
+        "use 3-24 letters, digits and '-' (never two in a row), starting with a letter and "
+        "ending with a letter or digit",
     ),
 ]
 KeyVaultObjectName = Annotated[
@@ -175,6 +232,24 @@ KeyVaultObjectName = Annotated[
         "key_vault_object",
         "an Azure Key Vault object name",
         "use 1-127 letters, digits and '-'",
+    ),
+]
+KeyVaultObjectVersion = Annotated[
+    str,
+    _Matching(
+        _KEY_VAULT_VERSION,
+        "key_vault_version",
+        "an Azure Key Vault object version",
+        "write latest, or the 32 hexadecimal digits of a version",
+    ),
+]
+ApiGroup = Annotated[
+    str,
+    _Matching(
+        _DNS1123_SUBDOMAIN,
+        "api_group",
+        "a Kubernetes API group",
+        "write the issuer's API group, e.g. cert-manager.io",
     ),
 ]
 Guid = Annotated[

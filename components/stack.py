@@ -1,10 +1,11 @@
 """The `aio-mq:*` stack configuration, and the program that turns it into resources.
 
 `__main__.py` is `deploy(load_config())`. Everything is validated before the first resource is
-created: the config keys (pydantic), what only the whole config can tell (issuer references,
-private keys stored in clear), in cluster mode the target cluster (components/preflight.py) and
-what already runs on it (components/discovery.py), then each listener as `MqListener` checks
-it. All problems are raised as one `ConfigError`.
+created: the config keys (pydantic), what only the whole config can tell (issuer references),
+what only the stack file can tell (private keys stored in clear, secrets under the public
+passphrase; components/secrets_check.py), in cluster mode the target cluster
+(components/preflight.py) and what already runs on it (components/discovery.py), then each
+listener as `MqListener` checks it. All problems are raised as one `ConfigError`.
 """
 
 from __future__ import annotations
@@ -12,21 +13,29 @@ from __future__ import annotations
 import difflib
 import json
 import os
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pulumi.runtime.config import CONFIG, get_config, get_config_env, is_config_secret
+from pulumi.runtime.config import CONFIG, get_config, get_config_env
 from pydantic import Field, StrictBool, ValidationError
 
-from .auth import create_auth
+from .auth import admit_stack_auth, resource_name
 from .discovery import Discovered, auth_key, with_declared
 from .errors import ConfigError, Problem, problems_from_validation
 from .issuer import IssuerArgs, cert_manager_issuer
-from .listener import MqListener
+from .listener import MqListener, check_listener, link_facts
 from .preflight import check_cluster
-from .registry import existing_auth_facts, existing_facts, existing_link_facts, program_listeners
+from .registry import (
+    CheckedListener,
+    existing_auth_facts,
+    existing_facts,
+    existing_link_facts,
+    program_listeners,
+)
+from .secrets_check import StackFile, private_keys_in_clear, public_passphrase
 from .spec import CERT_MANAGER_GROUP, DEFAULT_NAMESPACE, Dns1123Label, ResourceName, Spec
 from .v1beta1.auth import (
     ExistingAuthentication,
@@ -77,8 +86,8 @@ class StackConfig(Spec):
     discovery: StrictBool = True
     """On a cluster, read the listeners and auth objects already there (false: only the
     existing* keys)."""
-    listeners: list[MqListenerArgs] = Field(default_factory=list)
-    """The BrokerListeners to create."""
+    listeners: list[MqListenerArgs]
+    """The BrokerListeners to create; `[]` (written out) for none."""
     authentications: list[MqAuthenticationArgs] = Field(default_factory=list)
     """The BrokerAuthentications to create."""
     authorizations: list[MqAuthorizationArgs] = Field(default_factory=list)
@@ -114,31 +123,69 @@ def _parse_json(value: Any) -> Any:
         return value
 
 
-def load_config(raw: dict[str, Any] | None = None) -> StackConfig:
-    """Validate the stack configuration; raise one ConfigError with every problem found."""
-    raw = read_config_keys() if raw is None else raw
-    return validate_config(raw, _secrets_in_clear)
+def load_config(
+    raw: dict[str, Any] | None = None, stack_file: StackFile | None = None
+) -> StackConfig:
+    """Validate the stack configuration; raise one ConfigError with every problem found.
+
+    Without arguments, the running stack's keys and its stack file (which tells which values
+    are encrypted) are read."""
+    if raw is None:
+        raw, stack_file = read_config_keys(), StackFile.of_running_stack()
+    stack_name = pulumi.get_stack()
+    if not raw:
+        # An empty or cut-short stack file would otherwise delete every listener on `up`.
+        raise ConfigError([_no_configuration(stack_file, stack_name)])
+    first = private_keys_in_clear(raw, stack_file, stack_name)
+    if "listeners" not in raw:
+        first.append(
+            Problem(
+                f"{PROJECT}:listeners",
+                "required key is missing",
+                f"list the listeners; to remove every listener, write {PROJECT}:listeners: []",
+            )
+        )
+
+    def public_passphrase_on_a_cluster(stack: StackConfig) -> list[Problem]:
+        if stack.kubernetes.render_yaml_to_directory is not None:
+            return []
+        return public_passphrase(stack_file, stack_name)
+
+    return validate_config(raw, public_passphrase_on_a_cluster, first=first)
 
 
 def validate_config(
     raw: dict[str, Any],
     *checks: Callable[[StackConfig], list[Problem]],
     subject: str = "the configuration",
+    first: list[Problem] | None = None,
 ) -> StackConfig:
     """`raw` as a StackConfig, checked as a whole (issuer references) and by `checks`; one
-    ConfigError with every problem found. The package's MqListenerSet shares this with the
-    stack file."""
+    ConfigError with every problem found, after the `first` ones found on `raw`. The
+    package's MqListenerSet shares this with the stack file."""
     known = [field.alias or name for name, field in StackConfig.model_fields.items()]
     # Unknown keys are reported here, with the project prefix the stack file uses.
-    problems = [_unknown_key(key, known) for key in raw if key not in known]
+    problems = [_unknown_key(key, known) for key in raw if key not in known] + (first or [])
+    given = {k: v for k, v in raw.items() if k in known}
     try:
-        stack = StackConfig.model_validate({k: v for k, v in raw.items() if k in known})
+        stack = StackConfig.model_validate({"listeners": [], **given})
     except ValidationError as exc:
         raise ConfigError(problems + problems_from_validation(exc, StackConfig), subject) from None
     problems += _issuer_problems(stack) + [p for check in checks for p in check(stack)]
     if problems:
         raise ConfigError(problems, subject)
     return stack
+
+
+def _no_configuration(stack_file: StackFile | None, stack: str) -> Problem:
+    where = str(stack_file.path) if stack_file else f"stacks/Pulumi.{stack}.yaml"
+    return Problem(
+        "",
+        f"the stack file sets no {PROJECT}: key ({where} is empty, cut short or missing); "
+        f"running it would delete every listener of the stack",
+        f"restore the file (e.g. git checkout -- {where}); to remove every listener on "
+        f"purpose, write {PROJECT}:listeners: []",
+    )
 
 
 def _unknown_key(key: str, known: list[str]) -> Problem:
@@ -202,22 +249,6 @@ def _issuer_problems(stack: StackConfig) -> list[Problem]:
     return problems
 
 
-def _secrets_in_clear(stack: StackConfig) -> list[Problem]:
-    # If any value inside aio-mq:listeners is `secure:`, Pulumi marks the whole key secret.
-    if is_config_secret(f"{PROJECT}:listeners"):
-        return []
-    return [
-        Problem(
-            f"listeners[{i}].tls.manual.privateKey",
-            "the private key is stored in clear in the stack file",
-            f"store it encrypted: pulumi config set --secret --path "
-            f"'listeners[{i}].tls.manual.privateKey' < key.pem",
-        )
-        for i, listener in enumerate(stack.listeners)
-        if listener.tls and listener.tls.manual and listener.tls.manual.private_key is not None
-    ]
-
-
 def render_directory(target: KubernetesTarget) -> str | None:
     """Where manifests are rendered to; None when the stack talks to a cluster."""
     return os.environ.get(RENDER_OVERRIDE_ENV) or target.render_yaml_to_directory
@@ -234,75 +265,111 @@ def kubernetes_provider(
     )
 
 
+def _renamed(name: str, pulumi_name: str, pulumi_names: set[str]) -> pulumi.ResourceOptions:
+    """An alias to the plain name for a resource named `<namespace>/<name>` since namespaces
+    became part of the name, unless another resource of the stack now has the plain name."""
+    moved = pulumi_name != name and name not in pulumi_names
+    return pulumi.ResourceOptions(aliases=[pulumi.Alias(name=name)] if moved else None)
+
+
 def deploy(
     stack: StackConfig, parent: pulumi.Resource | None = None
-) -> dict[str, pulumi.Output[dict[str, Any]]]:
-    """Create the stack's issuers and listeners; return each listener's summary by name.
+) -> dict[str, pulumi.Input[dict[str, Any]]]:
+    """Create the stack's issuers, authentications, authorizations and listeners; return each
+    listener's summary by name (`<namespace>/<name>` for a name also used in the stack's
+    namespace).
 
-    Without `parent` (the stack program) a Kubernetes provider is made from
-    `stack.kubernetes`; under a parent (the package's MqListenerSet) everything is its child
-    and uses the parent's provider, whose cluster cannot be read from here: the pre-flight
-    checks and discovery run for the stack program only."""
+    Everything is checked before the first resource is created, so a refusal leaves nothing
+    registered. Without `parent` (the stack program) nothing else can follow, so the registry
+    is sealed and no resource waits on its gate; a Kubernetes provider is made from
+    `stack.kubernetes`. Under a parent (the package's MqListenerSet) everything is its child,
+    uses the parent's provider, and waits on the gate for what the program creates later.
+
+    The stack program on a cluster first runs the pre-flight checks and discovery; under a
+    parent the cluster is the consumer's provider, which cannot be read from here."""
     registry = program_listeners()
-    problems: list[Problem] = []
+    cluster_problems: list[Problem] = []
     discovered = None
-    # Under a parent the cluster is the consumer's provider, which cannot be read from here.
     if parent is None and render_directory(stack.kubernetes) is None:
-        problems, discovered = check_cluster(stack, API_VERSION, stack.discovery)
-    listeners, links, auth = _existing(stack, discovered)
+        cluster_problems, discovered = check_cluster(stack, API_VERSION, stack.discovery)
+    existing, existing_links, existing_auth = _existing(stack, discovered)
     try:
-        registry.declare_existing(listeners, links)
-    except ConfigError as exc:
-        problems += exc.problems
+        registry.declare_existing(existing, existing_links)
+    except ConfigError as exc:  # conflicts among them: reported with everything else
+        cluster_problems += exc.problems
+    create_auth = admit_stack_auth(
+        stack.namespace,
+        authentications=stack.authentications,
+        authorizations=stack.authorizations,
+        existing=existing_auth,
+    )
+    listeners = []
+    for i, item in enumerate(stack.listeners):
+        args = item.resolved(stack.namespace, stack.broker_ref)
+        name = resource_name(args.name, str(args.namespace), stack.namespace)
+        facts, problems = check_listener(args, origin=f"listeners[{i}]")
+        links = link_facts(args, name, facts.origin)
+        listeners.append(CheckedListener(name, args, facts, problems, links))
+    # With the links of listeners and objects, and what the cluster lacks.
+    registry.admit_all(listeners, cluster_problems)
+    if parent is None:
+        registry.seal()
 
-    # Everything waits on the gate, so a refused listener leaves nothing registered.
     provider = (
         kubernetes_provider(stack.kubernetes, pulumi.ResourceOptions(depends_on=registry.gate()))
         if parent is None
         else None
     )
-    issuers = {
-        (issuer.kind, issuer.name): cert_manager_issuer(
-            issuer.model_copy(update={"namespace": issuer.namespace or stack.namespace}),
-            pulumi.ResourceOptions(provider=provider, parent=parent, depends_on=registry.gate()),
-        )
-        for issuer in stack.issuers
+    issuers: dict[tuple[str, str, str | None], k8s.apiextensions.CustomResource] = {}
+    issuer_names = {
+        resource_name(i.name, i.namespace or stack.namespace, stack.namespace)
+        for i in stack.issuers
+        if i.kind == "Issuer"
     }
+    for issuer in stack.issuers:
+        namespace = (issuer.namespace or stack.namespace) if issuer.kind == "Issuer" else None
+        name = resource_name(issuer.name, namespace or stack.namespace, stack.namespace)
+        issuers[(issuer.kind, issuer.name, namespace)] = cert_manager_issuer(
+            issuer.model_copy(update={"namespace": namespace}),
+            pulumi.ResourceOptions.merge(
+                pulumi.ResourceOptions(
+                    provider=provider, parent=parent, depends_on=registry.gate()
+                ),
+                _renamed(issuer.name, name, issuer_names),
+            ),
+            resource_name=name,
+        )
+    create_auth(pulumi.ResourceOptions(providers=[provider] if provider else None, parent=parent))
 
-    create_auth(
-        stack.namespace,
-        pulumi.ResourceOptions(providers=[provider] if provider else None, parent=parent),
-        authentications=stack.authentications,
-        authorizations=stack.authorizations,
-        existing=auth,
-    )
-
-    summaries: dict[str, pulumi.Output[dict[str, Any]]] = {}
-    for i, item in enumerate(stack.listeners):
-        args = item.resolved(stack.namespace, stack.broker_ref)
+    listener_names = {checked.resource_name for checked in listeners}
+    uses_of_name = Counter(checked.args.name for checked in listeners)
+    summaries: dict[str, pulumi.Input[dict[str, Any]]] = {}
+    for checked in listeners:
+        args = checked.args
         automatic = args.tls.automatic if args.tls else None
         ref = automatic.issuer_ref if automatic else None
-        uses = (
-            issuers.get((ref.kind, ref.name)) if ref and ref.group == CERT_MANAGER_GROUP else None
-        )
-        try:
-            listener = MqListener(
-                args.name,
-                args,
+        uses = None
+        if ref and ref.group == CERT_MANAGER_GROUP:
+            scope = args.namespace if ref.kind == "Issuer" else None
+            uses = issuers.get((ref.kind, ref.name, scope))
+        listener = MqListener(
+            checked.resource_name,
+            args,
+            pulumi.ResourceOptions.merge(
                 pulumi.ResourceOptions(
                     providers=[provider] if provider else None,
                     parent=parent,
                     depends_on=[uses] if uses else None,
                 ),
-                origin=f"listeners[{i}]",
-            )
-        except ConfigError as exc:
-            problems += exc.problems
-            continue
-        summaries[args.name] = listener.summary
-    problems += registry.links().problems
-    if problems:
-        registry.refuse(ConfigError(problems))
+                _renamed(args.name, checked.resource_name, listener_names),
+            ),
+            origin=checked.facts.origin,
+        )
+        # Exported by name; by Pulumi name only when the name repeats in another namespace.
+        # Sealed, the links are final now: plain values, no Output (each one costs a task).
+        shared = uses_of_name[args.name] > 1
+        summary = listener.summary_values() if parent is None else listener.summary
+        summaries[checked.resource_name if shared else args.name] = summary
     return summaries
 
 

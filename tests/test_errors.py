@@ -74,3 +74,33 @@ def test_config_error_counts_and_lists_every_problem() -> None:
         "  - b: worse",
         "      fix: do this",
     ]
+
+
+def test_a_huge_value_is_quoted_as_a_capped_prefix() -> None:
+    (problem,) = problems({"name": "x", "port": 1, "serviceName": "x" * 100_000})
+    assert problem.message == (f"'{'x' * 59}... (100,002 characters) is not a DNS-1123 label")
+    (problem,) = problems({"name": "x", "port": ["y" * 100_000]})
+    assert len(problem.message) < 120
+    assert problem.message.endswith("(100,004 characters) is not a whole number")
+
+
+def test_a_manual_private_key_of_the_wrong_type_is_not_quoted() -> None:
+    leaked = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC"
+    (problem,) = problems(
+        {
+            "name": "x",
+            "port": 1,
+            "tls": {"manual": {"secretName": "s", "certificate": "c", "privateKey": [leaked]}},
+        }
+    )
+    assert problem.path == "listeners[1].tls.manual.privateKey"
+    assert problem.message == "expected text, got a list"
+    assert leaked not in str(problem)
+
+
+def test_a_private_key_pasted_into_a_checked_value_is_not_quoted() -> None:
+    key = (
+        "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n"
+    )
+    (problem,) = problems({"name": "x", "port": 1, "serviceName": key})
+    assert problem.message == "(a PEM private key, not shown) is not a DNS-1123 label"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pulumi
 import pytest
 from pulumi.runtime import rpc
 from pulumi.runtime.sync_await import _sync_await
+from pydantic import ValidationError
 
 from components import (
     ConfigError,
@@ -268,3 +271,97 @@ def test_bad_manual_tls_material_is_refused_before_registration(engine: Engine) 
     assert "tls.manual.privateKey: the private key does not belong to the certificate" in message
     assert "tls.manual.certificate: the certificate's SANs (mq.example.com)" in message
     assert engine.mocks.registered == []
+
+
+def test_one_pulumi_name_for_two_listeners_is_refused_before_registration(
+    engine: Engine,
+) -> None:
+    def program() -> None:
+        MqListener("x", {"name": "x", "port": 1884})
+        MqListener("x", {"name": "x", "port": 1885, "namespace": "other"})
+
+    with pytest.raises(ConfigError) as caught:
+        engine.run(program)
+    assert (
+        "the Pulumi resource name 'x' of 'x' (clusterIp aio-mq-dmqtt-frontend:1885) is already "
+        "used by 'x' (clusterIp aio-mq-dmqtt-frontend:1884); Pulumi names must be unique"
+        in str(caught.value)
+    )
+    assert "fix: give each MqListener its own resource name" in str(caught.value)
+    assert engine.mocks.registered == []
+
+
+def test_one_listener_name_in_two_namespaces_composes(engine: Engine) -> None:
+    def program() -> None:
+        MqListener("x", {"name": "x", "port": 1884})
+        MqListener("other/x", {"name": "x", "port": 1885, "namespace": "other"})
+
+    engine.run(program)
+    assert sorted(
+        r.inputs["metadata"]["namespace"] for r in engine.mocks.of_type(LISTENER_TYPE)
+    ) == ["azure-iot-operations", "other"]
+
+
+@pytest.fixture
+def project_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project directory to run from, with a secrets/ folder for key files."""
+    (tmp_path / "Pulumi.yaml").write_text("name: aio-mq\n")
+    (tmp_path / "secrets").mkdir()
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def write_pair(project_dir: Path, key_mode: int = 0o600) -> tuple[str, str]:
+    cert, key = tls_pair()
+    (project_dir / "secrets" / "m.crt").write_text(cert)
+    key_file = project_dir / "secrets" / "m.key"
+    key_file.write_text(key)
+    key_file.chmod(key_mode)
+    return cert, key
+
+
+FROM_FILES = {
+    "secretName": "m-cert",
+    "certificateFile": "secrets/m.crt",
+    "privateKeyFile": "secrets/m.key",
+}
+
+
+def test_certificate_and_key_from_files_make_the_secret(engine: Engine, project_dir: Path) -> None:
+    cert, key = write_pair(project_dir)
+    engine.run(lambda: MqListener("m", {"name": "m", "port": 1884, "tls": {"manual": FROM_FILES}}))
+    (secret,) = engine.mocks.of_type("kubernetes:core/v1:Secret")
+    wrapped = secret.inputs["stringData"]
+    assert wrapped[rpc._special_sig_key] == rpc._special_secret_sig
+    assert wrapped["value"] == {"tls.crt": cert, "tls.key": key}
+    assert engine.mocks.broker_listeners["m"]["spec"]["tls"] == {"manual": {"secretName": "m-cert"}}
+
+
+def test_unreadable_or_shared_key_files_are_refused(engine: Engine, project_dir: Path) -> None:
+    write_pair(project_dir, key_mode=0o644)
+
+    def program() -> None:
+        missing = {**FROM_FILES, "certificateFile": "secrets/none.crt"}
+        MqListener("m", {"name": "m", "port": 1884, "tls": {"manual": missing}})
+
+    with pytest.raises(ConfigError) as caught:
+        engine.run(program)
+    message = str(caught.value)
+    assert (
+        "tls.manual.certificateFile: cannot read 'secrets/none.crt' (No such file or directory)"
+        in message
+    )
+    assert (
+        "tls.manual.privateKeyFile: 'secrets/m.key' can be read by other users (mode -rw-r--r--)"
+        "\n      fix: chmod 600 secrets/m.key" in message
+    )
+    assert engine.mocks.registered == []
+
+
+def test_inline_and_file_of_one_kind_are_refused() -> None:
+    manual = {**FROM_FILES, "certificate": "text"}
+    with pytest.raises(ValidationError, match="certificate and certificateFile are both given"):
+        MqListenerArgs.model_validate({"name": "m", "port": 1, "tls": {"manual": manual}})
+    half = {"secretName": "s", "certificateFile": "c.pem"}
+    with pytest.raises(ValidationError, match="privateKey is missing"):
+        MqListenerArgs.model_validate({"name": "m", "port": 1, "tls": {"manual": half}})

@@ -281,3 +281,145 @@ def test_issuer_needs_exactly_one_type() -> None:
 )
 def test_go_durations(text: str, seconds: float) -> None:
     assert go_duration_seconds(text) == seconds
+
+
+def automatic(**fields: Any) -> dict[str, Any]:
+    return {"name": "x", "port": 1, "tls": {"automatic": {"issuerRef": {"name": "i"}, **fields}}}
+
+
+@pytest.mark.parametrize(
+    ("item", "loc", "message"),
+    [
+        # Python's $ matches before a final newline; Kubernetes' patterns do not.
+        ({"name": "l1\n", "port": 1}, ("name",), "'l1\\n' is not a DNS-1123 label"),
+        (
+            {"name": "x", "port": 1, "serviceName": "svc\n"},
+            ("serviceName",),
+            "'svc\\n' is not a DNS-1123 label",
+        ),
+        (
+            {"name": "x", "port": 1, "brokerRef": "broker\n"},
+            ("brokerRef",),
+            "'broker\\n' is not a Kubernetes resource name (DNS-1123 subdomain)",
+        ),
+        (
+            automatic(issuerRef={"name": "i", "group": "cert-manager.io\n"}),
+            ("tls", "automatic", "issuerRef", "group"),
+            "'cert-manager.io\\n' is not a Kubernetes API group",
+        ),
+        (
+            automatic(san={"dns": ["mq.example.com\n"]}),
+            ("tls", "automatic", "san", "dns", 0),
+            "'mq.example.com\\n' is not a DNS name",
+        ),
+        (
+            automatic(san={"dns": ["a" * 60 + "." + "b" * 60 + "." + "c" * 60 + "." + "d" * 80]}),
+            ("tls", "automatic", "san", "dns", 0),
+            "is not a DNS name",
+        ),
+        (automatic(duration="720h\n"), ("tls", "automatic", "duration"), "is not a duration"),
+        (
+            automatic(duration="2562048h"),
+            ("tls", "automatic", "duration"),
+            "'2562048h' is longer than a Go duration can hold (2562047h)",
+        ),
+        (
+            automatic(duration="2562047h47m16.854775808s"),
+            ("tls", "automatic", "duration"),
+            "is longer than a Go duration can hold",
+        ),
+        (
+            automatic(duration="59m59s"),
+            ("tls", "automatic", "duration"),
+            "'59m59s' is shorter than cert-manager's minimum certificate duration of 1h",
+        ),
+        (
+            automatic(renewBefore="4m59s"),
+            ("tls", "automatic", "renewBefore"),
+            "'4m59s' is shorter than cert-manager's minimum renewBefore of 5m",
+        ),
+        (
+            {
+                "name": "x",
+                "port": 1,
+                "tls": {
+                    "keyVault": {
+                        "vault": {
+                            "name": "kv--aio",
+                            "directoryId": "72f988bf-86f1-41af-91ab-2d7cd011db47\n",
+                            "credentials": {"servicePrincipalLocalSecretName": "sp"},
+                        },
+                        "vaultCert": {"name": "c", "version": "v1\n"},
+                    }
+                },
+            },
+            ("tls", "keyVault", "vault", "name"),
+            "'kv--aio' is not an Azure Key Vault name",
+        ),
+    ],
+)
+def test_values_the_cluster_refuses_are_refused(
+    item: dict[str, Any], loc: tuple[Any, ...], message: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        MqListenerArgs.model_validate(item)
+    messages = {tuple(err["loc"]): err["msg"] for err in caught.value.errors()}
+    assert loc in messages, messages
+    assert message in messages[loc]
+
+
+def test_key_vault_version_and_tenant_newlines_are_refused() -> None:
+    item = {
+        "name": "x",
+        "port": 1,
+        "tls": {
+            "keyVault": {
+                "vault": {
+                    "name": "kv-aio",
+                    "directoryId": "72f988bf-86f1-41af-91ab-2d7cd011db47\n",
+                    "credentials": {"servicePrincipalLocalSecretName": "sp"},
+                },
+                "vaultCert": {"name": "c", "version": "latest\n"},
+            }
+        },
+    }
+    with pytest.raises(ValidationError) as caught:
+        MqListenerArgs.model_validate(item)
+    assert {tuple(err["loc"]) for err in caught.value.errors()} == {
+        ("tls", "keyVault", "vault", "directoryId"),
+        ("tls", "keyVault", "vaultCert", "version"),
+    }
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"duration": "1h", "renewBefore": "5m"},
+        {"duration": "2562047h47m16.854775807s", "renewBefore": "2562047h"},
+        {"duration": "8760h", "renewBefore": "720h"},
+    ],
+)
+def test_durations_at_the_limits_are_accepted(fields: dict[str, str]) -> None:
+    MqListenerArgs.model_validate(automatic(**fields))
+
+
+def test_key_vault_versions() -> None:
+    for version in ("latest", "0123456789abcdef0123456789ABCDEF"):
+        vault_cert = {"name": "c", "version": version}
+        item = {
+            "name": "x",
+            "port": 1,
+            "tls": {
+                "keyVault": {
+                    "vault": {
+                        "name": "kv-aio",
+                        "directoryId": "72f988bf-86f1-41af-91ab-2d7cd011db47",
+                        "credentials": {"servicePrincipalLocalSecretName": "sp"},
+                    },
+                    "vaultCert": vault_cert,
+                }
+            },
+        }
+        assert MqListenerArgs.model_validate(item).spec()["tls"]["keyVault"]["vaultCert"] == (
+            vault_cert
+        )

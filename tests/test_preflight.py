@@ -480,16 +480,20 @@ def test_an_authentication_may_list_a_live_listener_of_its_namespace(
     run_main(
         engine,
         monkeypatch,
-        {"authentications": [{**authn, "authenticationMethods": [{"sat": {"audiences": ["a"]}}]}]},
+        {
+            "listeners": [],
+            "authentications": [
+                {**authn, "authenticationMethods": [{"sat": {"audiences": ["a"]}}]}
+            ],
+        },
     )
     assert f"/apis/{MQ}/brokerlisteners" in cluster.requests
 
 
 def test_the_namespace_of_an_authentication_must_exist(cluster: FakeCluster) -> None:
     authn = {"name": "a", "namespace": "nowhere", "listenerRef": ["x"]}
-    config = {
-        "authentications": [{**authn, "authenticationMethods": [{"sat": {"audiences": ["a"]}}]}]
-    }
+    methods = [{"sat": {"audiences": ["a"]}}]
+    config = {"listeners": [], "authentications": [{**authn, "authenticationMethods": methods}]}
     (problem,) = problems(config)
     assert problem.startswith(
         "authentications[0].namespace: namespace 'nowhere' does not exist on the cluster"

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import copy
+import hashlib
+import os
 import runpy
 from pathlib import Path
 from typing import Any
@@ -9,6 +13,7 @@ from typing import Any
 import pulumi
 import pytest
 import yaml
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from components import ConfigError
 from components.stack import RENDER_OVERRIDE_ENV
@@ -368,19 +373,98 @@ def manual_listener(cert: str, key: str) -> dict[str, Any]:
     }
 
 
-def test_private_key_in_clear_in_the_stack_file_is_refused(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
+def on_disk(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    config: dict[str, Any],
+    encrypted: list[tuple[int | str, ...]],
+    salt: str | None = None,
 ) -> None:
-    message = refused(engine, monkeypatch, {"listeners": [manual_listener(*tls_pair())]})
-    assert "listeners[0].tls.manual.privateKey: the private key is stored in clear" in message
-    assert "pulumi config set --secret --path 'listeners[0].tls.manual.privateKey'" in message
+    """Write the stack file of `config` as Pulumi would, the values at `encrypted` (paths
+    starting with the key) as `secure:` ones, and run the program from there."""
+    written = copy.deepcopy(config)
+    for path in encrypted:
+        *parents, last = path
+        node: Any = written
+        for part in parents:
+            node = node[part]
+        node[last] = {"secure": "v1:bm9uY2U=:c2VhbGVk"}
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "Pulumi.yaml").write_text("name: aio-mq\nstackConfigDir: stacks\n")
+    document: dict[str, Any] = {"config": {f"aio-mq:{k}": v for k, v in written.items()}}
+    if salt:
+        document["encryptionsalt"] = salt
+    (tmp_path / "stacks" / "Pulumi.test.yaml").write_text(yaml.safe_dump(document))
+    monkeypatch.chdir(tmp_path)
+
+
+KEY_PATH = ("listeners", 0, "tls", "manual", "privateKey")
+
+
+def test_private_key_in_clear_in_the_stack_file_is_refused(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = {"listeners": [manual_listener(*tls_pair())]}
+    on_disk(tmp_path, monkeypatch, config, [])
+    message = refused(engine, monkeypatch, config)
+    assert (
+        "listeners[0].tls.manual.privateKey: the private key is stored in clear in the stack file"
+        in message
+    )
+    assert (
+        "fix: store it encrypted: tools/pulumi config set --stack test --secret --path "
+        "'listeners[0].tls.manual.privateKey' < key.pem" in message
+    )
+
+
+def test_a_clear_key_next_to_an_encrypted_one_is_refused(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Pulumi marks the whole aio-mq:listeners key secret as soon as one value in it is.
+    cert, key = tls_pair()
+    second = {**manual_listener(cert, key), "name": "m2", "port": 1885}
+    second["tls"] = {"manual": {**second["tls"]["manual"], "secretName": "m2-cert"}}
+    config = {"listeners": [manual_listener(cert, key), second]}
+    on_disk(tmp_path, monkeypatch, config, [KEY_PATH])
+    message = refused(engine, monkeypatch, config, secret_keys=["listeners"])
+    assert "has 1 problem" in message
+    assert "listeners[1].tls.manual.privateKey: the private key is stored in clear" in message
+    assert key not in message
+
+
+def test_a_key_pasted_after_the_certificate_is_refused_even_encrypted(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    cert, key = tls_pair()
+    config = {"listeners": [manual_listener(cert + key, key)]}
+    cert_path = ("listeners", 0, "tls", "manual", "certificate")
+    on_disk(tmp_path, monkeypatch, config, [KEY_PATH, cert_path])
+    message = refused(engine, monkeypatch, config, secret_keys=["listeners"])
+    assert (
+        "listeners[0].tls.manual.certificate: the certificate text holds a private key too"
+        in message
+    )
+    assert key not in message
+
+
+def test_a_key_pasted_into_any_other_value_is_refused(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _, key = tls_pair()
+    config = {"listeners": [{"name": "a", "port": 1884}], "brokerRef": key}
+    on_disk(tmp_path, monkeypatch, config, [])
+    message = refused(engine, monkeypatch, config)
+    assert "brokerRef: a PEM private key is stored in the stack file" in message
+    assert key.splitlines()[1] not in message
 
 
 def test_manual_tls_from_secret_config_creates_the_secret(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     cert, key = tls_pair()
-    engine.configure({"listeners": [manual_listener(cert, key)]}, secret_keys=["listeners"])
+    config = {"listeners": [manual_listener(cert, key)]}
+    on_disk(tmp_path, monkeypatch, config, [KEY_PATH])
+    engine.configure(config, secret_keys=["listeners"])
     exports = run_main(engine, monkeypatch)
     (secret,) = engine.mocks.of_type("kubernetes:core/v1:Secret")
     assert secret.inputs["metadata"]["name"] == "m-cert"
@@ -388,7 +472,7 @@ def test_manual_tls_from_secret_config_creates_the_secret(
 
 
 def test_bad_tls_material_and_conflicts_of_different_listeners_come_together(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     cert, _ = tls_pair(["elsewhere.example.com"])
     _, key = tls_pair()
@@ -398,8 +482,135 @@ def test_bad_tls_material_and_conflicts_of_different_listeners_come_together(
             {"name": "lb", "port": 1885, "serviceType": "loadBalancer"},
         ]
     }
+    on_disk(tmp_path, monkeypatch, config, [KEY_PATH])
     message = refused(engine, monkeypatch, config, secret_keys=["listeners"])
     assert "listeners[0].tls.manual.privateKey: the private key does not belong" in message
     assert "listeners[0].tls.manual.certificate: the certificate's SANs" in message
     assert "Rule 2: listeners[1] 'lb'" in message
     assert key not in message
+
+
+# --- an empty stack file, and the public passphrase on a cluster stack ---------------------
+
+
+def test_a_stack_file_without_aio_mq_keys_is_refused(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    on_disk(tmp_path, monkeypatch, {}, [])
+    message = refused(engine, monkeypatch, {})
+    assert (
+        "the stack file sets no aio-mq: key (stacks/Pulumi.test.yaml is empty, cut short or "
+        "missing); running it would delete every listener of the stack" in message
+    )
+    assert "to remove every listener on purpose, write aio-mq:listeners: []" in message
+
+
+def test_listeners_must_be_listed_even_when_there_are_none(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    message = refused(engine, monkeypatch, {"namespace": "mq"})
+    assert "aio-mq:listeners: required key is missing" in message
+    engine.configure({"namespace": "mq", "listeners": []})
+    assert run_main(engine, monkeypatch) == {"listeners": {}}
+
+
+DEV_SALT = yaml.safe_load((ROOT / "stacks" / "Pulumi.prod.yaml").read_text())["encryptionsalt"]
+
+
+def salt_for(passphrase: str) -> str:
+    """An encryptionsalt as Pulumi's passphrase secrets manager writes it."""
+    salt, nonce = os.urandom(8), os.urandom(12)
+    key = hashlib.pbkdf2_hmac("sha256", passphrase.encode(), salt, 1_000_000, 32)
+    sealed = AESGCM(key).encrypt(nonce, b"pulumi", None)
+    b64 = base64.b64encode
+    return f"v1:{b64(salt).decode()}:v1:{b64(nonce).decode()}:{b64(sealed).decode()}"
+
+
+def cluster_stack_with_a_secret() -> dict[str, Any]:
+    cert, key = tls_pair()
+    return {"kubernetes": {"context": "aks-prod"}, "listeners": [manual_listener(cert, key)]}
+
+
+def test_secrets_under_the_dev_passphrase_are_refused_on_a_cluster_stack(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = cluster_stack_with_a_secret()
+    on_disk(tmp_path, monkeypatch, config, [KEY_PATH], salt=DEV_SALT)
+    message = refused(engine, monkeypatch, config, secret_keys=["listeners"])
+    assert (
+        "aio-mq:kubernetes: this stack deploys to a cluster, but its secrets are encrypted with "
+        "the public dev passphrase 'aio-mq-dev'" in message
+    )
+    assert "tools/pulumi stack change-secrets-provider --stack test passphrase" in message
+
+
+def test_the_dev_passphrase_check_also_holds_when_rendering_offline(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The override only changes where manifests go; the secret is in the same file either way.
+    monkeypatch.setenv(RENDER_OVERRIDE_ENV, str(tmp_path / "rendered"))
+    config = cluster_stack_with_a_secret()
+    on_disk(tmp_path, monkeypatch, config, [KEY_PATH], salt=DEV_SALT)
+    assert "public dev passphrase" in refused(engine, monkeypatch, config, ["listeners"])
+
+
+@pytest.mark.parametrize(
+    ("target", "salt"),
+    [({"context": "aks-prod"}, salt_for("a passphrase of our own")), (None, DEV_SALT)],
+    ids=["own passphrase", "dev stack"],
+)
+def test_secrets_are_fine_with_an_own_passphrase_or_on_a_rendering_stack(
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    target: dict[str, str] | None,
+    salt: str,
+) -> None:
+    config = cluster_stack_with_a_secret()
+    config["kubernetes"] = target or {"renderYamlToDirectory": "rendered/x"}
+    on_disk(tmp_path, monkeypatch, config, [KEY_PATH], salt=salt)
+    engine.configure(config, secret_keys=["listeners"])
+    run_main(engine, monkeypatch)
+    assert len(engine.mocks.of_type("kubernetes:core/v1:Secret")) == 1
+
+
+def test_committed_stacks_have_no_secrets_under_the_dev_passphrase() -> None:
+    for path in STACK_FILES:
+        assert "secure:" not in path.read_text(), path.name
+
+
+# --- one name in two namespaces --------------------------------------------------------------
+
+
+def test_one_name_in_two_namespaces_makes_two_resources(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, cluster: FakeCluster
+) -> None:
+    cluster.namespace("other").broker("other")
+    tls = {"automatic": {"issuerRef": {"name": "ca"}}}
+    engine.configure(
+        {
+            "issuers": [
+                {"name": "ca", "selfSigned": {}},
+                {"name": "ca", "namespace": "other", "selfSigned": {}},
+            ],
+            "listeners": [
+                {"name": "x", "port": 1884, "tls": tls},
+                {"name": "x", "port": 1885, "namespace": "other", "tls": tls},
+            ],
+        }
+    )
+    exports = run_main(engine, monkeypatch)
+    listeners = engine.mocks.of_type("kubernetes:mq.iotoperations.azure.com/v1beta1:BrokerListener")
+    assert sorted(
+        (r.name, r.inputs["metadata"]["namespace"], r.inputs["metadata"]["name"]) for r in listeners
+    ) == [("other/x", "other", "x"), ("x", "azure-iot-operations", "x")]
+    issuers = engine.mocks.of_type("kubernetes:cert-manager.io/v1:Issuer")
+    assert sorted((r.name, r.inputs["metadata"]["namespace"]) for r in issuers) == [
+        ("ca", "azure-iot-operations"),
+        ("other/ca", "other"),
+    ]
+    assert sorted(exports["listeners"]) == ["other/x", "x"]
+    assert exports["listeners"]["other/x"]["namespace"] == "other"
+    # Each listener waits for the Issuer of its own namespace.
+    names = [(r.typ.rsplit(":", 1)[-1], r.name) for r in engine.mocks.registered]
+    assert names.index(("Issuer", "other/ca")) < names.index(("BrokerListener", "other/x"))

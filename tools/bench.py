@@ -190,8 +190,14 @@ def peak_mb(program: Callable[[], None]) -> float:
     return peak / 2**20
 
 
-def engine_preview_seconds(n: int) -> tuple[float, float] | None:
-    """Wall time of `pulumi preview` (render mode) for n listeners: project vs plain program."""
+ENGINE_SIZES = {100: 5, 1_000: 2}
+"""Listeners of each real-engine preview, and how many timed previews per program (after a
+warm-up one): a 1,000-listener preview takes a minute on a loaded 2-core machine."""
+
+
+def engine_preview_seconds(n: int, samples: int = 5) -> tuple[float, float] | None:
+    """Wall time of `pulumi preview` (render mode) for n listeners: project vs plain program,
+    best of `samples`, the two programs' previews alternating so that both see the same load."""
     if not (
         shutil.which("pulumi") or os.environ.get("AIO_MQ_BENCH_ENGINE") == "1" or _engine_cached()
     ):
@@ -220,18 +226,21 @@ def engine_preview_seconds(n: int) -> tuple[float, float] | None:
         (plain / "listeners.yaml").write_text(yaml.safe_dump(items))
         (plain / "authentication.yaml").write_text(yaml.safe_dump(authentication_item(items)))
         (plain / "stacks" / "Pulumi.bench.yaml").write_text("config: {}\n")
-        times = []
+        envs = {}
         for directory in (project, plain):
             # Both projects are named aio-mq: each gets a backend of its own.
             (directory / "state").mkdir()
-            own = {**env, "PULUMI_BACKEND_URL": (directory / "state").as_uri()}
-            _pulumi(directory, own, "stack", "init", "bench")
-            _pulumi(directory, own, "preview", "--stack", "bench")  # warm-up: bytecode, page cache
-            # Engine runs vary more than in-process ones on a shared machine: take more samples.
-            times.append(
-                min(timed(_pulumi, directory, own, "preview", "--stack", "bench") for _ in range(5))
-            )
-        return times[0], times[1]
+            envs[directory] = {**env, "PULUMI_BACKEND_URL": (directory / "state").as_uri()}
+            _pulumi(directory, envs[directory], "stack", "init", "bench")
+            # Warm-up: bytecode, page cache.
+            _pulumi(directory, envs[directory], "preview", "--stack", "bench")
+        times: dict[Path, list[float]] = {project: [], plain: []}
+        for _ in range(samples):
+            for directory in (project, plain):
+                times[directory].append(
+                    timed(_pulumi, directory, envs[directory], "preview", "--stack", "bench")
+                )
+        return min(times[project]), min(times[plain])
 
 
 _PLAIN_MAIN = """\"\"\"The component stack's resources, registered directly.\"\"\"
@@ -301,6 +310,19 @@ def row(*cells: object) -> None:
     print("| " + " | ".join(str(cell) for cell in cells) + " |")
 
 
+def print_engine_rows(previews: dict[int, tuple[float, float] | None]) -> None:
+    load = os.getloadavg()[0]
+    for n, preview in previews.items():
+        if preview is None:
+            print("engine preview: skipped (no engine: run tools/ensure-engine first)")
+            return
+        project, plain_s = preview
+        print(
+            f"engine preview, {n:,} listeners: project {project:.2f} s, plain {plain_s:.2f} s, "
+            f"ratio {project / plain_s:.2f} (load average {load:.1f} on {os.cpu_count()} cores)"
+        )
+
+
 def cluster_rows(n: int) -> None:
     """`pulumi up`/`destroy` of n listeners on the local cluster against a server-side apply and
     delete of the same rendered manifests (tools/bench_cluster.py)."""
@@ -340,9 +362,9 @@ def main() -> None:
         cluster_rows(100)
         return
 
-    preview = engine_preview_seconds(100)
+    previews = {n: engine_preview_seconds(n, samples) for n, samples in ENGINE_SIZES.items()}
     if "--engine-only" in sys.argv:  # make bench BENCH_ARGS=--engine-only
-        print(preview)
+        print_engine_rows(previews)
         return
 
     items = listener_items(10_000)
@@ -388,17 +410,8 @@ def main() -> None:
         f"\npeak Python heap, 5,000 listeners: MqListener {peak:.1f} MB, plain {plain_peak:.1f} MB"
     )
 
-    if preview is None:
-        print("engine preview: skipped (no engine: run tools/ensure-engine first)")
-    else:
-        project, plain_s = preview
-        ratio = project / plain_s
-        print(
-            f"engine preview, 100 listeners: project {project:.2f} s, "
-            f"plain {plain_s:.2f} s, ratio {ratio:.2f}"
-        )
-
-    if preview is not None:  # the local cluster needs the engine too
+    print_engine_rows(previews)
+    if previews[100] is not None:  # the local cluster needs the engine too
         cluster_rows(100)
 
     print(

@@ -237,7 +237,7 @@ def _locked(path: Path, timeout: float, holder: str) -> Iterator[None]:
 # --- processes --------------------------------------------------------------------------------
 
 
-def running_pid(cluster: ClusterDir, name: str, binary: str | None = None) -> int | None:
+def running_pid(cluster: ClusterDir, name: str) -> int | None:
     """The PID in `name`'s PID file if that process is alive and is ours; a stale file
     (crash, reboot, PID reused by another program) is removed."""
     pid_file = cluster.pid_file(name)
@@ -248,10 +248,8 @@ def running_pid(cluster: ClusterDir, name: str, binary: str | None = None) -> in
         pid_file.unlink(missing_ok=True)
         return None
     # Ours: started from a binary of that name with this cluster directory in its arguments.
-    ours = (
-        Path(os.fsdecode(cmdline[0])).name == name
-        and (binary is None or os.fsdecode(cmdline[0]) == binary)
-        and any(str(cluster.path) in os.fsdecode(arg) for arg in cmdline[1:])
+    ours = Path(os.fsdecode(cmdline[0])).name == name and any(
+        str(cluster.path) in os.fsdecode(arg) for arg in cmdline[1:]
     )
     if not ours or _is_zombie(pid):
         pid_file.unlink(missing_ok=True)
@@ -679,7 +677,8 @@ def up(sets: list[str], seed: bool) -> int:
     with _locked(cluster.path / ".lock", 300, "another local-cluster command on this directory"):
         state = cluster.read_state()
         running = components_running(cluster)
-        if all(running.values()) and apiserver_ready(cluster, state["ports"]["apiserver"]):
+        port = (state.get("ports") or {}).get("apiserver")
+        if all(running.values()) and port and apiserver_ready(cluster, port):
             if sorted(state.get("crdSets", [])) != sorted(sets):
                 raise ClusterError(
                     f"the cluster in {cluster.path} runs with CRD sets "

@@ -16,15 +16,18 @@ from pydantic_core import PydanticCustomError
 from ..spec import (
     CERT_MANAGER_GROUP,
     DEFAULT_NAMESPACE,
+    ApiGroup,
+    CertificateDuration,
     Dns1123Label,
-    GoDuration,
     Guid,
     IpAddress,
     IssuerKind,
     KeyVaultName,
     KeyVaultObjectName,
+    KeyVaultObjectVersion,
     OneOf,
     Port,
+    RenewBefore,
     ResourceName,
     SanDnsName,
     Spec,
@@ -48,7 +51,7 @@ class IssuerRef(Spec):
 
     name: ResourceName
     kind: IssuerKind = "Issuer"
-    group: str = CERT_MANAGER_GROUP
+    group: ApiGroup = CERT_MANAGER_GROUP
 
 
 _KEY_SIZES: dict[str, tuple[int, ...]] = {
@@ -92,8 +95,8 @@ class AutomaticTls(Spec):
     """cert-manager issues and renews the server certificate."""
 
     issuer_ref: IssuerRef
-    duration: GoDuration | None = None
-    renew_before: GoDuration | None = None
+    duration: CertificateDuration | None = None
+    renew_before: RenewBefore | None = None
     private_key: CertPrivateKey | None = None
     san: San | None = None
     secret_name: ResourceName | None = None
@@ -124,32 +127,54 @@ class AutomaticTls(Spec):
 class ManualTls(Spec):
     """A kubernetes.io/tls Secret holds the certificate and key.
 
-    When `certificate` and `privateKey` are given, the component creates that Secret (the key
-    stays a Pulumi secret); otherwise the Secret must already exist. Neither field is a CR field.
+    When a certificate and a key are given, inline (`certificate`, `privateKey`) or as files
+    (`certificateFile`, `privateKeyFile`), the component creates that Secret (the key stays a
+    Pulumi secret); otherwise the Secret must already exist. None of them is a CR field.
     """
 
     secret_name: ResourceName
     secret_namespace: Dns1123Label | None = None
     certificate: str | None = Field(default=None, exclude=True, repr=False)
     private_key: SecretStr | None = Field(default=None, exclude=True, repr=False)
+    certificate_file: str | None = Field(default=None, exclude=True)
+    """PEM file of the certificate chain, relative to the project directory."""
+    private_key_file: str | None = Field(default=None, exclude=True)
+    """PEM file of the key, relative to the project directory: read at run time and kept a
+    Pulumi secret; keep it out of git and readable by its owner only."""
 
     @model_validator(mode="after")
-    def _both_or_neither(self) -> ManualTls:
-        if (self.certificate is None) != (self.private_key is None):
-            missing = "privateKey" if self.private_key is None else "certificate"
+    def _one_source_each_and_both_or_neither(self) -> ManualTls:
+        sources = {
+            ("certificate", "certificateFile"): (self.certificate, self.certificate_file),
+            ("privateKey", "privateKeyFile"): (self.private_key, self.private_key_file),
+        }
+        for (inline, file), (text, path) in sources.items():
+            if text is not None and path is not None:
+                raise PydanticCustomError(
+                    "tls_source",
+                    "{inline} and {file} are both given",
+                    {
+                        "inline": inline,
+                        "file": file,
+                        "fix": f"keep one of them: the text in {inline}, or a path in {file}",
+                    },
+                )
+        given = [inline for (inline, _), pair in sources.items() if pair != (None, None)]
+        if len(given) == 1:
             raise PydanticCustomError(
                 "tls_material",
                 "certificate and privateKey go together; {missing} is missing",
                 {
-                    "missing": missing,
-                    "fix": "give both to create the Secret, or neither to use an existing Secret",
+                    "missing": "privateKey" if given == ["certificate"] else "certificate",
+                    "fix": "give both (inline, or as files with certificateFile and "
+                    "privateKeyFile) to create the Secret, or neither to use an existing Secret",
                 },
             )
         return self
 
     @property
     def creates_secret(self) -> bool:
-        return self.certificate is not None
+        return self.certificate is not None or self.certificate_file is not None
 
 
 # --- tls.keyVault --------------------------------------------------------------------------
@@ -167,7 +192,7 @@ class Vault(Spec):
 
 class VaultObject(Spec):
     name: KeyVaultObjectName
-    version: str | None = None
+    version: KeyVaultObjectVersion | None = None
 
 
 class KeyVaultTls(Spec):

@@ -14,7 +14,9 @@
 //   - Run: runs the Python program through the `pulumi-language-python-exec`
 //     launcher shipped in the sdk/v3 module (the same script upstream uses), in
 //     the virtualenv/toolchain named by the project's runtime options. This is
-//     all that `pulumi preview/up/destroy/refresh` needs.
+//     all that `pulumi preview/up/destroy/refresh` needs. Unlike upstream's
+//     host, a configuration too large for one environment string reaches the
+//     program through a pipe (largeenv.go).
 //   - RunPlugin: runs a plugin written in Python, such as a policy pack
 //     (PulumiPolicy.yaml) or a component package (PulumiPlugin.yaml), as
 //     `python -u DIR ARGS...` in its own virtualenv; the plugin then serves
@@ -311,17 +313,26 @@ func (h *languageHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pul
 	if env == nil {
 		env = os.Environ()
 	}
-	cmd.Env = append(env,
+	env, payload, err := splitLargeEnv(append(env,
 		"PULUMI_CONFIG="+string(config),
 		"PULUMI_CONFIG_SECRET_KEYS="+string(secretKeys),
-	)
+	))
+	if err != nil {
+		return nil, err
+	}
+	if payload != nil {
+		if cmd, err = tc.Command(ctx, bootstrapArgs(args)...); err != nil {
+			return nil, fmt.Errorf("preparing the python command: %w", err)
+		}
+	}
+	cmd.Env = env
 	// Our stdout and stderr are relayed by the engine to the user, so the
 	// program's output (print(), tracebacks) shows up in `pulumi up`.
 	cmd.Stdout = os.Stdout
 	cmd.Stderr = os.Stderr
 	cmd.Dir = req.GetPwd()
 
-	if err := cmd.Run(); err != nil {
+	if err := runWithPayload(cmd, payload); err != nil {
 		var exitErr *exec.ExitError
 		if errors.As(err, &exitErr) {
 			if code := exitErr.ExitCode(); code == bailExitCode {
@@ -409,11 +420,22 @@ func (h *languageHost) RunPlugin(
 		entry = "."
 	}
 	program := filepath.Join(req.GetInfo().GetProgramDirectory(), entry)
-	cmd, err := tc.Command(ctx, append([]string{"-u", program}, req.GetArgs()...)...)
+	args := append([]string{"-u", program}, req.GetArgs()...)
+	cmd, err := tc.Command(ctx, args...)
 	if err != nil {
 		return fmt.Errorf("preparing the python command: %w", err)
 	}
-	cmd.Env = pluginEnv(req.GetEnv(), cmd.Env)
+	// A policy pack gets the stack's configuration in its environment too.
+	env, payload, err := splitLargeEnv(pluginEnv(req.GetEnv(), cmd.Env))
+	if err != nil {
+		return err
+	}
+	if payload != nil {
+		if cmd, err = tc.Command(ctx, bootstrapArgs(args)...); err != nil {
+			return fmt.Errorf("preparing the python command: %w", err)
+		}
+	}
+	cmd.Env = env
 	cmd.Dir = req.GetPwd()
 
 	cmd.Stdout = &streamWriter{mu: &sendMu, send: func(b []byte) error {
@@ -422,7 +444,7 @@ func (h *languageHost) RunPlugin(
 	cmd.Stderr = stderr
 
 	code := 0
-	if err := cmd.Run(); err != nil {
+	if err := runWithPayload(cmd, payload); err != nil {
 		var exitErr *exec.ExitError
 		if !errors.As(err, &exitErr) {
 			return fmt.Errorf("could not run %s: %w", cmd.Path, err)
