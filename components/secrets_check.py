@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pulumi
 import yaml
@@ -169,6 +172,23 @@ def _in_clear(
     if stack_file is None:
         fix += f" (aio-mq reads stacks/Pulumi.{stack}.yaml to see which values are encrypted)"
     return Problem(shown, f"{what} {where}", fix)
+
+
+def loopback_cluster(kubeconfig: str | None, context: str | None) -> bool:
+    """Whether the cluster of `context` in `kubeconfig` (default: $KUBECONFIG or
+    ~/.kube/config; relative paths from the project) is served on this machine only, like the
+    one tools/local-cluster runs. Anything unreadable counts as a remote cluster."""
+    default = os.environ.get("KUBECONFIG", "").split(os.pathsep)[0] or "~/.kube/config"
+    path = project_root() / Path(kubeconfig or default).expanduser()
+    try:
+        config = yaml.safe_load(path.read_text()) or {}
+        name = context or config["current-context"]
+        (cluster,) = [c["context"]["cluster"] for c in config["contexts"] if c["name"] == name]
+        (server,) = [c["cluster"]["server"] for c in config["clusters"] if c["name"] == cluster]
+        host = urlsplit(server).hostname or ""
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError):
+        return False
 
 
 def public_passphrase(stack_file: StackFile | None, stack: str) -> list[Problem]:

@@ -35,7 +35,12 @@ from .registry import (
     existing_link_facts,
     program_listeners,
 )
-from .secrets_check import StackFile, private_keys_in_clear, public_passphrase
+from .secrets_check import (
+    StackFile,
+    loopback_cluster,
+    private_keys_in_clear,
+    public_passphrase,
+)
 from .spec import CERT_MANAGER_GROUP, DEFAULT_NAMESPACE, Dns1123Label, ResourceName, Spec
 from .v1beta1.auth import (
     ExistingAuthentication,
@@ -147,7 +152,10 @@ def load_config(
         )
 
     def public_passphrase_on_a_cluster(stack: StackConfig) -> list[Problem]:
-        if stack.kubernetes.render_yaml_to_directory is not None:
+        target = stack.kubernetes
+        if target.render_yaml_to_directory is not None:
+            return []
+        if loopback_cluster(target.kubeconfig, target.context):  # nothing leaves the machine
             return []
         return public_passphrase(stack_file, stack_name)
 

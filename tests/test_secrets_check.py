@@ -7,7 +7,12 @@ from typing import Any
 
 import yaml
 
-from components.secrets_check import DEV_PASSPHRASE, StackFile, private_keys_in_clear
+from components.secrets_check import (
+    DEV_PASSPHRASE,
+    StackFile,
+    loopback_cluster,
+    private_keys_in_clear,
+)
 from tests.pki import tls_pair
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,3 +71,25 @@ def test_the_committed_stacks_use_the_dev_passphrase_and_it_is_recognised() -> N
     assert not stack_file({}, "v1:garbage").uses_passphrase(DEV_PASSPHRASE)
     assert not stack_file({}).uses_passphrase(DEV_PASSPHRASE)
     assert stack_file({"kubernetes:context": SECURE}).has_secrets()
+
+
+def kubeconfig(tmp_path: Path, server: str) -> str:
+    path = tmp_path / "kubeconfig"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "current-context": "c",
+                "contexts": [{"name": "c", "context": {"cluster": "k"}}],
+                "clusters": [{"name": "k", "cluster": {"server": server}}],
+            }
+        )
+    )
+    return str(path)
+
+
+def test_a_cluster_on_this_machine_only_is_told_from_a_remote_one(tmp_path: Path) -> None:
+    assert loopback_cluster(kubeconfig(tmp_path, "https://127.0.0.1:6443"), None)
+    assert loopback_cluster(kubeconfig(tmp_path, "https://localhost:6443"), "c")
+    assert not loopback_cluster(kubeconfig(tmp_path, "https://aks.example.com:443"), None)
+    assert not loopback_cluster(kubeconfig(tmp_path, "https://127.0.0.1:6443"), "other")
+    assert not loopback_cluster(str(tmp_path / "missing"), None)

@@ -534,6 +534,7 @@ def cluster_stack_with_a_secret() -> dict[str, Any]:
 def test_secrets_under_the_dev_passphrase_are_refused_on_a_cluster_stack(
     engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-kubeconfig"))  # a remote cluster
     config = cluster_stack_with_a_secret()
     on_disk(tmp_path, monkeypatch, config, [KEY_PATH], salt=DEV_SALT)
     message = refused(engine, monkeypatch, config, secret_keys=["listeners"])

@@ -1,8 +1,8 @@
 """Local clusters for the tests on a real API server (`@pytest.mark.apiserver`).
 
 Each cluster runs from `tools/local-cluster up` in a temporary AIO_MQ_CLUSTER_DIR and is
-stopped (`down --purge`) when its fixture ends; the binaries are built on first use, so a cold
-`make test` builds them here (about 10 minutes on 2 cores). A cluster that cannot start fails
+stopped (`down --purge`) when its fixture ends. The binaries are built on first use (`make test`
+builds them before pytest starts, with `make cluster-bin`). A cluster that cannot start fails
 the test, with the tool's message; nothing is skipped.
 
 - `cluster`: one cluster for the session, every CRD set, with the AIO defaults. Tests on it
