@@ -78,6 +78,9 @@ class KubernetesTarget(Spec):
 class StackConfig(Spec):
     """All `aio-mq:*` keys of a stack file."""
 
+    production: StrictBool = True
+    """Whether this stack is production (the guardrails policy pack, `make up` and the workflow's
+    approval gate read it). Fail safe: a stack is production unless it says `false`."""
     namespace: Dns1123Label = DEFAULT_NAMESPACE
     """Namespace of listeners and Issuers that do not name one."""
     broker_ref: ResourceName = DEFAULT_BROKER

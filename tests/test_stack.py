@@ -511,7 +511,7 @@ def test_listeners_must_be_listed_even_when_there_are_none(
     message = refused(engine, monkeypatch, {"namespace": "mq"})
     assert "aio-mq:listeners: required key is missing" in message
     engine.configure({"namespace": "mq", "listeners": []})
-    assert run_main(engine, monkeypatch) == {"listeners": {}}
+    assert run_main(engine, monkeypatch) == {"production": True, "listeners": {}}
 
 
 DEV_SALT = yaml.safe_load((ROOT / "stacks" / "Pulumi.prod.yaml").read_text())["encryptionsalt"]

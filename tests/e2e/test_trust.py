@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from tests.e2e.conftest import Project
+from tests.e2e.test_policy_e2e import policy_venv
 from tests.pki import FRONTEND_HOSTS, cert_pem, certificate, ec_key, key_pem, tls_pair
 
 pytestmark = pytest.mark.e2e
@@ -310,8 +311,10 @@ def preview_creates(project: Project, stack: str = "x") -> int:
     return int(count)
 
 
-def test_a_thousand_listeners_with_automatic_tls_preview(project: Project) -> None:
-    # About 230 bytes each in PULUMI_CONFIG: 230 KB, where one environment string may hold 128.
+def a_thousand_listeners_with_automatic_tls(project: Project) -> None:
+    """A stack of 1,000 listeners with automatic TLS, authentication and a BrokerAuthentication
+    listing them: about 230 bytes each in PULUMI_CONFIG, where one environment string may hold
+    128 KB in all."""
     listeners = [
         {
             "name": f"tls-{i:04}",
@@ -343,9 +346,25 @@ def test_a_thousand_listeners_with_automatic_tls_preview(project: Project) -> No
         },
     )
     assert len(json.dumps(json.dumps(listeners))) > 200_000
+
+
+def test_a_thousand_listeners_with_automatic_tls_preview(project: Project) -> None:
+    a_thousand_listeners_with_automatic_tls(project)
     # The stack, the provider, the issuer, the BrokerAuthentication (a component and its CR),
     # and a component and its CR per listener.
     assert preview_creates(project) == 5 + 2 * 1000
+
+
+def test_the_policy_pack_gets_a_large_configuration_too(project: Project) -> None:
+    a_thousand_listeners_with_automatic_tls(project)
+    pack_venv = project.root / "policy" / "venv"
+    if pack_venv.is_symlink():
+        pack_venv.unlink()
+    pack_venv.symlink_to(policy_venv(), target_is_directory=True)
+    preview = project.pulumi("preview", "--stack", "x", "--policy-pack", "policy")
+    output = preview.stdout + preview.stderr
+    assert "argument list too long" not in output
+    assert "aio-mq-guardrails" in output and "+ 2005 to create" in output
 
 
 def manual_pairs(count: int) -> list[tuple[str, str]]:
