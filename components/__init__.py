@@ -10,6 +10,7 @@ MqListenerV1("edge", MqListenerV1Args(name="edge", service_type="LoadBalancer",
 """
 
 from .auth import MqAuthentication, MqAuthorization, declare_existing_auth
+from .discovery import Discovered, discover_existing_listeners
 from .errors import ConfigError, Problem
 from .issuer import CaIssuer, IssuerArgs, IssuerRef, San, SelfSignedIssuer, cert_manager_issuer
 from .listener import MqListener, MqListenerV1
@@ -52,6 +53,7 @@ __all__ = [
     "CaIssuer",
     "CertPrivateKey",
     "ConfigError",
+    "Discovered",
     "ExistingAuthentication",
     "ExistingAuthorization",
     "ExistingListener",
@@ -79,4 +81,5 @@ __all__ = [
     "declare_existing_auth",
     "declare_existing_listeners",
     "declare_existing_listeners_v1",
+    "discover_existing_listeners",
 ]

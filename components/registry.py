@@ -191,7 +191,10 @@ class _Rules:
 def _v1beta1_rules() -> _Rules:
     index = SharingIndex()
     return _Rules(
-        check=lambda listener: conflict_problems(index.add(listener)),
+        # Two live listeners that clash are the cluster's business, not this program's.
+        check=lambda listener: conflict_problems(
+            c for c in index.add(listener) if not (c.new.on_cluster and c.other.on_cluster)
+        ),
         assumed_existing=lambda _first: (
             existing_facts([DEFAULT_LISTENER]),
             existing_link_facts([DEFAULT_LISTENER]),
@@ -290,12 +293,17 @@ class ProgramListeners:
             self.refuse(ConfigError(found, f"{listener.origin or 'MqListener'} {listener.name!r}"))
 
     def admit_all(
-        self, listeners: Sequence[CheckedListener[Any]], api_version: str = V1BETA1
+        self,
+        listeners: Sequence[CheckedListener[Any]],
+        problems: Sequence[Problem] = (),
+        api_version: str = V1BETA1,
     ) -> None:
         """Check a whole set of listeners before any resource exists and raise one ConfigError
-        with every problem (with the links' problems, once the objects are admitted too). The
-        MqListeners created afterwards from the same args are not checked again."""
-        found = [
+        with every problem (`problems` found before, e.g. by the pre-flight checks, first; the
+        links' problems, once the objects are admitted too). The MqListeners created afterwards
+        from the same args are not checked again."""
+        found = [*problems]
+        found += [
             problem
             for item in listeners
             for problem in self._check(
@@ -463,6 +471,7 @@ def declare_existing_listeners(
     coexist with. Call it once, before the first MqListener; without it the documented default
     listener (`listener`, port 8883, clusterIp, aio-mq-dmqtt-frontend) is assumed. Pass an
     empty list for a broker without it. Namespace and broker default as given.
+    `discover_existing_listeners` reads them from the cluster instead.
     """
     parsed = parse_items(
         listeners, ExistingListener, "existingListeners", "declare_existing_listeners"

@@ -1,13 +1,16 @@
 """The `aio-mq:*` stack configuration, and the program that turns it into resources.
 
-`__main__.py` is `deploy(load_config())`. `aio-mq:apiVersion` selects the shape of every other
-key: the preview API (`mq.iotoperations.azure.com/v1beta1`, the default, `StackConfig`) or GA
-(`mqttbroker.iotoperations.azure.com/v1`, `StackConfigV1`). Everything is validated before the
-first resource is created: the config keys (pydantic), what only the whole config can tell
-(issuer references; under GA the listener rules and authentication references), what only the
-stack file can tell (private keys stored in clear, secrets under the public passphrase;
-components/secrets_check.py), then each listener as its component checks it. All problems are
-raised as one `ConfigError`.
+`__main__.py` is `deploy(load_config())`. Everything is validated before the first resource is
+created: the config keys (pydantic), what only the whole config can tell (issuer references),
+what only the stack file can tell (private keys stored in clear, secrets under the public
+passphrase; components/secrets_check.py), in cluster mode the target cluster
+(components/preflight.py) and what already runs on it (components/discovery.py), then each
+listener as `MqListener` checks it. All problems are raised as one `ConfigError`.
+
+`aio-mq:apiVersion` selects the shape of every other key: the preview API
+(`mq.iotoperations.azure.com/v1beta1`, the default, `StackConfig`) or GA
+(`mqttbroker.iotoperations.azure.com/v1`, `StackConfigV1`, whose listener rules and
+authentication references are checked over the whole config too).
 """
 
 from __future__ import annotations
@@ -25,12 +28,15 @@ from pulumi.runtime.config import CONFIG, get_config, get_config_env
 from pydantic import Field, StrictBool, ValidationError
 
 from .auth import admit_stack_auth, resource_name
+from .discovery import Discovered, auth_key, with_declared
 from .errors import ConfigError, Problem, join_path, problems_from_validation
 from .issuer import IssuerArgs, IssuerRef, cert_manager_issuer
 from .listener import MqListener, MqListenerV1, check_listener, check_listener_v1, link_facts
+from .preflight import check_cluster
 from .registry import (
     CheckedListener,
     ProgramListeners,
+    existing_auth_facts,
     existing_facts,
     existing_link_facts,
     program_listeners,
@@ -60,8 +66,16 @@ from .v1beta1.auth import (
     MqAuthenticationArgs,
     MqAuthorizationArgs,
 )
+from .v1beta1.authlinks import AuthObject, LinkedListener
+from .v1beta1.models import (
+    API_VERSION,
+    DEFAULT_BROKER,
+    DEFAULT_LISTENER,
+    ExistingListener,
+    MqListenerArgs,
+)
 from .v1beta1.models import API_VERSION as V1BETA1
-from .v1beta1.models import DEFAULT_BROKER, DEFAULT_LISTENER, ExistingListener, MqListenerArgs
+from .v1beta1.sharing import Listener
 
 PROJECT = "aio-mq"
 RENDER_OVERRIDE_ENV = "AIO_MQ_RENDER_YAML_TO_DIRECTORY"
@@ -101,7 +115,11 @@ class StackConfig(StackBase):
     broker_ref: ResourceName = DEFAULT_BROKER
     """Broker of listeners that do not name one."""
     existing_listeners: list[ExistingListener] | None = None
-    """Listeners already on the cluster; absent means the documented default listener."""
+    """Listeners already on the cluster. Rendering, absent means the documented default
+    listener; on a cluster, the discovered listeners apply and these are added to them."""
+    discovery: StrictBool = True
+    """On a cluster, read the listeners and auth objects already there (false: only the
+    existing* keys)."""
     listeners: list[MqListenerArgs]
     """The BrokerListeners to create; `[]` (written out) for none."""
     authentications: list[MqAuthenticationArgs] = Field(default_factory=list)
@@ -397,10 +415,15 @@ def _declared(
     ]
 
 
+def render_directory(target: KubernetesTarget) -> str | None:
+    """Where manifests are rendered to; None when the stack talks to a cluster."""
+    return os.environ.get(RENDER_OVERRIDE_ENV) or target.render_yaml_to_directory
+
+
 def kubernetes_provider(
     target: KubernetesTarget, opts: pulumi.ResourceOptions | None = None
 ) -> k8s.Provider:
-    render_to = os.environ.get(RENDER_OVERRIDE_ENV) or target.render_yaml_to_directory
+    render_to = render_directory(target)
     if render_to:
         return k8s.Provider("kubernetes", render_yaml_to_directory=render_to, opts=opts)
     return k8s.Provider(
@@ -460,30 +483,37 @@ def deploy(
     registered. Without `parent` (the stack program) nothing else can follow, so the registry
     is sealed and no resource waits on its gate; a Kubernetes provider is made from
     `stack.kubernetes`. Under a parent (the package's MqListenerSet) everything is its child,
-    uses the parent's provider, and waits on the gate for what the program creates later."""
+    uses the parent's provider, and waits on the gate for what the program creates later.
+
+    The stack program on a cluster first runs the pre-flight checks and discovery; under a
+    parent the cluster is the consumer's provider, which cannot be read from here."""
     registry = program_listeners()
     if isinstance(stack, StackConfigV1):
         return _deploy_v1(stack, registry, parent)
-    existing = [DEFAULT_LISTENER] if stack.existing_listeners is None else stack.existing_listeners
-    registry.declare_existing(
-        existing_facts(existing, stack.namespace, stack.broker_ref),
-        existing_link_facts(existing, stack.namespace),
-    )
+    cluster_problems: list[Problem] = []
+    discovered = None
+    if parent is None and render_directory(stack.kubernetes) is None:
+        cluster_problems, discovered = check_cluster(stack, API_VERSION, stack.discovery)
+    existing, existing_links, existing_auth = _existing(stack, discovered)
+    try:
+        registry.declare_existing(existing, existing_links)
+    except ConfigError as exc:  # conflicts among them: reported with everything else
+        cluster_problems += exc.problems
     create_auth = admit_stack_auth(
         stack.namespace,
         authentications=stack.authentications,
         authorizations=stack.authorizations,
-        existing_authentications=stack.existing_authentications,
-        existing_authorizations=stack.existing_authorizations,
+        existing=existing_auth,
     )
-    listeners: list[CheckedListener[MqListenerArgs]] = []
+    listeners = []
     for i, item in enumerate(stack.listeners):
         args = item.resolved(stack.namespace, stack.broker_ref)
         name = resource_name(args.name, str(args.namespace), stack.namespace)
         facts, problems = check_listener(args, origin=f"listeners[{i}]")
         links = link_facts(args, name, facts.origin)
         listeners.append(CheckedListener(name, args, facts, problems, links))
-    registry.admit_all(listeners)  # with the links of listeners and objects
+    # With the links of listeners and objects, and what the cluster lacks.
+    registry.admit_all(listeners, cluster_problems)
     if parent is None:
         registry.seal()
 
@@ -520,6 +550,35 @@ def deploy(
         summary = listener.summary_values() if parent is None else listener.summary
         summaries[checked.resource_name if shared else args.name] = summary
     return summaries
+
+
+def _existing(
+    stack: StackConfig, discovered: Discovered | None
+) -> tuple[list[Listener], list[LinkedListener], list[AuthObject]]:
+    """What the stack's objects must coexist with: without discovery the existing* keys (the
+    deployment's defaults where absent); with it, what is on the cluster plus those keys."""
+    ns, broker = stack.namespace, stack.broker_ref
+    if discovered is None:
+        existing = (
+            [DEFAULT_LISTENER] if stack.existing_listeners is None else stack.existing_listeners
+        )
+        return (
+            existing_facts(existing, ns, broker),
+            existing_link_facts(existing, ns),
+            existing_auth_facts(stack.existing_authentications, stack.existing_authorizations, ns),
+        )
+    declared = stack.existing_listeners or []
+    return (
+        with_declared(discovered.listeners, existing_facts(declared, ns, broker)),
+        with_declared(discovered.listener_links, existing_link_facts(declared, ns)),
+        with_declared(
+            [*discovered.authentications, *discovered.authorizations],
+            existing_auth_facts(
+                stack.existing_authentications or [], stack.existing_authorizations or [], ns
+            ),
+            auth_key,
+        ),
+    )
 
 
 def _deploy_v1(

@@ -692,6 +692,8 @@ def mandatory_violations(resources: list[g.Resource], stack: str) -> list[str]:
     return [v.message for v in found]
 
 
+# staging and prod talk to a cluster: the `cluster` fixture is a fresh install in memory.
+@pytest.mark.usefixtures("cluster")
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
 def test_project_stacks_pass_the_mandatory_policies(engine: Engine, stack: str) -> None:
     resources = program_resources(engine, ROOT / "stacks" / f"Pulumi.{stack}.yaml", stack)
@@ -699,6 +701,7 @@ def test_project_stacks_pass_the_mandatory_policies(engine: Engine, stack: str) 
     assert mandatory_violations(resources, stack) == []
 
 
+@pytest.mark.usefixtures("cluster")
 def test_a_listener_without_tls_fails_the_production_stack(engine: Engine, tmp_path: Path) -> None:
     stack_file = yaml.safe_load((ROOT / "stacks" / "Pulumi.prod.yaml").read_text())
     stack_file["config"]["aio-mq:listeners"].append(

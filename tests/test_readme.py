@@ -51,6 +51,7 @@ def worked_auth_example() -> dict[str, Any]:
     return {key.removeprefix("aio-mq:"): value for key, value in config.items()}
 
 
+@pytest.mark.usefixtures("cluster")  # a fresh install, in memory
 def test_authentication_example_creates_what_it_says(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -17,7 +17,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from components import ConfigError
 from components.stack import RENDER_OVERRIDE_ENV
-from tests.conftest import Engine, resolve
+from tests.conftest import MARK, Engine, resolve
+from tests.fake_cluster import FakeCluster
 from tests.pki import tls_pair
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +34,13 @@ DEFAULTS = {
     "authenticationEnabled": False,
     "authorizationEnabled": False,
 }
+
+
+@pytest.fixture(autouse=True)
+def _on_a_fresh_install(cluster: FakeCluster) -> FakeCluster:
+    """Stacks without renderYamlToDirectory talk to a cluster: a fresh install, unless a test
+    says otherwise."""
+    return cluster
 
 
 def stack_config(path: Path) -> dict[str, Any]:
@@ -71,7 +79,7 @@ def assert_cr_matches(item: dict[str, Any], cr: dict[str, Any], config: dict[str
     assert cr["metadata"] == {
         "name": item["name"],
         "namespace": config.get("namespace", "azure-iot-operations"),
-        "annotations": {"pulumi.com/patchForce": "true"},
+        **MARK,
     }
     spec = cr["spec"]
     assert spec["brokerRef"] == item.get("brokerRef", config.get("brokerRef", "broker"))
@@ -192,8 +200,9 @@ def test_listener_depends_on_the_declared_issuer_it_names(
 
 
 def test_stack_namespace_and_broker_apply_to_listeners_and_issuers(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, cluster: FakeCluster
 ) -> None:
+    cluster.namespace("mq").broker("mq", "edge-broker").namespace("other").broker("other", "b2")
     engine.configure(
         {
             "namespace": "mq",
@@ -249,13 +258,17 @@ def test_sharing_conflicts_of_several_listeners_come_in_one_error(
         },
     )
     assert "has 3 problems" in message
-    assert "Rule 1: listeners[1] 'svc'" in message and "the default listener 'listener'" in message
+    assert "Rule 1: listeners[1] 'svc'" in message
+    assert "the listener 'listener' on the cluster (context fake), not managed by this stack" in (
+        message
+    )
     assert "Rule 2: listeners[2] 'lb'" in message
     assert "Ports: listeners[3] 'dup-port'" in message and "listeners[0] 'ok'" in message
 
 
 def test_existing_listeners_key(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     config = {
+        "discovery": False,
         "existingListeners": [],
         "listeners": [{"name": "own", "port": 8883, "serviceName": "own"}],
     }
@@ -265,6 +278,7 @@ def test_existing_listeners_key(engine: Engine, monkeypatch: pytest.MonkeyPatch)
 
 
 def test_existing_listener_name_clash(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(RENDER_OVERRIDE_ENV, "rendered/x")
     message = refused(engine, monkeypatch, {"listeners": [{"name": "listener", "port": 1884}]})
     assert "Names: listeners[0] 'listener'" in message
     assert "remove it from existingListeners" in message
@@ -576,8 +590,9 @@ def test_committed_stacks_have_no_secrets_under_the_dev_passphrase() -> None:
 
 
 def test_one_name_in_two_namespaces_makes_two_resources(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, cluster: FakeCluster
 ) -> None:
+    cluster.namespace("other").broker("other")
     tls = {"automatic": {"issuerRef": {"name": "ca"}}}
     engine.configure(
         {

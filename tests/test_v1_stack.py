@@ -20,8 +20,16 @@ from tests.test_stack import ROOT, STACK_FILES, on_disk, refused, run_main, stac
 
 GA = "mqttbroker.iotoperations.azure.com/v1"
 GA_STACK_FILES = [p for p in STACK_FILES if stack_config(p).get("apiVersion") == GA]
-OWNED = {"pulumi.com/patchForce": "true"}
-"""What every object aio-mq creates carries in metadata.annotations (components/metadata.py)."""
+
+
+def own(metadata: dict[str, Any]) -> dict[str, Any]:
+    """metadata without the marks every object aio-mq creates carries (components/metadata.py),
+    which must be there."""
+    assert metadata["labels"]["app.kubernetes.io/managed-by"] == "aio-mq"
+    assert metadata["annotations"]["pulumi.com/patchForce"] == "true"
+    return {k: v for k, v in metadata.items() if k not in ("labels", "annotations")}
+
+
 AUTHENTICATION = f"kubernetes:{GA}:BrokerAuthentication"
 AUTHORIZATION = f"kubernetes:{GA}:BrokerAuthorization"
 AIO_PORT = {
@@ -72,11 +80,7 @@ def test_main_renders_each_ga_stack_file(
     for item in config["listeners"]:
         cr = crs[item["name"]]
         assert cr["apiVersion"] == GA and cr["kind"] == "BrokerListener"
-        assert cr["metadata"] == {
-            "name": item["name"],
-            "namespace": "azure-iot-operations",
-            "annotations": OWNED,
-        }
+        assert own(cr["metadata"]) == {"name": item["name"], "namespace": "azure-iot-operations"}
         assert cr["spec"] == {
             "brokerRef": "default",
             "serviceType": item.get("serviceType", "ClusterIp"),
@@ -151,18 +155,14 @@ def test_authentication_and_authorization_specs(
     )
     run_main(engine, monkeypatch)
     (authn,) = engine.mocks.of_type(AUTHENTICATION)
-    assert authn.inputs["metadata"] == {"name": "sat", "namespace": "mq", "annotations": OWNED}
+    assert own(authn.inputs["metadata"]) == {"name": "sat", "namespace": "mq"}
     assert authn.inputs["spec"] == {
         "authenticationMethods": [
             {"method": "ServiceAccountToken", "serviceAccountTokenSettings": {"audiences": ["x"]}}
         ]
     }
     (authz,) = engine.mocks.of_type(AUTHORIZATION)
-    assert authz.inputs["metadata"] == {
-        "name": "none",
-        "namespace": "other",
-        "annotations": OWNED,
-    }
+    assert own(authz.inputs["metadata"]) == {"name": "none", "namespace": "other"}
     assert authz.inputs["spec"] == {"authorizationPolicies": {"cache": "Enabled", "rules": []}}
 
 
@@ -358,10 +358,9 @@ def test_manual_tls_material_creates_one_secret_and_stays_secret(
     engine.configure(config, secret_keys=["listeners"])
     exports = run_main(engine, monkeypatch)
     (secret,) = engine.mocks.of_type("kubernetes:core/v1:Secret")
-    assert secret.inputs["metadata"] == {
+    assert own(secret.inputs["metadata"]) == {
         "name": "edge-cert",
         "namespace": "azure-iot-operations",
-        "annotations": OWNED,
     }
     assert secret.inputs["type"] == "kubernetes.io/tls"
     assert key not in repr(exports)

@@ -14,12 +14,12 @@ import yaml
 from tests.e2e.conftest import ROOT, Project
 from tests.test_migrate import documented_refusals, without_key_vault, without_x509_attributes
 from tests.test_stack import PREVIEW_STACK_FILES
+from tests.test_v1_stack import own
 
 pytestmark = pytest.mark.e2e
 
 GA = "mqttbroker.iotoperations.azure.com/v1"
 NS = "azure-iot-operations"
-OWNED = {"pulumi.com/patchForce": "true"}
 SELF_SIGNED = {"name": "aio-mq-dev-selfsigned", "kind": "Issuer", "group": "cert-manager.io"}
 EDGE_TLS = {
     "mode": "Automatic",
@@ -41,10 +41,11 @@ def test_up_on_dev_ga_renders_the_exact_manifests_then_previews_clean(project: P
         ("BrokerListener", "dev-edge"),
         ("Issuer", "aio-mq-dev-selfsigned"),
     ]
-    assert manifests[("BrokerListener", "default")] == {
+    default = manifests[("BrokerListener", "default")]
+    assert own(default["metadata"]) == {"name": "default", "namespace": NS}
+    assert {k: v for k, v in default.items() if k != "metadata"} == {
         "apiVersion": GA,
         "kind": "BrokerListener",
-        "metadata": {"name": "default", "namespace": NS, "annotations": OWNED},
         "spec": {
             "brokerRef": "default",
             "serviceType": "ClusterIp",
@@ -91,10 +92,11 @@ def test_up_on_dev_ga_renders_the_exact_manifests_then_previews_clean(project: P
             },
         ],
     }
-    assert manifests[("BrokerAuthentication", "dev-devices")] == {
+    devices = manifests[("BrokerAuthentication", "dev-devices")]
+    assert own(devices["metadata"]) == {"name": "dev-devices", "namespace": NS}
+    assert {k: v for k, v in devices.items() if k != "metadata"} == {
         "apiVersion": GA,
         "kind": "BrokerAuthentication",
-        "metadata": {"name": "dev-devices", "namespace": NS, "annotations": OWNED},
         "spec": {
             "authenticationMethods": [
                 {
