@@ -15,4 +15,6 @@ else:
 
     from components.stack import deploy, load_config
 
-    pulumi.export("listeners", deploy(load_config()))
+    config = load_config()
+    pulumi.export("production", config.production)
+    pulumi.export("listeners", deploy(config))

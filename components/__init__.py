@@ -1,14 +1,21 @@
-"""aio-mq: Azure IoT MQ BrokerListeners as a Pulumi component.
+"""aio-mq: Azure IoT MQ BrokerListeners as Pulumi components.
 
-from components import MqListener, MqListenerArgs
+from components import MqListener, MqListenerArgs                  # preview API (v1beta1)
 MqListener("telemetry", MqListenerArgs(name="telemetry", port=1884))
+
+from components import MqListenerV1, MqListenerV1Args              # GA API (v1)
+from components.v1.models import ListenerPort
+MqListenerV1("edge", MqListenerV1Args(name="edge", service_type="LoadBalancer",
+                                      ports=[ListenerPort(port=8884)]))
 """
 
 from .auth import MqAuthentication, MqAuthorization, declare_existing_auth
+from .discovery import Discovered, discover_existing_listeners
 from .errors import ConfigError, Problem
-from .issuer import CaIssuer, IssuerArgs, SelfSignedIssuer, cert_manager_issuer
-from .listener import MqListener
-from .registry import declare_existing_listeners
+from .issuer import CaIssuer, IssuerArgs, IssuerRef, San, SelfSignedIssuer, cert_manager_issuer
+from .listener import MqListener, MqListenerV1
+from .registry import declare_existing_listeners, declare_existing_listeners_v1
+from .v1.models import MqListenerV1Args
 from .v1beta1.auth import (
     DEFAULT_AUTHENTICATION,
     AuthenticationMethod,
@@ -26,11 +33,9 @@ from .v1beta1.models import (
     AutomaticTls,
     CertPrivateKey,
     ExistingListener,
-    IssuerRef,
     KeyVaultTls,
     ManualTls,
     MqListenerArgs,
-    San,
     Tls,
     Vault,
     VaultCredentials,
@@ -48,6 +53,7 @@ __all__ = [
     "CaIssuer",
     "CertPrivateKey",
     "ConfigError",
+    "Discovered",
     "ExistingAuthentication",
     "ExistingAuthorization",
     "ExistingListener",
@@ -61,6 +67,8 @@ __all__ = [
     "MqAuthorizationArgs",
     "MqListener",
     "MqListenerArgs",
+    "MqListenerV1",
+    "MqListenerV1Args",
     "Principals",
     "Problem",
     "San",
@@ -72,4 +80,6 @@ __all__ = [
     "cert_manager_issuer",
     "declare_existing_auth",
     "declare_existing_listeners",
+    "declare_existing_listeners_v1",
+    "discover_existing_listeners",
 ]

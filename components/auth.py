@@ -133,15 +133,13 @@ def admit_stack_auth(
     *,
     authentications: Sequence[MqAuthenticationArgs],
     authorizations: Sequence[MqAuthorizationArgs],
-    existing_authentications: Sequence[ExistingAuthentication] | None,
-    existing_authorizations: Sequence[ExistingAuthorization] | None,
+    existing: Sequence[authlinks.AuthObject],
 ) -> Callable[[pulumi.ResourceOptions], None]:
-    """Admit the stack's `aio-mq:authentications`/`authorizations` and the existing ones to the
-    program's registry now, before anything is created; return what creates them later."""
+    """Admit the stack's `aio-mq:authentications`/`authorizations` and the `existing` ones
+    (declared or discovered) to the program's registry now, before anything is created; return
+    what creates them later."""
     registry = program_listeners()
-    registry.declare_existing_auth(
-        existing_auth_facts(existing_authentications, existing_authorizations, namespace)
-    )
+    registry.declare_existing_auth(existing)
     kinds: list[tuple[str, type[_LinkedObject[Any]], Sequence[Any]]] = [
         ("authentications", MqAuthentication, authentications),
         ("authorizations", MqAuthorization, authorizations),

@@ -17,10 +17,64 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
+from pydantic import Field, SecretStr, model_validator
+from pydantic_core import PydanticCustomError
 
 from .errors import Problem, join_path
+from .spec import Spec
 
 _PRIVATE_KEY_PEM = re.compile(r"-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY-----")
+
+
+class TlsMaterial(Spec):
+    """A certificate chain and key to create a manual-TLS Secret from, inline (`certificate`,
+    `privateKey`) or as files (`certificateFile`, `privateKeyFile`). Both or neither; neither
+    means the Secret already exists. None of them is a CR field, and the key stays secret."""
+
+    certificate: str | None = Field(default=None, exclude=True, repr=False)
+    private_key: SecretStr | None = Field(default=None, exclude=True, repr=False)
+    certificate_file: str | None = Field(default=None, exclude=True)
+    """PEM file of the certificate chain, relative to the project directory."""
+    private_key_file: str | None = Field(default=None, exclude=True)
+    """PEM file of the key, relative to the project directory: read at run time and kept a
+    Pulumi secret; keep it out of git and readable by its owner only."""
+
+    @model_validator(mode="after")
+    def _one_source_each_and_both_or_neither(self) -> TlsMaterial:
+        sources = {
+            ("certificate", "certificateFile"): (self.certificate, self.certificate_file),
+            ("privateKey", "privateKeyFile"): (self.private_key, self.private_key_file),
+        }
+        for (inline, file), (text, path) in sources.items():
+            if text is not None and path is not None:
+                raise PydanticCustomError(
+                    "tls_source",
+                    "{inline} and {file} are both given",
+                    {
+                        "inline": inline,
+                        "file": file,
+                        "fix": f"keep one of them: the text in {inline}, or a path in {file}",
+                    },
+                )
+        given = [inline for (inline, _), pair in sources.items() if pair != (None, None)]
+        if len(given) == 1:
+            raise PydanticCustomError(
+                "tls_material",
+                "certificate and privateKey go together; {missing} is missing",
+                {
+                    "missing": "privateKey" if given == ["certificate"] else "certificate",
+                    "fix": "give both (inline, or as files with certificateFile and "
+                    "privateKeyFile) to create the Secret, or neither to use an existing Secret",
+                },
+            )
+        return self
+
+    @property
+    def creates_secret(self) -> bool:
+        return self.certificate is not None or self.certificate_file is not None
+
+    def revealed_key(self) -> str:
+        return self.private_key.get_secret_value() if self.private_key else ""
 
 
 def holds_private_key(text: str) -> bool:

@@ -47,11 +47,16 @@ class Problem:
 class ConfigError(pulumi.RunError):
     """Invalid input. A RunError, so Pulumi prints the message without a Python traceback."""
 
-    def __init__(self, problems: Iterable[Problem], subject: str = "the configuration") -> None:
+    def __init__(
+        self,
+        problems: Iterable[Problem],
+        subject: str = "the configuration",
+        outcome: str = "no resource was registered",
+    ) -> None:
         self.problems = list(problems)
         count = len(self.problems)
         noun = "problem" if count == 1 else "problems"
-        lines = [f"aio-mq: {subject} has {count} {noun}; no resource was registered."]
+        lines = [f"aio-mq: {subject} has {count} {noun}; {outcome}."]
         lines += [f"  - {problem}" for problem in self.problems]
         super().__init__("\n".join(lines))
 

@@ -1,4 +1,5 @@
-"""cert-manager Issuers and ClusterIssuers that listeners with automatic TLS can reference."""
+"""cert-manager Issuers and ClusterIssuers that listeners with automatic TLS can reference, and
+what a listener asks of them (the certificate request both API versions embed)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,25 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pydantic import Field
+from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from .metadata import object_metadata
-from .spec import DEFAULT_NAMESPACE, Dns1123Label, IssuerKind, OneOf, ResourceName, Spec
+from .spec import (
+    CERT_MANAGER_GROUP,
+    DEFAULT_NAMESPACE,
+    ApiGroup,
+    CertificateDuration,
+    Dns1123Label,
+    IpAddress,
+    IssuerKind,
+    OneOf,
+    RenewBefore,
+    ResourceName,
+    SanDnsName,
+    Spec,
+    go_duration_seconds,
+)
 
 CERT_MANAGER_API_VERSION = "cert-manager.io/v1"
 
@@ -39,6 +55,50 @@ class IssuerArgs(OneOf):
         for key in ("name", "kind"):
             del spec[key]
         return spec
+
+
+class IssuerRef(Spec):
+    """The cert-manager issuer that signs the listener's server certificate."""
+
+    name: ResourceName
+    kind: IssuerKind = "Issuer"
+    group: ApiGroup = CERT_MANAGER_GROUP
+
+
+class San(Spec):
+    """Extra subject alternative names. The API wants both lists whenever san is present."""
+
+    dns: list[SanDnsName] = Field(default_factory=list)
+    ip: list[IpAddress] = Field(default_factory=list)
+
+
+class CertificateRequest(Spec):
+    """The cert-manager Certificate a listener asks for; each API version adds its private key
+    shape (and the preview API a secret namespace)."""
+
+    issuer_ref: IssuerRef
+    duration: CertificateDuration | None = None
+    renew_before: RenewBefore | None = None
+    san: San | None = None
+    secret_name: ResourceName | None = None
+
+    @model_validator(mode="after")
+    def _renew_before_duration(self) -> CertificateRequest:
+        # cert-manager rejects a Certificate that would renew before it is issued.
+        duration = go_duration_seconds(self.duration or "720h")
+        renew = go_duration_seconds(self.renew_before or "240h")
+        if renew >= duration:
+            raise PydanticCustomError(
+                "renew_before",
+                "renewBefore ({renew}) is not shorter than duration ({duration})",
+                {
+                    "renew": self.renew_before or "240h (default)",
+                    "duration": self.duration or "720h (default)",
+                    "fix": "make renewBefore shorter than duration, "
+                    "e.g. duration 720h, renewBefore 240h",
+                },
+            )
+        return self
 
 
 def cert_manager_issuer(

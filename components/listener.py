@@ -1,31 +1,40 @@
-"""`MqListener`: one BrokerListener custom resource, and the TLS Secret it creates if asked to."""
+"""`MqListener` (preview API) and `MqListenerV1` (GA API): one BrokerListener custom resource
+each, and the TLS Secrets they create if asked to."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, Generic, Protocol, TypeVar, overload
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .certs import check_tls_material, service_hosts
+from .certs import TlsMaterial, check_tls_material, service_hosts
 from .errors import Problem, join_path
 from .metadata import object_metadata
 from .project_files import read_project_file
 from .registry import program_listeners
 from .spec import DEFAULT_NAMESPACE
+from .v1 import models as v1
+from .v1 import sharing as v1_sharing
 from .v1beta1.authlinks import LinkedListener
-from .v1beta1.models import API_VERSION, DEFAULT_BROKER, ManualTls, MqListenerArgs
+from .v1beta1.models import API_VERSION, DEFAULT_BROKER, MqListenerArgs
 from .v1beta1.sharing import Listener
 
 TYPE_TOKEN = "aio:mq:MqListener"
+TYPE_TOKEN_V1 = "aio:mq:MqListenerV1"
 T = TypeVar("T")
 
 
+class _Summarized(Protocol):
+    @property
+    def summary(self) -> pulumi.Output[dict[str, Any]]: ...
+
+
 class _SummaryField(Generic[T]):
-    """An Output of one key of `MqListener.summary`, made on first access and then kept: a
-    program with thousands of listeners reads few of them, and each Output costs a task."""
+    """An Output of one key of a listener component's `summary`, made on first access and then
+    kept: a program with thousands of listeners reads few of them, and each Output costs a task."""
 
     def __init__(self, key: str, doc: str = "") -> None:
         self.key = key
@@ -37,8 +46,8 @@ class _SummaryField(Generic[T]):
     @overload
     def __get__(self, listener: None, owner: type) -> _SummaryField[T]: ...
     @overload
-    def __get__(self, listener: MqListener, owner: type) -> pulumi.Output[T]: ...
-    def __get__(self, listener: MqListener | None, owner: type) -> Any:
+    def __get__(self, listener: _Summarized, owner: type) -> pulumi.Output[T]: ...
+    def __get__(self, listener: _Summarized | None, owner: type) -> Any:
         if listener is None:
             return self
         output = listener.summary.apply(lambda summary: summary[self.key])
@@ -99,16 +108,12 @@ class MqListener(pulumi.ComponentResource):
 
         self.tls_secret: k8s.core.v1.Secret | None = None
         if manual is not None and manual.creates_secret:
-            certificate, private_key, _ = tls_material(manual, origin)  # checked already
-            self.tls_secret = k8s.core.v1.Secret(
+            self.tls_secret = _tls_secret(
                 f"{resource_name}-tls",
-                metadata=object_metadata(manual.secret_name, manual.secret_namespace or namespace),
-                type="kubernetes.io/tls",
-                string_data={
-                    "tls.crt": certificate,
-                    "tls.key": pulumi.Output.secret(private_key),
-                },
-                opts=pulumi.ResourceOptions(parent=self, depends_on=caller_depends_on),
+                manual,
+                join_path(origin, ("tls", "manual")),
+                object_metadata(manual.secret_name, manual.secret_namespace or namespace),
+                pulumi.ResourceOptions(parent=self, depends_on=caller_depends_on),
             )
         depends_on: Any = [self.tls_secret] if self.tls_secret is not None else caller_depends_on
         if listener.authentication_enabled or listener.authorization_enabled:
@@ -180,13 +185,14 @@ def check_listener(listener: MqListenerArgs, origin: str = "") -> tuple[Listener
     manual = listener.tls.manual if listener.tls else None
     problems: list[Problem] = []
     if manual is not None and manual.creates_secret:
-        certificate, key, problems = tls_material(manual, origin)
+        path = join_path(origin, ("tls", "manual"))
+        certificate, key, problems = tls_material(manual, path)
         if not problems:
             problems = check_tls_material(
                 certificate,
                 key,
                 service_hosts(listener.service_name, namespace),
-                path=join_path(origin, ("tls", "manual")),
+                path=path,
             )
     facts = Listener(
         name=listener.name,
@@ -213,10 +219,10 @@ def link_facts(listener: MqListenerArgs, resource_name: str, origin: str = "") -
     )
 
 
-def tls_material(manual: ManualTls, origin: str = "") -> tuple[str, str, list[Problem]]:
-    """The certificate chain and the key of `manual`, given inline or read from their files."""
-    path = join_path(origin, ("tls", "manual"))
-    certificate, key = manual.certificate or "", _reveal(manual)
+def tls_material(manual: TlsMaterial, path: str) -> tuple[str, str, list[Problem]]:
+    """The certificate chain and the key of `manual` (at key path `path`), given inline or read
+    from their files."""
+    certificate, key = manual.certificate or "", manual.revealed_key()
     problems: list[Problem] = []
     if manual.certificate_file is not None:
         certificate, problems = read_project_file(
@@ -243,5 +249,166 @@ def _after(first: pulumi.Input[list[pulumi.Resource]], depends_on: Any) -> Any:
     )
 
 
-def _reveal(manual: ManualTls) -> str:
-    return manual.private_key.get_secret_value() if manual.private_key else ""
+def _tls_secret(
+    resource_name: str,
+    material: TlsMaterial,
+    path: str,
+    metadata: dict[str, Any],
+    opts: pulumi.ResourceOptions,
+) -> k8s.core.v1.Secret:
+    """The kubernetes.io/tls Secret of manual TLS, its key a Pulumi secret (checked already)."""
+    certificate, private_key, _ = tls_material(material, path)
+    return k8s.core.v1.Secret(
+        resource_name,
+        metadata=metadata,
+        type="kubernetes.io/tls",
+        string_data={"tls.crt": certificate, "tls.key": pulumi.Output.secret(private_key)},
+        opts=opts,
+    )
+
+
+class MqListenerV1(pulumi.ComponentResource):
+    """A GA BrokerListener (mqttbroker.iotoperations.azure.com/v1): one Service with `ports`,
+    checked against every other GA listener of the program.
+
+    `args` is an `MqListenerV1Args` or a mapping with the keys of a GA `aio-mq:listeners` item.
+    Without `namespace` or `brokerRef`, `azure-iot-operations` and `default` apply.
+
+    Checked before anything is registered, like `MqListener`: the args, the certificate and key
+    given for a port's manual TLS, and the GA rules against the program's other GA listeners
+    and the existing ones (`declare_existing_listeners_v1`; by default the `default` listener
+    Azure IoT Operations installs). Any problem raises a `ConfigError`, and then no listener of
+    the program is registered. A program that manages `default` with other settings on port
+    18883 than Azure IoT Operations installs gets a warning.
+
+    References to BrokerAuthentications/Authorizations are checked by the stack program, which
+    knows them; a program composing this component checks its own.
+    """
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: v1.MqListenerV1Args | Mapping[str, Any],
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        origin: str = "",
+    ) -> None:
+        """`origin` is the key path of the args in error messages (e.g. `listeners[2]`)."""
+        registry = program_listeners()
+        parsed = registry.validated(args, v1.MqListenerV1Args, origin, resource_name)
+        listener = parsed.resolved(DEFAULT_NAMESPACE, v1.DEFAULT_BROKER)
+        namespace = str(listener.namespace)
+        if not registry.checked(resource_name, parsed):  # the stack program checks up front
+            facts, problems = check_listener_v1(listener, origin)
+            registry.admit(resource_name, facts, problems, api_version=v1.API_VERSION)
+
+        opts = opts or pulumi.ResourceOptions()
+        caller_depends_on = opts.depends_on
+        super().__init__(
+            TYPE_TOKEN_V1,
+            resource_name,
+            None,
+            pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=registry.gate())),
+        )
+        for warning in v1_sharing.default_listener_warnings(listener, origin or resource_name):
+            pulumi.log.warn(warning, resource=self)
+
+        self.tls_secrets: list[k8s.core.v1.Secret] = [
+            _tls_secret(
+                f"{resource_name}-tls-{manual.secret_ref}",
+                manual,
+                path,
+                object_metadata(manual.secret_ref, namespace),
+                pulumi.ResourceOptions(parent=self, depends_on=caller_depends_on),
+            )
+            for path, manual in _secret_material(listener, origin)
+        ]
+        depends_on: Any = self.tls_secrets or caller_depends_on
+        self.broker_listener: k8s.apiextensions.CustomResource = k8s.apiextensions.CustomResource(
+            resource_name,
+            api_version=v1.API_VERSION,
+            kind="BrokerListener",
+            metadata=object_metadata(listener.name, namespace),
+            spec=listener.spec(),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
+        )
+        self._summary: dict[str, Any] = {
+            "name": listener.name,
+            "namespace": namespace,
+            "serviceName": listener.service,
+            "serviceType": listener.service_type,
+            "host": f"{listener.service}.{namespace}.svc.cluster.local",
+            "ports": [
+                {
+                    "port": port.port,
+                    "nodePort": port.node_port,
+                    "protocol": port.protocol,
+                    "tlsMode": port.tls_mode,
+                    "authentication": port.authentication_ref,
+                    "authorization": port.authorization_ref,
+                }
+                for port in listener.ports
+            ],
+        }
+        self.register_outputs({})
+
+    @functools.cached_property
+    def summary(self) -> pulumi.Output[dict[str, Any]]:
+        """name, namespace, serviceName, serviceType, host, and per port: port, nodePort,
+        protocol, tlsMode (None, Automatic or Manual), authentication and authorization (the
+        referenced objects' names, or None). Resolves once the CR is registered."""
+        return self.broker_listener.urn.apply(lambda _: self.summary_values())
+
+    def summary_values(self) -> dict[str, Any]:
+        """The values of `summary`: what the stack exports per GA listener."""
+        return self._summary
+
+    listener_name = _SummaryField[str]("name", "metadata.name of the BrokerListener.")
+    namespace = _SummaryField[str]("namespace")
+    service_name = _SummaryField[str]("serviceName")
+    service_type = _SummaryField[str]("serviceType")
+    host = _SummaryField[str]("host", "In-cluster DNS name of the listener's Service.")
+    ports = _SummaryField[list[dict[str, Any]]]("ports", "Per port: see `summary`.")
+
+
+def check_listener_v1(
+    listener: v1.MqListenerV1Args, origin: str = ""
+) -> tuple[v1_sharing.Listener, list[Problem]]:
+    """The facts the GA rules compare for `listener` (namespace and brokerRef resolved), and the
+    problems of the certificates and keys its ports give for manual TLS."""
+    namespace = str(listener.namespace)
+    problems: list[Problem] = []
+    given_at: dict[str, str] = {}
+    for i, port in enumerate(listener.ports):
+        manual = port.tls.manual if port.tls else None
+        if manual is None or not manual.creates_secret:
+            continue
+        path = join_path(origin, ("ports", i, "tls", "manual"))
+        if manual.secret_ref in given_at:
+            problems.append(
+                Problem(
+                    path,
+                    f"the certificate and key of Secret {manual.secret_ref!r} are given twice "
+                    f"(also {given_at[manual.secret_ref]})",
+                    "give them on one port; other ports name the Secret with secretRef alone",
+                )
+            )
+            continue
+        given_at[manual.secret_ref] = path
+        certificate, key, found = tls_material(manual, path)
+        problems += found or check_tls_material(
+            certificate, key, service_hosts(listener.service, namespace), path=path
+        )
+    facts = v1_sharing.Listener.of(listener, namespace, str(listener.broker_ref), origin)
+    return facts, problems
+
+
+def _secret_material(listener: v1.MqListenerV1Args, origin: str) -> list[tuple[str, v1.ManualTls]]:
+    """The ports' manual TLS that creates a Secret, once per Secret, with its key path."""
+    found: dict[str, tuple[str, v1.ManualTls]] = {}
+    for i, port in enumerate(listener.ports):
+        manual = port.tls.manual if port.tls else None
+        if manual is not None and manual.creates_secret:
+            path = join_path(origin, ("ports", i, "tls", "manual"))
+            found.setdefault(manual.secret_ref, (path, manual))
+    return list(found.values())

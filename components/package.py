@@ -35,7 +35,7 @@ from pulumi.provider.server import ComponentInitError
 from . import listener
 from .errors import ConfigError, Problem, join_path
 from .registry import program_listeners
-from .stack import PROJECT, StackConfig, deploy, validate_config
+from .stack import PROJECT, StackConfig, StackConfigV1, deploy, validate_config
 
 PACKAGE = PROJECT
 LISTENER_TOKEN = f"{PACKAGE}:index:MqListener"
@@ -532,7 +532,7 @@ class MqListenerSet(pulumi.ComponentResource):
 
 
 def _deploy_or_report(
-    stack: StackConfig, parent: pulumi.Resource, subject: str
+    stack: StackConfig | StackConfigV1, parent: pulumi.Resource, subject: str
 ) -> dict[str, pulumi.Input[dict[str, Any]]]:
     try:
         return deploy(stack, parent)
@@ -541,14 +541,9 @@ def _deploy_or_report(
         program_listeners().refuse(ConfigError(exc.problems, subject))
 
 
-def _private_keys_in_clear(stack: StackConfig, inputs: _Inputs) -> list[Problem]:
+def _private_keys_in_clear(stack: StackConfig | StackConfigV1, inputs: _Inputs) -> list[Problem]:
     """The stack file's rule for the package: a private key must come in as a secret."""
-    return [
-        problem
-        for i, item in enumerate(stack.listeners)
-        if item.tls and item.tls.manual and item.tls.manual.private_key is not None
-        for problem in _not_secret(inputs, f"listeners[{i}].tls.manual.privateKey")
-    ]
+    return [problem for path in stack.private_keys() for problem in _not_secret(inputs, path)]
 
 
 def _not_secret(inputs: _Inputs, path: str) -> list[Problem]:

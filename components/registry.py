@@ -1,6 +1,7 @@
-"""The listeners of one Pulumi program, so that `MqListener`s created one by one are checked
-against each other and against the listeners already on the cluster; and the
-BrokerAuthentications/Authorizations that link to them (`authlinks`).
+"""The listeners of one Pulumi program, so that `MqListener`s and `MqListenerV1`s created one by
+one are checked against each other and against the listeners already on the cluster, by the
+rules of their API version (components/v1beta1/sharing.py, components/v1/sharing.py); and the
+preview BrokerAuthentications/Authorizations that link to them (`authlinks`).
 
 Pulumi sends a resource's registration only when the event loop next runs, which for an
 ordinary program is after its top-level code has finished. Every MqListener waits on a gate
@@ -19,9 +20,9 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, NoReturn, TypeVar
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, NoReturn, TypeVar
 
 import pulumi
 from pulumi.runtime.settings import get_monitor
@@ -29,6 +30,8 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import ConfigError, Problem, problems_from_validation
 from .spec import DEFAULT_NAMESPACE
+from .v1 import models as v1
+from .v1 import sharing as v1_sharing
 from .v1beta1 import authlinks
 from .v1beta1.auth import (
     DEFAULT_AUTHENTICATION,
@@ -38,8 +41,12 @@ from .v1beta1.auth import (
     MqAuthorizationArgs,
 )
 from .v1beta1.authlinks import AuthObject, LinkedListener, Links
+from .v1beta1.models import API_VERSION as V1BETA1
 from .v1beta1.models import DEFAULT_BROKER, DEFAULT_LISTENER, ExistingListener, MqListenerArgs
 from .v1beta1.sharing import Conflict, Listener, SharingIndex
+
+ListenerFacts = Listener | v1_sharing.Listener
+A = TypeVar("A", MqListenerArgs, v1.MqListenerV1Args)
 
 
 def _existing_origin(i: int, listener: ExistingListener, origin: str) -> str:
@@ -135,18 +142,77 @@ def existing_auth_facts(
 
 
 @dataclass(frozen=True)
-class CheckedListener:
+class CheckedListener(Generic[A]):
     """A listener as the stack program checks it before creating anything."""
 
     resource_name: str
-    args: MqListenerArgs
-    facts: Listener
+    args: A
+    facts: ListenerFacts
     problems: Sequence[Problem]
-    links: LinkedListener
+    links: LinkedListener | None
+    """What the preview link checks look at (GA ports name their objects instead)."""
 
 
 def conflict_problems(conflicts: Iterable[Conflict]) -> list[Problem]:
     return [Problem("", str(conflict), conflict.fix) for conflict in conflicts]
+
+
+def v1_existing_facts(
+    listeners: Sequence[v1.MqListenerV1Args],
+    namespace: str = DEFAULT_NAMESPACE,
+    broker: str = v1.DEFAULT_BROKER,
+    origin: str = "existingListeners",
+) -> list[v1_sharing.Listener]:
+    """Rule facts for existing GA listeners, namespace and broker defaulted as given."""
+    return [
+        v1_sharing.Listener.of(
+            e,
+            namespace,
+            broker,
+            f"{origin}[{i}]" if e is not v1.DEFAULT_LISTENER else "the default listener",
+            existing=True,
+        )
+        for i, e in enumerate(listeners)
+    ]
+
+
+@dataclass
+class _Rules:
+    """One API version's listener rules, as the registry applies them."""
+
+    check: Callable[[Any], list[Problem]]
+    """Record a listener; return the rules it breaks against the earlier ones."""
+    assumed_existing: Callable[[Any], tuple[list[Any], list[LinkedListener]]]
+    """The existing listeners (rule and link facts) when none were declared, given the first
+    listener admitted."""
+    existing_declared: bool = field(default=False)
+
+
+def _v1beta1_rules() -> _Rules:
+    index = SharingIndex()
+    return _Rules(
+        # Two live listeners that clash are the cluster's business, not this program's.
+        check=lambda listener: conflict_problems(
+            c for c in index.add(listener) if not (c.new.on_cluster and c.other.on_cluster)
+        ),
+        assumed_existing=lambda _first: (
+            existing_facts([DEFAULT_LISTENER]),
+            existing_link_facts([DEFAULT_LISTENER]),
+        ),
+    )
+
+
+def _v1_rules() -> _Rules:
+    return _Rules(
+        check=v1_sharing.ListenerIndex().add,
+        assumed_existing=lambda first: (
+            v1_existing_facts(v1_sharing.assumed_existing([first])),
+            [],
+        ),
+    )
+
+
+_RULES: dict[str, Callable[[], _Rules]] = {V1BETA1: _v1beta1_rules, v1.API_VERSION: _v1_rules}
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -157,8 +223,7 @@ class ProgramListeners:
     """Listeners admitted so far in this program, and the gate their registrations wait on."""
 
     def __init__(self) -> None:
-        self._index = SharingIndex()
-        self._existing: list[Listener] | None = None
+        self._rules: dict[str, _Rules] = {}
         self._failure: ConfigError | None = None
         self._gate: asyncio.Future[list[pulumi.Resource]] | None = None
         self._gate_output: pulumi.Output[list[pulumi.Resource]] | None = None
@@ -168,26 +233,36 @@ class ProgramListeners:
         self._auth_resources: dict[tuple[str, str], list[pulumi.Resource]] = defaultdict(list)
         self._links: Links | None = None
         """The last link check; None when facts were added since."""
-        self._resource_names: dict[str, Listener] = {}
+        self._resource_names: dict[str, ListenerFacts] = {}
         self._checked: dict[tuple[type[BaseModel], str], BaseModel] = {}
         """Args checked up front by the stack program, by (args type, Pulumi name)."""
         self._sealed = False
 
+    def _rules_of(self, api_version: str) -> _Rules:
+        if api_version not in self._rules:
+            self._rules[api_version] = _RULES[api_version]()
+        return self._rules[api_version]
+
     def declare_existing(
-        self, listeners: Sequence[Listener], links: Sequence[LinkedListener] = ()
+        self,
+        listeners: Sequence[ListenerFacts],
+        links: Sequence[LinkedListener] = (),
+        api_version: str = V1BETA1,
     ) -> None:
-        """The listeners on the cluster: their sharing facts, and their link-check facts."""
-        if self._existing is not None:
+        """The listeners on the cluster of one API version: their sharing facts, and (preview
+        API) their link-check facts."""
+        rules = self._rules_of(api_version)
+        if rules.existing_declared:
             raise pulumi.RunError(
                 "aio-mq: existing listeners must be declared once, before the first MqListener "
-                "is created"
+                "(MqListenerV1 for the GA API) is created"
             )
-        self._existing = list(listeners)
+        rules.existing_declared = True
         self._listener_links[:0] = links
         self._links = None
-        conflicts = [c for listener in self._existing for c in self._index.add(listener)]
-        if conflicts:
-            self.refuse(ConfigError(conflict_problems(conflicts), "the existing listeners"))
+        found = [problem for listener in listeners for problem in rules.check(listener)]
+        if found:
+            self.refuse(ConfigError(found, "the existing listeners"))
 
     def validated(self, args: M | Mapping[str, Any], model: type[M], origin: str, name: str) -> M:
         """`args` as `model`; invalid args are refused (nothing of the program is registered),
@@ -205,24 +280,35 @@ class ProgramListeners:
     def admit(
         self,
         resource_name: str,
-        listener: Listener,
+        listener: ListenerFacts,
         problems: Sequence[Problem] = (),
         links: LinkedListener | None = None,
+        api_version: str = V1BETA1,
     ) -> None:
-        """Check `listener` against all earlier ones. Its own `problems`, if any, and its
-        conflicts are raised together, and then no listener of this program is registered."""
-        found = self._check(resource_name, listener, problems, links)
+        """Check `listener` against all earlier ones of its API version. Its own `problems`, if
+        any, and its conflicts are raised together, and then no listener of this program is
+        registered."""
+        found = self._check(resource_name, listener, problems, links, api_version)
         if found:
             self.refuse(ConfigError(found, f"{listener.origin or 'MqListener'} {listener.name!r}"))
 
-    def admit_all(self, listeners: Sequence[CheckedListener]) -> None:
+    def admit_all(
+        self,
+        listeners: Sequence[CheckedListener[Any]],
+        problems: Sequence[Problem] = (),
+        api_version: str = V1BETA1,
+    ) -> None:
         """Check a whole set of listeners before any resource exists and raise one ConfigError
-        with every problem (with the links' problems, once the objects are admitted too). The
-        MqListeners created afterwards from the same args are not checked again."""
-        found = [
+        with every problem (`problems` found before, e.g. by the pre-flight checks, first; the
+        links' problems, once the objects are admitted too). The MqListeners created afterwards
+        from the same args are not checked again."""
+        found = [*problems]
+        found += [
             problem
             for item in listeners
-            for problem in self._check(item.resource_name, item.facts, item.problems, item.links)
+            for problem in self._check(
+                item.resource_name, item.facts, item.problems, item.links, api_version
+            )
         ]
         found += self.links().problems
         if found:
@@ -246,18 +332,18 @@ class ProgramListeners:
     def _check(
         self,
         resource_name: str,
-        listener: Listener,
+        listener: ListenerFacts,
         problems: Sequence[Problem],
         links: LinkedListener | None,
+        api_version: str,
     ) -> list[Problem]:
-        if self._existing is None:
-            self.declare_existing(
-                existing_facts([DEFAULT_LISTENER]), existing_link_facts([DEFAULT_LISTENER])
-            )
+        rules = self._rules_of(api_version)
+        if not rules.existing_declared:
+            self.declare_existing(*rules.assumed_existing(listener), api_version=api_version)
         if links is not None:
             self._listener_links.append(links)
             self._links = None
-        found = [*problems, *conflict_problems(self._index.add(listener))]
+        found = [*problems, *rules.check(listener)]
         named = self._resource_names.setdefault(resource_name, listener)
         if named is not listener:
             found.append(
@@ -385,10 +471,28 @@ def declare_existing_listeners(
     coexist with. Call it once, before the first MqListener; without it the documented default
     listener (`listener`, port 8883, clusterIp, aio-mq-dmqtt-frontend) is assumed. Pass an
     empty list for a broker without it. Namespace and broker default as given.
+    `discover_existing_listeners` reads them from the cluster instead.
     """
     parsed = parse_items(
         listeners, ExistingListener, "existingListeners", "declare_existing_listeners"
     )
     program_listeners().declare_existing(
         existing_facts(parsed, namespace, broker_ref), existing_link_facts(parsed, namespace)
+    )
+
+
+def declare_existing_listeners_v1(
+    listeners: Iterable[v1.MqListenerV1Args | Mapping[str, Any]],
+    namespace: str = DEFAULT_NAMESPACE,
+    broker_ref: str = v1.DEFAULT_BROKER,
+) -> None:
+    """The same for the GA API's `MqListenerV1`s; items take the GA listener shape. Without it
+    the listener Azure IoT Operations installs (`default`, aio-broker:18883, ClusterIp) is
+    assumed, unless the first MqListenerV1 is that listener (the program then manages it).
+    """
+    parsed = parse_items(
+        listeners, v1.MqListenerV1Args, "existingListeners", "declare_existing_listeners_v1"
+    )
+    program_listeners().declare_existing(
+        v1_existing_facts(parsed, namespace, broker_ref), api_version=v1.API_VERSION
     )

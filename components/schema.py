@@ -1,7 +1,8 @@
 """JSON Schema of a stack file's `aio-mq:*` keys, generated from the pydantic models.
 
 Editors use it for completion and validation of `stacks/Pulumi.*.yaml`; the committed copy is
-`schema/stack-config.schema.json`, rewritten by `make schema` and checked by the tests.
+`schema/stack-config.schema.json`, rewritten by `make schema` and checked by the tests. The
+shape of the keys depends on `aio-mq:apiVersion`: one `if`/`then` branch per API version.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .stack import PROJECT, StackConfig
+from pydantic.json_schema import models_json_schema
+
+from .stack import CONFIG_MODELS, PROJECT
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "stack-config.schema.json"
 
@@ -26,10 +29,37 @@ PULUMI_SECRET = {
 
 
 def stack_file_schema() -> dict[str, Any]:
-    config = StackConfig.model_json_schema(by_alias=True)
-    definitions = _secret_fields_take_secure_values(config.pop("$defs"))
+    _, schema = models_json_schema(
+        [(model, "validation") for model in CONFIG_MODELS.values()], by_alias=True
+    )
+    definitions = _secret_fields_take_secure_values(schema["$defs"])
     definitions["PulumiSecret"] = PULUMI_SECRET
-    keys = {f"{PROJECT}:{key}": value for key, value in config["properties"].items()}
+    version_key = f"{PROJECT}:apiVersion"
+    default_version = next(iter(CONFIG_MODELS))
+    branches = []
+    for version, model in CONFIG_MODELS.items():
+        config = definitions.pop(model.__name__)
+        keys = {f"{PROJECT}:{key}": value for key, value in config["properties"].items()}
+        chosen: dict[str, Any] = {
+            "required": [version_key],
+            "properties": {version_key: {"const": version}},
+        }
+        if version == default_version:
+            chosen = {"anyOf": [{"not": {"required": [version_key]}}, chosen]}
+        branches.append(
+            {
+                "if": chosen,
+                "then": {
+                    "description": config.get("description", ""),
+                    "properties": keys,
+                    "required": [f"{PROJECT}:{key}" for key in config.get("required", [])],
+                    # Keys of other namespaces (kubernetes:*, pulumi:*) are free; aio-mq:* known.
+                    "propertyNames": {
+                        "anyOf": [{"not": {"pattern": f"^{PROJECT}:"}}, {"enum": list(keys)}]
+                    },
+                },
+            }
+        )
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "aio-mq stack file (stacks/Pulumi.<stack>.yaml)",
@@ -37,13 +67,16 @@ def stack_file_schema() -> dict[str, Any]:
         "properties": {
             "config": {
                 "type": "object",
-                "description": config.get("description", ""),
-                "properties": keys,
-                "required": [f"{PROJECT}:{key}" for key in config.get("required", [])],
-                # Keys of other namespaces (kubernetes:*, pulumi:*) are free; aio-mq:* are known.
-                "propertyNames": {
-                    "anyOf": [{"not": {"pattern": f"^{PROJECT}:"}}, {"enum": list(keys)}]
+                "description": "aio-mq:apiVersion selects the shape of every other aio-mq key.",
+                "properties": {
+                    version_key: {
+                        "enum": list(CONFIG_MODELS),
+                        "default": default_version,
+                        "description": "The API the custom resources are written for: "
+                        "the preview API (default) or GA.",
+                    }
                 },
+                "allOf": branches,
             },
             "encryptionsalt": {"type": "string"},
             "secretsprovider": {"type": "string"},

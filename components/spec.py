@@ -9,7 +9,8 @@ import ipaddress
 import re
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Annotated, Any, ClassVar, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self, get_args
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -90,6 +91,35 @@ class _Matching:
                 self.error, "{value} is not " + self.what, {"value": quote(value), "fix": self.fix}
             )
         return value
+
+
+def _lower_camel(value: str) -> str:
+    return value[0].lower() + value[1:]
+
+
+class PascalCase:
+    """On a Literal of PascalCase values: also read the lower-camel spellings the API accepts,
+    as their PascalCase form; the JSON Schema lists both, so an editor accepts what the API
+    accepts."""
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        canonical = {_lower_camel(value): value for value in get_args(source)}
+
+        def canonicalize(value: Any) -> Any:
+            return canonical.get(value, value) if isinstance(value, str) else value
+
+        return core_schema.no_info_before_validator_function(canonicalize, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        values = json_schema.get("enum") or [json_schema.get("const")]
+        json_schema.pop("const", None)
+        json_schema["enum"] = [*values, *(_lower_camel(v) for v in values)]
+        return json_schema
 
 
 def _check_ip(value: str) -> str:
@@ -215,6 +245,51 @@ CertificateDuration = Annotated[
     GoDuration, _at_least("1h", "cert-manager's minimum certificate duration", "720h")
 ]
 RenewBefore = Annotated[GoDuration, _at_least("5m", "cert-manager's minimum renewBefore", "240h")]
+
+
+def _check_https(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not parts.hostname:
+        raise PydanticCustomError(
+            "https_url",
+            "{value} is not an https URL",
+            {
+                "value": repr(value),
+                "fix": "write the auth server's address as https://host[:port][/path]; the "
+                "broker sends credentials to it, so only https is accepted",
+            },
+        )
+    return value
+
+
+HttpsUrl = Annotated[
+    str,
+    AfterValidator(_check_https),
+    WithJsonSchema({"type": "string", "format": "uri", "pattern": "^https://"}),
+]
+
+
+def _check_topic_filter(value: str) -> str:
+    """An MQTT topic filter: '#' only as the whole last level, '+' only as a whole level."""
+    levels = value.split("/")
+    bad = value == "" or any(
+        ("#" in level and (level != "#" or i != len(levels) - 1)) or ("+" in level and level != "+")
+        for i, level in enumerate(levels)
+    )
+    if bad:
+        raise PydanticCustomError(
+            "topic_filter",
+            "{value} is not an MQTT topic filter",
+            {
+                "value": repr(value),
+                "fix": "use '/'-separated levels; '+' stands for one whole level and '#' only "
+                "for the whole last level (e.g. sensors/+/temperature, sensors/#)",
+            },
+        )
+    return value
+
+
+TopicFilter = Annotated[str, AfterValidator(_check_topic_filter)]
 KeyVaultName = Annotated[
     str,
     _Matching(

@@ -3,8 +3,14 @@
 `__main__.py` is `deploy(load_config())`. Everything is validated before the first resource is
 created: the config keys (pydantic), what only the whole config can tell (issuer references),
 what only the stack file can tell (private keys stored in clear, secrets under the public
-passphrase; components/secrets_check.py), then each listener as `MqListener` checks it. All
-problems are raised as one `ConfigError`.
+passphrase; components/secrets_check.py), in cluster mode the target cluster
+(components/preflight.py) and what already runs on it (components/discovery.py), then each
+listener as `MqListener` checks it. All problems are raised as one `ConfigError`.
+
+`aio-mq:apiVersion` selects the shape of every other key: the preview API
+(`mq.iotoperations.azure.com/v1beta1`, the default, `StackConfig`) or GA
+(`mqttbroker.iotoperations.azure.com/v1`, `StackConfigV1`, whose listener rules and
+authentication references are checked over the whole config too).
 """
 
 from __future__ import annotations
@@ -13,19 +19,29 @@ import difflib
 import json
 import os
 from collections import Counter
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
 from pulumi.runtime.config import CONFIG, get_config, get_config_env
-from pydantic import Field, ValidationError
+from pydantic import Field, StrictBool, ValidationError
 
 from .auth import admit_stack_auth, resource_name
-from .errors import ConfigError, Problem, problems_from_validation
-from .issuer import IssuerArgs, cert_manager_issuer
-from .listener import MqListener, check_listener, link_facts
-from .registry import CheckedListener, existing_facts, existing_link_facts, program_listeners
+from .discovery import Discovered, auth_key, with_declared
+from .errors import ConfigError, Problem, join_path, problems_from_validation
+from .issuer import IssuerArgs, IssuerRef, cert_manager_issuer
+from .listener import MqListener, MqListenerV1, check_listener, check_listener_v1, link_facts
+from .preflight import check_cluster
+from .registry import (
+    CheckedListener,
+    ProgramListeners,
+    existing_auth_facts,
+    existing_facts,
+    existing_link_facts,
+    program_listeners,
+    v1_existing_facts,
+)
 from .secrets_check import (
     StackFile,
     loopback_cluster,
@@ -33,13 +49,33 @@ from .secrets_check import (
     public_passphrase,
 )
 from .spec import CERT_MANAGER_GROUP, DEFAULT_NAMESPACE, Dns1123Label, ResourceName, Spec
+from .v1 import models as v1
+from .v1 import sharing as v1_sharing
+from .v1.auth import (
+    AUTHENTICATION_KIND,
+    AUTHORIZATION_KIND,
+    DEFAULT_AUTHENTICATION,
+    BrokerAuthenticationArgs,
+    BrokerAuthorizationArgs,
+    broker_resource,
+    resource_kind,
+)
 from .v1beta1.auth import (
     ExistingAuthentication,
     ExistingAuthorization,
     MqAuthenticationArgs,
     MqAuthorizationArgs,
 )
-from .v1beta1.models import DEFAULT_BROKER, DEFAULT_LISTENER, ExistingListener, MqListenerArgs
+from .v1beta1.authlinks import AuthObject, LinkedListener
+from .v1beta1.models import (
+    API_VERSION,
+    DEFAULT_BROKER,
+    DEFAULT_LISTENER,
+    ExistingListener,
+    MqListenerArgs,
+)
+from .v1beta1.models import API_VERSION as V1BETA1
+from .v1beta1.sharing import Listener
 
 PROJECT = "aio-mq"
 RENDER_OVERRIDE_ENV = "AIO_MQ_RENDER_YAML_TO_DIRECTORY"
@@ -58,18 +94,32 @@ class KubernetesTarget(Spec):
     """Path of the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)."""
 
 
-class StackConfig(Spec):
-    """All `aio-mq:*` keys of a stack file."""
+class StackBase(Spec):
+    """The `aio-mq:*` keys of a stack file whatever the API version."""
 
+    production: StrictBool = True
+    """Whether this stack is production (the guardrails policy pack, `make up` and the workflow's
+    approval gate read it). Fail safe: a stack is production unless it says `false`."""
     namespace: Dns1123Label = DEFAULT_NAMESPACE
     """Namespace of listeners and Issuers that do not name one."""
-    broker_ref: ResourceName = DEFAULT_BROKER
-    """Broker of listeners that do not name one."""
     kubernetes: KubernetesTarget = Field(default_factory=KubernetesTarget)
     issuers: list[IssuerArgs] = Field(default_factory=list)
     """cert-manager issuers to create."""
+
+
+class StackConfig(StackBase):
+    """All `aio-mq:*` keys of a stack file of the preview API (the default)."""
+
+    api_version: Literal["mq.iotoperations.azure.com/v1beta1"] = V1BETA1
+    """The API the custom resources are written for; it selects the shape of the other keys."""
+    broker_ref: ResourceName = DEFAULT_BROKER
+    """Broker of listeners that do not name one."""
     existing_listeners: list[ExistingListener] | None = None
-    """Listeners already on the cluster; absent means the documented default listener."""
+    """Listeners already on the cluster. Rendering, absent means the documented default
+    listener; on a cluster, the discovered listeners apply and these are added to them."""
+    discovery: StrictBool = True
+    """On a cluster, read the listeners and auth objects already there (false: only the
+    existing* keys)."""
     listeners: list[MqListenerArgs]
     """The BrokerListeners to create; `[]` (written out) for none."""
     authentications: list[MqAuthenticationArgs] = Field(default_factory=list)
@@ -81,8 +131,84 @@ class StackConfig(Spec):
     existing_authorizations: list[ExistingAuthorization] | None = None
     """BrokerAuthorizations already on the cluster; absent means none."""
 
+    def certificate_requests(self) -> list[tuple[str, IssuerRef, str | None]]:
+        """(key path, issuerRef, listener namespace) of every automatic-TLS certificate."""
+        return [
+            (f"listeners[{i}].tls.automatic", item.tls.automatic.issuer_ref, item.namespace)
+            for i, item in enumerate(self.listeners)
+            if item.tls and item.tls.automatic
+        ]
 
-_STRING_KEYS = {"namespace", "brokerRef"}
+    def private_keys(self) -> list[str]:
+        """Key paths of the manual-TLS private keys given in the config."""
+        return [
+            f"listeners[{i}].tls.manual.privateKey"
+            for i, item in enumerate(self.listeners)
+            if item.tls and item.tls.manual and item.tls.manual.private_key is not None
+        ]
+
+
+class StackConfigV1(StackBase):
+    """All `aio-mq:*` keys of a stack file of the GA API (mqttbroker.iotoperations.azure.com/v1)."""
+
+    api_version: Literal["mqttbroker.iotoperations.azure.com/v1"]
+    """The API the custom resources are written for; it selects the shape of the other keys."""
+    broker_ref: ResourceName = v1.DEFAULT_BROKER
+    """Broker of listeners that do not name one."""
+    existing_listeners: list[v1.MqListenerV1Args] | None = None
+    """GA listeners already on the cluster; absent means the `default` listener Azure IoT
+    Operations installs, unless `listeners` declares it (the stack then manages it)."""
+    listeners: list[v1.MqListenerV1Args]
+    """The GA BrokerListeners to create; `[]` (written out) for none."""
+    authentications: list[BrokerAuthenticationArgs] = Field(default_factory=list)
+    """The GA BrokerAuthentications to create."""
+    existing_authentications: list[BrokerAuthenticationArgs] | None = None
+    """BrokerAuthentications already on the cluster; absent means `default` (service account
+    tokens, audience aio-internal)."""
+    authorizations: list[BrokerAuthorizationArgs] = Field(default_factory=list)
+    """The GA BrokerAuthorizations to create."""
+    existing_authorizations: list[BrokerAuthorizationArgs] = Field(default_factory=list)
+    """BrokerAuthorizations already on the cluster; absent means none."""
+
+    def certificate_requests(self) -> list[tuple[str, IssuerRef, str | None]]:
+        return [
+            (
+                f"listeners[{i}].ports[{j}].tls.certManagerCertificateSpec",
+                port.tls.cert_manager_certificate_spec.issuer_ref,
+                item.namespace,
+            )
+            for i, item in enumerate(self.listeners)
+            for j, port in enumerate(item.ports)
+            if port.tls and port.tls.cert_manager_certificate_spec
+        ]
+
+    def private_keys(self) -> list[str]:
+        return [
+            f"listeners[{i}].ports[{j}].tls.manual.privateKey"
+            for i, item in enumerate(self.listeners)
+            for j, port in enumerate(item.ports)
+            if port.tls and port.tls.manual and port.tls.manual.private_key is not None
+        ]
+
+    def listener_facts(self) -> list[v1_sharing.Listener]:
+        return [
+            v1_sharing.Listener.of(item, self.namespace, self.broker_ref, f"listeners[{i}]")
+            for i, item in enumerate(self.listeners)
+        ]
+
+    def existing(self) -> list[v1.MqListenerV1Args]:
+        if self.existing_listeners is not None:
+            return self.existing_listeners
+        return v1_sharing.assumed_existing(self.listener_facts())
+
+
+CONFIG_MODELS: dict[str, type[StackConfig] | type[StackConfigV1]] = {
+    V1BETA1: StackConfig,
+    v1.API_VERSION: StackConfigV1,
+}
+"""The config model of each API version aio-mq speaks; the first is the default."""
+
+_STRING_KEYS = {"namespace", "brokerRef", "apiVersion"}
 
 
 def read_config_keys() -> dict[str, Any]:
@@ -107,7 +233,7 @@ def _parse_json(value: Any) -> Any:
 
 def load_config(
     raw: dict[str, Any] | None = None, stack_file: StackFile | None = None
-) -> StackConfig:
+) -> StackConfig | StackConfigV1:
     """Validate the stack configuration; raise one ConfigError with every problem found.
 
     Without arguments, the running stack's keys and its stack file (which tells which values
@@ -128,7 +254,7 @@ def load_config(
             )
         )
 
-    def public_passphrase_on_a_cluster(stack: StackConfig) -> list[Problem]:
+    def public_passphrase_on_a_cluster(stack: StackConfig | StackConfigV1) -> list[Problem]:
         target = stack.kubernetes
         if target.render_yaml_to_directory is not None:
             return []
@@ -141,25 +267,42 @@ def load_config(
 
 def validate_config(
     raw: dict[str, Any],
-    *checks: Callable[[StackConfig], list[Problem]],
+    *checks: Callable[[StackConfig | StackConfigV1], list[Problem]],
     subject: str = "the configuration",
     first: list[Problem] | None = None,
-) -> StackConfig:
-    """`raw` as a StackConfig, checked as a whole (issuer references) and by `checks`; one
-    ConfigError with every problem found, after the `first` ones found on `raw`. The
-    package's MqListenerSet shares this with the stack file."""
-    known = [field.alias or name for name, field in StackConfig.model_fields.items()]
+) -> StackConfig | StackConfigV1:
+    """`raw` as the config model its `apiVersion` selects, checked as a whole (issuer
+    references; under GA the listener rules and references) and by `checks`; one ConfigError
+    with every problem found, after the `first` ones found on `raw`. The package's
+    MqListenerSet shares this with the stack file."""
+    version = raw.get("apiVersion", V1BETA1)
+    model = CONFIG_MODELS.get(version) if isinstance(version, str) else None
+    if model is None:
+        problem = Problem(
+            f"{PROJECT}:apiVersion",
+            f"{version!r} is not an API version aio-mq speaks",
+            f"use one of {', '.join(CONFIG_MODELS)} (default: {V1BETA1})",
+        )
+        raise ConfigError([*(first or []), problem], subject)
+    known = config_keys(model)
     # Unknown keys are reported here, with the project prefix the stack file uses.
     problems = [_unknown_key(key, known) for key in raw if key not in known] + (first or [])
     given = {k: v for k, v in raw.items() if k in known}
     try:
-        stack = StackConfig.model_validate({"listeners": [], **given})
+        stack = model.model_validate({"listeners": [], **given})
     except ValidationError as exc:
-        raise ConfigError(problems + problems_from_validation(exc, StackConfig), subject) from None
+        raise ConfigError(problems + problems_from_validation(exc, model), subject) from None
     problems += _issuer_problems(stack) + [p for check in checks for p in check(stack)]
+    if isinstance(stack, StackConfigV1):
+        problems += _v1_problems(stack)
     if problems:
         raise ConfigError(problems, subject)
     return stack
+
+
+def config_keys(model: type[Spec]) -> list[str]:
+    """The stack-file keys (without the project prefix) of a config model."""
+    return [field.alias or name for name, field in model.model_fields.items()]
 
 
 def _no_configuration(stack_file: StackFile | None, stack: str) -> Problem:
@@ -181,7 +324,7 @@ def _unknown_key(key: str, known: list[str]) -> Problem:
     )
 
 
-def _issuer_problems(stack: StackConfig) -> list[Problem]:
+def _issuer_problems(stack: StackConfig | StackConfigV1) -> list[Problem]:
     problems: list[Problem] = []
     declared: dict[str, list[tuple[int, IssuerArgs]]] = {}
     for j, issuer in enumerate(stack.issuers):
@@ -199,14 +342,12 @@ def _issuer_problems(stack: StackConfig) -> list[Problem]:
                 )
             )
         declared.setdefault(issuer.name, []).append((j, issuer))
-    for i, listener in enumerate(stack.listeners):
-        automatic = listener.tls.automatic if listener.tls else None
-        if automatic is None or automatic.issuer_ref.group != CERT_MANAGER_GROUP:
+    for request, ref, namespace in stack.certificate_requests():
+        if ref.group != CERT_MANAGER_GROUP:
             continue
-        ref = automatic.issuer_ref
         candidates = declared.get(ref.name, [])  # none: an issuer that exists on the cluster
         matching = [(j, issuer) for j, issuer in candidates if issuer.kind == ref.kind]
-        path = f"listeners[{i}].tls.automatic.issuerRef"
+        path = join_path(request, ("issuerRef",))
         if candidates and not matching:
             j, issuer = candidates[0]
             problems.append(
@@ -219,7 +360,7 @@ def _issuer_problems(stack: StackConfig) -> list[Problem]:
             )
         if ref.kind != "Issuer" or not matching:
             continue
-        listener_ns = listener.namespace or stack.namespace
+        listener_ns = namespace or stack.namespace
         if all((issuer.namespace or stack.namespace) != listener_ns for _, issuer in matching):
             j, issuer = matching[0]
             problems.append(
@@ -234,10 +375,55 @@ def _issuer_problems(stack: StackConfig) -> list[Problem]:
     return problems
 
 
+def _v1_problems(stack: StackConfigV1) -> list[Problem]:
+    """The GA rules over the whole config: listeners, names and references."""
+    authentications = _declared(stack, "authentications", stack.authentications) + _declared(
+        stack,
+        "existingAuthentications",
+        stack.existing_authentications
+        if stack.existing_authentications is not None
+        else [DEFAULT_AUTHENTICATION],
+    )
+    authorizations = _declared(stack, "authorizations", stack.authorizations) + _declared(
+        stack, "existingAuthorizations", stack.existing_authorizations
+    )
+    existing = v1_existing_facts(stack.existing(), stack.namespace, stack.broker_ref)
+    return [
+        # The registry checks these again listener by listener; here they join the others.
+        *v1_sharing.listener_problems([*existing, *stack.listener_facts()]),
+        *v1_sharing.duplicate_names(AUTHENTICATION_KIND, authentications),
+        *v1_sharing.duplicate_names(AUTHORIZATION_KIND, authorizations),
+        *v1_sharing.reference_problems(stack.listener_facts(), authentications, authorizations),
+    ]
+
+
+def _declared(
+    stack: StackConfigV1,
+    key: str,
+    items: Sequence[BrokerAuthenticationArgs | BrokerAuthorizationArgs],
+) -> list[v1_sharing.Declared]:
+    return [
+        v1_sharing.Declared(
+            name=item.name,
+            namespace=item.namespace or stack.namespace,
+            origin=f"{key}[{i}]"
+            if item is not DEFAULT_AUTHENTICATION
+            else "the default authentication",
+            methods=tuple(item.methods) if isinstance(item, BrokerAuthenticationArgs) else (),
+        )
+        for i, item in enumerate(items)
+    ]
+
+
+def render_directory(target: KubernetesTarget) -> str | None:
+    """Where manifests are rendered to; None when the stack talks to a cluster."""
+    return os.environ.get(RENDER_OVERRIDE_ENV) or target.render_yaml_to_directory
+
+
 def kubernetes_provider(
     target: KubernetesTarget, opts: pulumi.ResourceOptions | None = None
 ) -> k8s.Provider:
-    render_to = os.environ.get(RENDER_OVERRIDE_ENV) or target.render_yaml_to_directory
+    render_to = render_directory(target)
     if render_to:
         return k8s.Provider("kubernetes", render_yaml_to_directory=render_to, opts=opts)
     return k8s.Provider(
@@ -252,42 +438,13 @@ def _renamed(name: str, pulumi_name: str, pulumi_names: set[str]) -> pulumi.Reso
     return pulumi.ResourceOptions(aliases=[pulumi.Alias(name=name)] if moved else None)
 
 
-def deploy(
-    stack: StackConfig, parent: pulumi.Resource | None = None
-) -> dict[str, pulumi.Input[dict[str, Any]]]:
-    """Create the stack's issuers, authentications, authorizations and listeners; return each
-    listener's summary by name (`<namespace>/<name>` for a name also used in the stack's
-    namespace).
-
-    Everything is checked before the first resource is created, so a refusal leaves nothing
-    registered. Without `parent` (the stack program) nothing else can follow, so the registry
-    is sealed and no resource waits on its gate; a Kubernetes provider is made from
-    `stack.kubernetes`. Under a parent (the package's MqListenerSet) everything is its child,
-    uses the parent's provider, and waits on the gate for what the program creates later."""
-    registry = program_listeners()
-    existing = [DEFAULT_LISTENER] if stack.existing_listeners is None else stack.existing_listeners
-    registry.declare_existing(
-        existing_facts(existing, stack.namespace, stack.broker_ref),
-        existing_link_facts(existing, stack.namespace),
-    )
-    create_auth = admit_stack_auth(
-        stack.namespace,
-        authentications=stack.authentications,
-        authorizations=stack.authorizations,
-        existing_authentications=stack.existing_authentications,
-        existing_authorizations=stack.existing_authorizations,
-    )
-    listeners = []
-    for i, item in enumerate(stack.listeners):
-        args = item.resolved(stack.namespace, stack.broker_ref)
-        name = resource_name(args.name, str(args.namespace), stack.namespace)
-        facts, problems = check_listener(args, origin=f"listeners[{i}]")
-        links = link_facts(args, name, facts.origin)
-        listeners.append(CheckedListener(name, args, facts, problems, links))
-    registry.admit_all(listeners)  # with the links of listeners and objects
-    if parent is None:
-        registry.seal()
-
+def _provider_and_issuers(
+    stack: StackConfig | StackConfigV1, registry: ProgramListeners, parent: pulumi.Resource | None
+) -> tuple[
+    k8s.Provider | None, dict[tuple[str, str, str | None], k8s.apiextensions.CustomResource]
+]:
+    """The Kubernetes provider (none under a parent) and the stack's issuers, by (kind, name,
+    namespace: None for a ClusterIssuer)."""
     provider = (
         kubernetes_provider(stack.kubernetes, pulumi.ResourceOptions(depends_on=registry.gate()))
         if parent is None
@@ -312,6 +469,55 @@ def deploy(
             ),
             resource_name=name,
         )
+    return provider, issuers
+
+
+def deploy(
+    stack: StackConfig | StackConfigV1, parent: pulumi.Resource | None = None
+) -> dict[str, pulumi.Input[dict[str, Any]]]:
+    """Create the stack's issuers, authentications, authorizations and listeners; return each
+    listener's summary by name (`<namespace>/<name>` for a name also used in the stack's
+    namespace).
+
+    Everything is checked before the first resource is created, so a refusal leaves nothing
+    registered. Without `parent` (the stack program) nothing else can follow, so the registry
+    is sealed and no resource waits on its gate; a Kubernetes provider is made from
+    `stack.kubernetes`. Under a parent (the package's MqListenerSet) everything is its child,
+    uses the parent's provider, and waits on the gate for what the program creates later.
+
+    The stack program on a cluster first runs the pre-flight checks and discovery; under a
+    parent the cluster is the consumer's provider, which cannot be read from here."""
+    registry = program_listeners()
+    if isinstance(stack, StackConfigV1):
+        return _deploy_v1(stack, registry, parent)
+    cluster_problems: list[Problem] = []
+    discovered = None
+    if parent is None and render_directory(stack.kubernetes) is None:
+        cluster_problems, discovered = check_cluster(stack, API_VERSION, stack.discovery)
+    existing, existing_links, existing_auth = _existing(stack, discovered)
+    try:
+        registry.declare_existing(existing, existing_links)
+    except ConfigError as exc:  # conflicts among them: reported with everything else
+        cluster_problems += exc.problems
+    create_auth = admit_stack_auth(
+        stack.namespace,
+        authentications=stack.authentications,
+        authorizations=stack.authorizations,
+        existing=existing_auth,
+    )
+    listeners = []
+    for i, item in enumerate(stack.listeners):
+        args = item.resolved(stack.namespace, stack.broker_ref)
+        name = resource_name(args.name, str(args.namespace), stack.namespace)
+        facts, problems = check_listener(args, origin=f"listeners[{i}]")
+        links = link_facts(args, name, facts.origin)
+        listeners.append(CheckedListener(name, args, facts, problems, links))
+    # With the links of listeners and objects, and what the cluster lacks.
+    registry.admit_all(listeners, cluster_problems)
+    if parent is None:
+        registry.seal()
+
+    provider, issuers = _provider_and_issuers(stack, registry, parent)
     create_auth(pulumi.ResourceOptions(providers=[provider] if provider else None, parent=parent))
 
     listener_names = {checked.resource_name for checked in listeners}
@@ -340,6 +546,97 @@ def deploy(
         )
         # Exported by name; by Pulumi name only when the name repeats in another namespace.
         # Sealed, the links are final now: plain values, no Output (each one costs a task).
+        shared = uses_of_name[args.name] > 1
+        summary = listener.summary_values() if parent is None else listener.summary
+        summaries[checked.resource_name if shared else args.name] = summary
+    return summaries
+
+
+def _existing(
+    stack: StackConfig, discovered: Discovered | None
+) -> tuple[list[Listener], list[LinkedListener], list[AuthObject]]:
+    """What the stack's objects must coexist with: without discovery the existing* keys (the
+    deployment's defaults where absent); with it, what is on the cluster plus those keys."""
+    ns, broker = stack.namespace, stack.broker_ref
+    if discovered is None:
+        existing = (
+            [DEFAULT_LISTENER] if stack.existing_listeners is None else stack.existing_listeners
+        )
+        return (
+            existing_facts(existing, ns, broker),
+            existing_link_facts(existing, ns),
+            existing_auth_facts(stack.existing_authentications, stack.existing_authorizations, ns),
+        )
+    declared = stack.existing_listeners or []
+    return (
+        with_declared(discovered.listeners, existing_facts(declared, ns, broker)),
+        with_declared(discovered.listener_links, existing_link_facts(declared, ns)),
+        with_declared(
+            [*discovered.authentications, *discovered.authorizations],
+            existing_auth_facts(
+                stack.existing_authentications or [], stack.existing_authorizations or [], ns
+            ),
+            auth_key,
+        ),
+    )
+
+
+def _deploy_v1(
+    stack: StackConfigV1, registry: ProgramListeners, parent: pulumi.Resource | None
+) -> dict[str, pulumi.Input[dict[str, Any]]]:
+    """`deploy` for the GA API: every listener checked first, then the issuers,
+    authentications and authorizations, then each listener after what it uses."""
+    registry.declare_existing(
+        v1_existing_facts(stack.existing(), stack.namespace, stack.broker_ref),
+        api_version=v1.API_VERSION,
+    )
+    listeners: list[CheckedListener[v1.MqListenerV1Args]] = []
+    for i, item in enumerate(stack.listeners):
+        args = item.resolved(stack.namespace, stack.broker_ref)
+        name = resource_name(args.name, str(args.namespace), stack.namespace)
+        facts, problems = check_listener_v1(args, origin=f"listeners[{i}]")
+        listeners.append(CheckedListener(name, args, facts, problems, None))
+    registry.admit_all(listeners, api_version=v1.API_VERSION)
+    if parent is None:
+        registry.seal()
+
+    provider, issuers = _provider_and_issuers(stack, registry, parent)
+    opts = pulumi.ResourceOptions(provider=provider, parent=parent, depends_on=registry.gate())
+    known: dict[tuple[str, str, str | None], pulumi.Resource] = dict(issuers)
+    objects: list[BrokerAuthenticationArgs | BrokerAuthorizationArgs] = [
+        *stack.authentications,
+        *stack.authorizations,
+    ]
+    for obj in objects:
+        namespace = obj.namespace or stack.namespace
+        resource = broker_resource(obj.model_copy(update={"namespace": namespace}), opts)
+        known[(resource_kind(obj), obj.name, namespace)] = resource
+
+    uses_of_name = Counter(checked.args.name for checked in listeners)
+    summaries: dict[str, pulumi.Input[dict[str, Any]]] = {}
+    for checked in listeners:
+        args = checked.args
+        namespace = str(args.namespace)
+        wanted: list[tuple[str, str, str | None]] = []
+        for port in args.ports:
+            spec = port.tls.cert_manager_certificate_spec if port.tls else None
+            if spec is not None and spec.issuer_ref.group == CERT_MANAGER_GROUP:
+                ref = spec.issuer_ref
+                wanted.append((ref.kind, ref.name, namespace if ref.kind == "Issuer" else None))
+            wanted.append((AUTHENTICATION_KIND, str(port.authentication_ref), namespace))
+            wanted.append((AUTHORIZATION_KIND, str(port.authorization_ref), namespace))
+        depends_on = list({key: known[key] for key in wanted if key in known}.values())
+        listener = MqListenerV1(
+            checked.resource_name,
+            args,
+            pulumi.ResourceOptions(
+                providers=[provider] if provider else None,
+                parent=parent,
+                depends_on=depends_on or None,
+            ),
+            origin=checked.facts.origin,
+        )
+        # Exported by name; by Pulumi name only when the name repeats in another namespace.
         shared = uses_of_name[args.name] > 1
         summary = listener.summary_values() if parent is None else listener.summary
         summaries[checked.resource_name if shared else args.name] = summary

@@ -12,4 +12,5 @@ if TYPE_CHECKING:  # mypy and the tests see the pack as the package `policy`
 else:  # run as a directory, this directory is sys.path[0]
     import guardrails
 
+guardrails.listen_for_stack_config()
 PolicyPack(name=guardrails.PACK_NAME, policies=guardrails.policies())

@@ -1,8 +1,9 @@
 """aio-mq guardrails: rules for Azure IoT MQ BrokerListeners, on the resources the engine sees.
 
-The rules look at what the program registers (BrokerListener custom resources, cert-manager
-Issuers and ClusterIssuers, Secrets), never at the aio-mq stack config, so they guard any program:
-one made of `MqListener`s, one writing the custom resources by hand, or one applying YAML.
+The rules look at what the program registers (BrokerListener custom resources and patches of
+them, cert-manager Issuers and ClusterIssuers, Secrets), not at the listeners in the aio-mq stack
+config, so they guard any program: one made of `MqListener`s, one writing the custom resources by
+hand, or one applying YAML.
 
 Every rule is a plain function over `Listener` / `Resource` values that returns `Violation`s, so it
 is tested without the engine; `policies()` wraps them in pulumi_policy policies.
@@ -18,9 +19,9 @@ is tested without the engine; `policies()` wraps them in pulumi_policy policies.
 | authentication-linked             | mandatory | production stacks     |
 | x509-requires-tls                 | mandatory | every stack           |
 
-A stack is production when (first that applies): the policy's config says `production: true` or
-`false`; the stack has the tag `environment` set to `production` or `prod`; its name (as in the
-resources' URNs) is one of `productionStacks` (default `prod`, `production`). See docs/policy.md.
+A stack is production unless its stack config says `<project>:production: false`
+(`aio-mq:production`): the one declaration the program, this pack, the Makefile and the workflow
+read. Its name, tags and the policy config do not matter. See docs/policy.md.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy import policy as policy_module
 
 PACK_NAME = "aio-mq-guardrails"
 
@@ -52,11 +54,12 @@ DEFAULT_NAMESPACE = "default"
 DEFAULT_CERT_DURATION = "720h"
 """tls.automatic.duration when absent (the BrokerListener API default)."""
 DEFAULT_MAX_CERT_DAYS = 90
-DEFAULT_PRODUCTION_STACKS = ("prod", "production")
-PRODUCTION_TAG = "environment"
-PRODUCTION_TAG_VALUES = ("production", "prod")
+PRODUCTION_KEY = "production"
+"""`<project>:production` in the stack config: the one place a stack says what it is."""
 EXPOSED_SERVICE_TYPES = ("loadBalancer", "nodePort")
 TLS_MODES = ("automatic", "manual", "keyVault")
+GENERIC_CR = "CustomResource"
+"""pulumi-kubernetes' generic custom resource type (`kubernetes:apiextensions.k8s.io:...`)."""
 
 TLS_REQUIRED = "listener-tls-required"
 AUTHENTICATION_REQUIRED = "listener-authentication-required"
@@ -105,7 +108,11 @@ def kubernetes_type(token: str) -> KubernetesType | None:
     if len(parts) != 3 or parts[0] != "kubernetes":
         return None
     group, slash, version = parts[1].rpartition("/")
-    if not slash or not group:
+    if not slash:  # a group without a version: `kubernetes:apiextensions.k8s.io:CustomResource`
+        group, version = parts[1], ""
+        if "." not in group:
+            return None
+    if not group:
         return None
     return KubernetesType(group, version, parts[2])
 
@@ -124,49 +131,118 @@ def _strings(value: Any) -> list[str]:
     return [item for item in value if isinstance(item, str)]
 
 
+def _at(value: Any, path: str) -> Any:
+    for key in path.split("."):
+        value = _mapping(value).get(key)
+    return value
+
+
+TLS_REQUIRED_FIELDS: Mapping[str, tuple[str, ...]] = {
+    "automatic": ("issuerRef.name",),
+    "manual": ("secretName",),
+    "keyVault": (
+        "vault.name",
+        "vault.directoryId",
+        "vault.credentials.servicePrincipalLocalSecretName",
+        "vaultCert.name",
+    ),
+}
+"""What each TLS mode needs before the broker can serve TLS with it: without these, the mode is
+named but the listener has no certificate (`tls: {manual: {}}` is not TLS)."""
+
+
+def tls_gaps(tls: Mapping[str, Any]) -> list[str]:
+    """Why spec.tls gives the listener no working TLS: [] when it does."""
+    modes = [mode for mode in TLS_MODES if mode in tls and tls[mode] is not None]
+    if not modes:
+        return ["spec.tls names no TLS mode (automatic, manual or keyVault)"]
+    if len(modes) > 1:
+        return [f"spec.tls names {' and '.join(modes)}; a listener has exactly one TLS mode"]
+    mode = modes[0]
+    return [
+        f"spec.tls.{mode}.{path} is missing"
+        for path in TLS_REQUIRED_FIELDS[mode]
+        if _text(_at(tls[mode], path)) is None
+    ]
+
+
 @dataclass(frozen=True)
 class Listener:
-    """The BrokerListener fields the rules read, API defaults filled in."""
+    """The BrokerListener fields the rules read.
+
+    A BrokerListener gets the API defaults for what it leaves out. A patch of one
+    (`...:BrokerListenerPatch`, `CustomResourcePatch`) changes only what it names, so a field it
+    leaves out is None here: unknown, and not judged.
+    """
 
     name: str
     namespace: str
     urn: str
     port: int | None
-    service_type: str
-    authentication: bool
-    authorization: bool
+    service_type: str | None
+    authentication: bool | None
+    authorization: bool | None
     tls: Mapping[str, Any] | None
-    """spec.tls when it names a TLS mode, else None (no TLS)."""
+    """spec.tls as given; None: absent (no TLS) or, on a patch, set to null (TLS removed)."""
+    tls_known: bool = True
+    """False for a patch that leaves spec.tls as it is."""
+    patch: bool = False
 
     @property
     def ref(self) -> str:
-        return f"BrokerListener {self.namespace}/{self.name}"
+        kind = "BrokerListener patch" if self.patch else "BrokerListener"
+        return f"{kind} {self.namespace}/{self.name}"
 
     @property
     def tls_mode(self) -> str | None:
-        if self.tls is None:
+        """The TLS mode the listener really has: None without TLS or with hollow TLS."""
+        if self.tls is None or tls_gaps(self.tls):
             return None
-        return next(mode for mode in TLS_MODES if mode in self.tls)
+        return next(mode for mode in TLS_MODES if self.tls.get(mode) is not None)
+
+
+def _listener_kind(resource: Resource) -> tuple[bool, bool]:
+    """(is it a BrokerListener or a patch of one, is it a patch)."""
+    kind = kubernetes_type(resource.type)
+    if kind is None:
+        return False, False
+    if kind.group == "apiextensions.k8s.io" and kind.kind in (GENERIC_CR, GENERIC_CR + "Patch"):
+        # The generic custom resource types say what they are in their properties.
+        group = str(resource.props.get("apiVersion", "")).rpartition("/")[0]
+        listener = group == LISTENER_GROUP and resource.props.get("kind") == LISTENER_KIND
+        return listener, kind.kind.endswith("Patch")
+    if kind.group != LISTENER_GROUP:
+        return False, False
+    if kind.kind == LISTENER_KIND:
+        return True, False
+    return kind.kind == LISTENER_KIND + "Patch", True
 
 
 def listener_of(resource: Resource) -> Listener | None:
-    """The listener a resource declares, or None if it is not a BrokerListener."""
-    kind = kubernetes_type(resource.type)
-    if kind is None or kind.group != LISTENER_GROUP or kind.kind != LISTENER_KIND:
+    """The listener a resource declares or patches, or None if it does neither."""
+    is_listener, patch = _listener_kind(resource)
+    if not is_listener:
         return None
     metadata = _mapping(resource.props.get("metadata"))
     spec = _mapping(resource.props.get("spec"))
-    tls = _mapping(spec.get("tls"))
-    has_tls = any(isinstance(tls.get(mode), Mapping) for mode in TLS_MODES)
+
+    def flag(key: str) -> bool | None:
+        if patch and key not in spec:
+            return None
+        return spec.get(key) is True
+
+    tls = spec.get("tls")
     return Listener(
         name=_text(metadata.get("name")) or resource.name,
         namespace=_text(metadata.get("namespace")) or DEFAULT_NAMESPACE,
         urn=resource.urn,
         port=_port(spec.get("port")),
-        service_type=_text(spec.get("serviceType")) or "clusterIp",
-        authentication=spec.get("authenticationEnabled") is True,
-        authorization=spec.get("authorizationEnabled") is True,
-        tls={k: v for k, v in tls.items() if isinstance(v, Mapping)} if has_tls else None,
+        service_type=_text(spec.get("serviceType")) or (None if patch else "clusterIp"),
+        authentication=flag("authenticationEnabled"),
+        authorization=flag("authorizationEnabled"),
+        tls=tls if isinstance(tls, Mapping) else None,
+        tls_known="tls" in spec or not patch,
+        patch=patch,
     )
 
 
@@ -188,49 +264,121 @@ def listeners_of(resources: Iterable[Resource]) -> list[Listener]:
 class Environment:
     production: bool
     reason: str
-    """Why, in words that fit after "production:" / "not production:"."""
+    """Why, in words that fit after "Production:" / "not a production stack:"."""
 
 
-def stack_of(urn: str) -> str:
-    """The stack name in a resource URN (`urn:pulumi:<stack>::<project>::<type>::<name>`)."""
-    head = urn.split("::", 1)[0]
-    return head.removeprefix("urn:pulumi:") if head.startswith("urn:pulumi:") else ""
+def project_of(urn: str) -> str:
+    """The project name in a resource URN (`urn:pulumi:<stack>::<project>::<type>::<name>`)."""
+    parts = urn.split("::")
+    return parts[1] if len(parts) >= 2 and parts[0].startswith("urn:pulumi:") else ""
 
 
-def environment(stack: str, tags: Mapping[str, str], config: Mapping[str, Any]) -> Environment:
-    """Whether `stack` is production: explicit policy config, else stack tag, else stack name."""
-    explicit = config.get("production")
-    if isinstance(explicit, bool):
-        return Environment(explicit, f"the policy config sets production: {str(explicit).lower()}")
-    tag = tags.get(PRODUCTION_TAG)
-    if tag is not None and tag.lower() in PRODUCTION_TAG_VALUES:
-        return Environment(True, f"the stack tag {PRODUCTION_TAG} is {tag!r}")
-    configured = config.get("productionStacks")
-    names = _strings(configured) if configured is not None else list(DEFAULT_PRODUCTION_STACKS)
-    listed = ", ".join(names) or "none"
-    if stack in names:
-        return Environment(True, f"the stack name {stack!r} is one of productionStacks ({listed})")
-    return Environment(False, f"the stack name {stack!r} is not one of productionStacks ({listed})")
+def production_key(project: str) -> str:
+    """The stack config key that declares a stack production: `aio-mq:production`."""
+    return f"{project}:{PRODUCTION_KEY}"
+
+
+def environment(stack_config: Mapping[str, str] | None, project: str) -> Environment:
+    """Whether the stack is production, from its one declaration `<project>:production`.
+
+    Fail safe: only the exact value `false` makes a stack non-production. A stack that does not
+    say (a copy named `prd`, a new stack, another program) is production, and so is one whose
+    engine sent no stack config at all.
+    """
+    key = production_key(project)
+    if stack_config is None:
+        return Environment(
+            True, "the engine sent no stack config; undeclared stacks count as production"
+        )
+    value = stack_config.get(key)
+    if value is None:
+        return Environment(
+            True, f"the stack does not set {key}; a stack is production unless it sets {key}: false"
+        )
+    if value == "false":
+        return Environment(False, f"the stack sets {key}: false")
+    if value == "true":
+        return Environment(True, f"the stack sets {key}: true")
+    return Environment(
+        True, f"{key} is {value!r}, not true or false, so the stack counts as production"
+    )
+
+
+@dataclass(frozen=True)
+class StackFacts:
+    """What the engine tells a policy pack about the stack it checks (its ConfigureStack call)."""
+
+    stack: str
+    project: str
+    config: Mapping[str, str]
+
+
+class _ConfiguredStack:
+    """The stack config the engine sent, kept for the policies of this pack process."""
+
+    facts: StackFacts | None = None
+
+
+def configured_stack() -> StackFacts | None:
+    return _ConfiguredStack.facts
+
+
+def listen_for_stack_config() -> None:
+    """Keep the stack config the engine sends with ConfigureStack.
+
+    The engine sends a pack the stack's name, project, tags and config; pulumi_policy keeps only
+    the tags. Its servicer is private, so this wraps its one method (pulumi-policy is pinned, and
+    tests/e2e/test_policy_e2e.py proves the wrapping on the real engine).
+    """
+    servicer: Any = policy_module._PolicyAnalyzerServicer
+    original = servicer.ConfigureStack
+    if getattr(original, "_aio_mq_keeps_config", False):
+        return
+
+    def configure_stack(self: Any, request: Any, context: Any) -> Any:
+        _ConfiguredStack.facts = StackFacts(
+            stack=str(request.stack), project=str(request.project), config=dict(request.config)
+        )
+        return original(self, request, context)
+
+    configure_stack._aio_mq_keeps_config = True  # type: ignore[attr-defined]
+    servicer.ConfigureStack = configure_stack
+
+
+def stack_environment(urn: str) -> Environment:
+    """The environment of the stack a resource (by its URN) belongs to."""
+    facts = configured_stack()
+    return environment(facts.config if facts else None, project_of(urn))
 
 
 # --- rules on one listener -----------------------------------------------------------------
 
 
+_TLS_FIX = (
+    "credentials and messages would cross the network in clear. Give it tls.automatic with an "
+    "issuerRef.name (cert-manager), tls.manual with a secretName (a kubernetes.io/tls Secret) "
+    "or tls.keyVault with its vault and vaultCert."
+)
+
+
 def check_tls_required(listener: Listener) -> list[Violation]:
-    if listener.tls is not None:
+    if not listener.tls_known:
+        return []
+    if listener.tls is None:
+        absent = "sets spec.tls to null" if listener.patch else "has no TLS (spec.tls is absent)"
+        return [Violation(f"{listener.ref} {absent}: {_TLS_FIX}", listener.urn)]
+    gaps = tls_gaps(listener.tls)
+    if not gaps:
         return []
     return [
         Violation(
-            f"{listener.ref} has no TLS (spec.tls is absent): credentials and messages would "
-            "cross the network in clear. Give it tls.automatic (cert-manager), tls.manual "
-            "(a kubernetes.io/tls Secret) or tls.keyVault.",
-            listener.urn,
+            f"{listener.ref} has no working TLS ({'; '.join(gaps)}): {_TLS_FIX}", listener.urn
         )
     ]
 
 
 def check_authentication_required(listener: Listener) -> list[Violation]:
-    if listener.authentication:
+    if listener.authentication is not False:
         return []
     return [
         Violation(
@@ -247,7 +395,7 @@ def _port_text(listener: Listener) -> str:
 
 
 def check_exposed_authentication(listener: Listener) -> list[Violation]:
-    if listener.service_type not in EXPOSED_SERVICE_TYPES or listener.authentication:
+    if listener.service_type not in EXPOSED_SERVICE_TYPES or listener.authentication is not False:
         return []
     return [
         Violation(
@@ -260,7 +408,7 @@ def check_exposed_authentication(listener: Listener) -> list[Violation]:
 
 
 def check_authorization(listener: Listener) -> list[Violation]:
-    if listener.authorization:
+    if listener.authorization is not False:
         return []
     return [
         Violation(
@@ -563,7 +711,7 @@ def check_authentication_linked(
             listener.urn,
         )
         for listener in listeners_of(resources)
-        if listener.authentication
+        if listener.authentication is True
         and not any(
             a.namespace == listener.namespace and listener.name in a.listener_ref
             for a in authentications
@@ -580,7 +728,7 @@ def check_x509_requires_tls(resources: Sequence[Resource]) -> list[Violation]:
             continue
         for name in authentication.listener_ref:
             listener = listeners.get((authentication.namespace, name))
-            if listener is not None and listener.tls is None:
+            if listener is not None and listener.tls_known and listener.tls_mode is None:
                 violations.append(
                     Violation(
                         f"{authentication.ref} has an x509 method and lists {listener.ref}, "
@@ -594,20 +742,6 @@ def check_x509_requires_tls(resources: Sequence[Resource]) -> list[Violation]:
 
 
 # --- pulumi_policy glue --------------------------------------------------------------------
-
-_PRODUCTION_PROPERTIES: dict[str, dict[str, Any]] = {
-    "production": {
-        "type": "boolean",
-        "description": "Treat this stack as production (true) or not (false), whatever its "
-        "name and tags say.",
-    },
-    "productionStacks": {
-        "type": "array",
-        "items": {"type": "string"},
-        "default": list(DEFAULT_PRODUCTION_STACKS),
-        "description": "Stack names that are production.",
-    },
-}
 
 ListenerRule = Callable[[Listener, Mapping[str, Any]], list[Violation]]
 
@@ -631,7 +765,7 @@ def _listener_policy(
             return
         config = args.get_config()
         if production_only:
-            env = environment(stack_of(args.urn), args.stack_tags, config)
+            env = stack_environment(args.urn)
             if not env.production:
                 args.not_applicable(f"not a production stack: {env.reason}")
             for violation in rule(listener, config):
@@ -640,16 +774,12 @@ def _listener_policy(
         for violation in rule(listener, config):
             report(violation.message, violation.urn)
 
-    schema_properties = {
-        **(_PRODUCTION_PROPERTIES if production_only else {}),
-        **(properties or {}),
-    }
     return ResourceValidationPolicy(
         name=name,
         description=description,
         validate=validate,
         enforcement_level=level,
-        config_schema=PolicyConfigSchema(schema_properties) if schema_properties else None,
+        config_schema=PolicyConfigSchema(properties) if properties else None,
     )
 
 
@@ -669,7 +799,7 @@ def _stack_validation(
         config = args.get_config()
         note = ""
         if production_only:
-            env = environment(stack_of(resources[0].urn), args.stack_tags, config)
+            env = stack_environment(resources[0].urn)
             if not env.production:
                 args.not_applicable(f"not a production stack: {env.reason}")
             note = f" (Production: {env.reason}.)"
@@ -713,7 +843,6 @@ def policies() -> list[Policy]:
             enforcement_level=mandatory,
             config_schema=PolicyConfigSchema(
                 {
-                    **_PRODUCTION_PROPERTIES,
                     "existingSecrets": {
                         "type": "array",
                         "items": {"type": "string", "pattern": "^[^/]+/[^/]+$"},
@@ -772,7 +901,6 @@ def policies() -> list[Policy]:
             enforcement_level=mandatory,
             config_schema=PolicyConfigSchema(
                 {
-                    **_PRODUCTION_PROPERTIES,
                     "existingAuthentications": {
                         "type": "array",
                         "items": {

@@ -11,6 +11,15 @@ import pulumi
 import pytest
 from pulumi.runtime.sync_await import _sync_await
 
+from components import preflight
+from tests.fake_cluster import FakeCluster, aio_install
+
+MARK = {
+    "labels": {"app.kubernetes.io/managed-by": "aio-mq"},
+    "annotations": {"aio-mq/stack": "organization/aio-mq/test", "pulumi.com/patchForce": "true"},
+}
+"""What object_metadata() adds to every object of the mocked stack (project aio-mq, stack test)."""
+
 
 class RecordingMocks(pulumi.runtime.Mocks):
     """Records every registration; custom resources echo their inputs as outputs."""
@@ -36,6 +45,12 @@ class RecordingMocks(pulumi.runtime.Mocks):
     def broker_listeners(self) -> dict[str, dict[str, Any]]:
         """Registered BrokerListener CRs by metadata.name."""
         found = self.of_type("kubernetes:mq.iotoperations.azure.com/v1beta1:BrokerListener")
+        return {r.inputs["metadata"]["name"]: r.inputs for r in found}
+
+    @property
+    def ga_listeners(self) -> dict[str, dict[str, Any]]:
+        """Registered GA BrokerListener CRs by metadata.name."""
+        found = self.of_type("kubernetes:mqttbroker.iotoperations.azure.com/v1:BrokerListener")
         return {r.inputs["metadata"]["name"]: r.inputs for r in found}
 
 
@@ -84,3 +99,17 @@ def engine() -> Iterator[Engine]:
 
 def resolve(output: Any) -> Any:
     return _sync_await(pulumi.Output.from_input(output).future())
+
+
+@pytest.fixture
+def cluster(monkeypatch: pytest.MonkeyPatch) -> FakeCluster:
+    """The cluster that a stack in cluster mode connects to: a fresh Azure IoT Operations
+    install with cert-manager, in memory. Tests change it before running the program."""
+    fake = aio_install()
+
+    def connect(kubeconfig: str | None, context: str | None) -> FakeCluster:
+        fake.connected_with = (kubeconfig, context)
+        return fake
+
+    monkeypatch.setattr(preflight, "connect", connect)
+    return fake

@@ -20,7 +20,8 @@ from components import (
     declare_existing_listeners,
 )
 from components.errors import problems_from_validation
-from tests.conftest import Engine
+from tests.conftest import MARK, Engine
+from tests.fake_cluster import FakeCluster
 from tests.test_stack import refused, run_main
 
 API = "kubernetes:mq.iotoperations.azure.com/v1beta1"
@@ -243,7 +244,7 @@ def test_composition_registers_the_crs_and_orders_the_listener_after_them(
     assert authn.inputs["metadata"] == {
         "name": "edge-authn",
         "namespace": "azure-iot-operations",
-        "annotations": {"pulumi.com/patchForce": "true"},
+        **MARK,
     }
     assert authn.inputs["spec"] == {"listenerRef": ["edge"], "authenticationMethods": [SAT]}
     assert [c.name for c in engine.mocks.of_type("aio:mq:MqAuthentication")] == ["edge-authn"]
@@ -297,6 +298,12 @@ def test_composition_default_authn_serves_a_taken_over_default_listener(engine: 
 # --- the stack program -----------------------------------------------------------------------
 
 
+@pytest.fixture
+def on_cluster(cluster: FakeCluster) -> FakeCluster:
+    """A fresh install (in memory) with the Issuer the TLS listeners here name."""
+    return cluster.issuer("ca", "azure-iot-operations")
+
+
 def stack(**extra: Any) -> dict[str, Any]:
     return {
         "listeners": [
@@ -321,6 +328,7 @@ def stack(**extra: Any) -> dict[str, Any]:
     }
 
 
+@pytest.mark.usefixtures("on_cluster")
 def test_stack_creates_both_kinds_and_exports_the_links(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -338,14 +346,15 @@ def test_stack_creates_both_kinds_and_exports_the_links(
     (authz,) = engine.mocks.of_type(AUTHORIZATION)
     assert authz.name == "edge-authz"
     assert authz.inputs["spec"]["authorizationPolicies"]["enableCache"] is False
-    # The linked listener after its objects; an unlinked one waits for nothing.
+    # Only the linked listener waits for its authorization; 'plain' may come first.
     order = [(r.typ, r.name) for r in engine.mocks.registered if r.custom]
     assert order.index((AUTHORIZATION, "edge-authz")) < order.index((LISTENER, "edge"))
 
 
 def test_stack_namespaces_default_and_qualify_resource_names(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, on_cluster: FakeCluster
 ) -> None:
+    on_cluster.namespace("mq").broker("mq").issuer("ca", "mq").namespace("other").broker("other")
     config = stack(namespace="mq")
     config["listeners"].append(
         {"name": "edge2", "port": 8885, "namespace": "other", "authenticationEnabled": True}
@@ -368,6 +377,7 @@ def test_stack_namespaces_default_and_qualify_resource_names(
     assert exports["listeners"]["edge2"]["authentication"] == "edge-authn"
 
 
+@pytest.mark.usefixtures("on_cluster")
 def test_stack_link_problems_come_with_the_other_problems(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -388,6 +398,7 @@ def test_stack_link_problems_come_with_the_other_problems(
     assert "  - listeners[2].authorizationEnabled: authorizationEnabled is true, but no " in message
 
 
+@pytest.mark.usefixtures("on_cluster")
 def test_stack_existing_keys(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     config = stack(
         existingAuthentications=[{"name": "site", "listenerRef": ["edge"]}],
@@ -399,6 +410,7 @@ def test_stack_existing_keys(engine: Engine, monkeypatch: pytest.MonkeyPatch) ->
     assert "listed by 2 BrokerAuthorizations" in message
 
 
+@pytest.mark.usefixtures("on_cluster")
 def test_stack_warns_of_links_without_effect(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:

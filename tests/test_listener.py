@@ -20,7 +20,7 @@ from components import (
 )
 from components.issuer import IssuerArgs, SelfSignedIssuer
 from components.registry import program_listeners
-from tests.conftest import Engine
+from tests.conftest import MARK, Engine
 from tests.pki import tls_pair
 
 LISTENER_TYPE = "kubernetes:mq.iotoperations.azure.com/v1beta1:BrokerListener"
@@ -38,7 +38,7 @@ def test_registers_component_and_cr_as_its_child(engine: Engine) -> None:
     assert cr.inputs["metadata"] == {
         "name": "telemetry",
         "namespace": "azure-iot-operations",
-        "annotations": {"pulumi.com/patchForce": "true"},
+        **MARK,
     }
     assert cr.inputs["spec"]["brokerRef"] == "broker"
     assert summary == {
@@ -242,7 +242,7 @@ def test_manual_tls_creates_a_secret_and_keeps_the_key_secret(engine: Engine) ->
     assert secret.inputs["metadata"] == {
         "name": "frontend-cert",
         "namespace": "azure-iot-operations",
-        "annotations": {"pulumi.com/patchForce": "true"},
+        **MARK,
     }
     # The engine receives stringData as a secret value, not as plain properties.
     wrapped = secret.inputs["stringData"]

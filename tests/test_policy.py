@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
+from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import (
     EnforcementLevel,
     PolicyCustomTimeouts,
@@ -23,6 +24,7 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy import policy as policy_module
 from pulumi_policy.policy import _NotApplicableError
 
 from components.stack import deploy, load_config
@@ -111,7 +113,7 @@ def test_listener_fields_default_as_the_api_does() -> None:
 def test_listener_fields_as_given() -> None:
     found = listener(serviceType="nodePort", port=31883.0, tls={"manual": {"secretName": "s"}})
     assert (found.service_type, found.port, found.tls_mode) == ("nodePort", 31883, "manual")
-    assert listener(tls={}).tls is None  # no TLS mode named: no TLS
+    assert listener(tls={}).tls_mode is None  # no TLS mode named: no TLS
 
 
 def test_other_resources_are_not_listeners() -> None:
@@ -125,52 +127,83 @@ def test_other_resources_are_not_listeners() -> None:
     assert g.listener_of(v1) is not None
 
 
-def test_stack_of_urn() -> None:
-    assert g.stack_of(urn(LISTENER_TYPE, "x", stack="prod")) == "prod"
-    assert g.stack_of("urn:pulumi:dev::aio-mq::pulumi:pulumi:Stack::aio-mq-dev") == "dev"
-    assert g.stack_of("not-a-urn") == ""
+def test_project_of_urn() -> None:
+    assert g.project_of(urn(LISTENER_TYPE, "x", stack="prod")) == "aio-mq"
+    assert g.project_of("not-a-urn") == ""
+
+
+def test_generic_and_patch_types_of_a_listener() -> None:
+    generic = {"apiVersion": "mq.iotoperations.azure.com/v1beta1", "kind": "BrokerListener"}
+    for token, props, patch in [
+        (LISTENER_TYPE + "Patch", {}, True),
+        ("kubernetes:apiextensions.k8s.io:CustomResourcePatch", generic, True),
+        ("kubernetes:apiextensions.k8s.io/v1:CustomResourcePatch", generic, True),
+        ("kubernetes:apiextensions.k8s.io:CustomResource", generic, False),
+    ]:
+        found = g.listener_of(g.Resource(token, "u", "x", {**props, "spec": {}}))
+        assert found is not None, token
+        assert found.patch is patch, token
+    other = {"apiVersion": "mq.iotoperations.azure.com/v1beta1", "kind": "Broker"}
+    patch_of_other = g.Resource(
+        "kubernetes:apiextensions.k8s.io:CustomResourcePatch", "u", "x", other
+    )
+    assert g.listener_of(patch_of_other) is None
 
 
 # --- production ----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("stack", "tags", "config", "production"),
+    ("config", "production"),
     [
-        ("prod", {}, {}, True),
-        ("production", {}, {}, True),
-        ("dev", {}, {}, False),
-        ("staging", {}, {}, False),
-        ("prod-eu", {}, {}, False),  # names are matched whole
-        ("dev", {"environment": "production"}, {}, True),
-        ("dev", {"environment": "Prod"}, {}, True),
-        ("dev", {"environment": "staging"}, {}, False),
-        ("edge", {}, {"productionStacks": ["edge", "prod"]}, True),
-        ("prod", {}, {"productionStacks": ["live"]}, False),
-        ("prod", {}, {"productionStacks": []}, False),
-        ("dev", {}, {"production": True}, True),
-        ("prod", {"environment": "production"}, {"production": False}, False),
+        ({"aio-mq:production": "true"}, True),
+        ({"aio-mq:production": "false"}, False),
+        ({}, True),  # undeclared: production
+        (None, True),  # the engine sent no stack config
+        ({"aio-mq:production": "False"}, True),  # not what Pulumi writes for a YAML false
+        ({"aio-mq:production": "no"}, True),
+        ({"other:production": "false"}, True),  # another project's key
     ],
 )
-def test_environment(
-    stack: str, tags: dict[str, str], config: dict[str, Any], production: bool
+def test_environment_is_the_stack_declaration(
+    config: dict[str, str] | None, production: bool
 ) -> None:
-    env = g.environment(stack, tags, config)
+    env = g.environment(config, "aio-mq")
     assert env.production is production
-    assert env.reason
+    assert "aio-mq:production" in env.reason or "no stack config" in env.reason
 
 
-def test_environment_reason_names_the_evidence() -> None:
-    assert "stack name 'prod'" in g.environment("prod", {}, {}).reason
-    assert "tag environment" in g.environment("x", {"environment": "prod"}, {}).reason
-    assert "production: true" in g.environment("x", {}, {"production": True}).reason
+def configured(monkeypatch: pytest.MonkeyPatch, declared: str | None, stack: str = "x") -> None:
+    """What the engine's ConfigureStack would have told the pack."""
+    config = {} if declared is None else {"aio-mq:production": declared}
+    facts = g.StackFacts(stack=stack, project="aio-mq", config=config)
+    monkeypatch.setattr(g._ConfiguredStack, "facts", facts)
 
 
-def test_production_config_file_sets_every_production_policy() -> None:
-    config = yaml.safe_load((ROOT / "policy" / "production.json").read_text())
-    production_only = {g.TLS_REQUIRED, g.AUTHENTICATION_REQUIRED, g.REFERENCES_EXIST}
-    assert set(config) == production_only
-    assert all(entry == {"production": True} for entry in config.values())
+@pytest.mark.parametrize("stack", ["prd", "Prod", "production-2", "dev", "anything"])
+def test_a_stack_name_never_makes_a_stack_non_production(
+    monkeypatch: pytest.MonkeyPatch, stack: str
+) -> None:
+    configured(monkeypatch, None, stack)
+    plain = listener_resource("plain", stack=stack)
+    ((message, _),) = run_resource_policy(g.TLS_REQUIRED, plain)
+    assert "the stack does not set aio-mq:production" in message
+
+
+def test_the_engine_stack_config_reaches_the_policies(monkeypatch: pytest.MonkeyPatch) -> None:
+    # ConfigureStack as the engine calls it, on the servicer pulumi_policy builds.
+    servicer_class = policy_module._PolicyAnalyzerServicer
+    monkeypatch.setattr(servicer_class, "ConfigureStack", servicer_class.ConfigureStack)
+    monkeypatch.setattr(g._ConfiguredStack, "facts", None)
+    g.listen_for_stack_config()
+    g.listen_for_stack_config()  # idempotent: wrapped once
+    request = analyzer_pb2.AnalyzerStackConfigureRequest(
+        stack="prd", project="aio-mq", config={"aio-mq:production": "false"}
+    )
+    servicer = object.__new__(servicer_class)
+    servicer.ConfigureStack(request, None)
+    assert g.configured_stack() == g.StackFacts("prd", "aio-mq", {"aio-mq:production": "false"})
+    assert g.stack_environment(urn(LISTENER_TYPE, "x", stack="prd")).production is False
 
 
 # --- rules on one listener -----------------------------------------------------------------
@@ -182,6 +215,82 @@ def test_tls_required() -> None:
     (violation,) = g.check_tls_required(listener(name="plain"))
     assert "BrokerListener azure-iot-operations/plain has no TLS" in violation.message
     assert violation.urn == urn(LISTENER_TYPE, "plain", parent="aio:mq:MqListener")
+
+
+HOLLOW_TLS: list[tuple[dict[str, Any], str]] = [
+    ({"manual": {}}, "spec.tls.manual.secretName is missing"),
+    ({"keyVault": {}}, "spec.tls.keyVault.vault.name is missing"),
+    ({"keyVault": {"vault": {"name": "kv"}}}, "spec.tls.keyVault.vaultCert.name is missing"),
+    ({"automatic": {}}, "spec.tls.automatic.issuerRef.name is missing"),
+    ({"automatic": {"issuerRef": {"name": ""}}}, "spec.tls.automatic.issuerRef.name is missing"),
+    ({}, "spec.tls names no TLS mode"),
+    ({"manual": None}, "spec.tls names no TLS mode"),
+    (
+        {"manual": {"secretName": "s"}, **AUTOMATIC},
+        "spec.tls names automatic and manual; a listener has exactly one TLS mode",
+    ),
+]
+
+
+@pytest.mark.parametrize(("tls", "gap"), HOLLOW_TLS)
+def test_hollow_tls_is_not_tls(tls: dict[str, Any], gap: str) -> None:
+    hollow = listener(name="hollow", tls=tls)
+    assert hollow.tls_mode is None
+    (violation,) = g.check_tls_required(hollow)
+    assert "azure-iot-operations/hollow has no working TLS (" in violation.message
+    assert gap in violation.message
+
+
+def test_complete_key_vault_tls_is_tls() -> None:
+    key_vault = {
+        "vault": {
+            "name": "kv",
+            "directoryId": "00000000-0000-0000-0000-000000000000",
+            "credentials": {"servicePrincipalLocalSecretName": "sp"},
+        },
+        "vaultCert": {"name": "cert"},
+    }
+    assert g.check_tls_required(listener(tls={"keyVault": key_vault})) == []
+
+
+def listener_patch(
+    name: str = "default", token: str = LISTENER_TYPE + "Patch", **spec: Any
+) -> g.Listener:
+    props = {
+        "apiVersion": "mq.iotoperations.azure.com/v1beta1",
+        "kind": "BrokerListener",
+        "metadata": {"name": name, "namespace": NS},
+        "spec": spec,
+    }
+    found = g.listener_of(g.Resource(token, urn(token, name), name, props))
+    assert found is not None and found.patch
+    return found
+
+
+def test_a_patch_is_judged_on_what_it_changes() -> None:
+    generic = "kubernetes:apiextensions.k8s.io:CustomResourcePatch"
+    for token in (LISTENER_TYPE + "Patch", generic):
+        (violation,) = g.check_authentication_required(
+            listener_patch(token=token, authenticationEnabled=False)
+        )
+        assert "BrokerListener patch azure-iot-operations/default has authentication off" in (
+            violation.message
+        )
+    (violation,) = g.check_tls_required(listener_patch(tls={"manual": {}}))
+    assert "spec.tls.manual.secretName is missing" in violation.message
+    (violation,) = g.check_tls_required(listener_patch(tls=None))
+    assert "patch azure-iot-operations/default sets spec.tls to null" in violation.message
+    exposed = listener_patch(serviceType="loadBalancer", authenticationEnabled=False)
+    assert g.check_exposed_authentication(exposed)
+    # What a patch leaves out stays as it is on the cluster: not judged.
+    only_port = listener_patch(port=1884)
+    for rule in (
+        g.check_tls_required,
+        g.check_authentication_required,
+        g.check_exposed_authentication,
+        g.check_authorization,
+    ):
+        assert rule(only_port) == [], rule
 
 
 def test_authentication_required() -> None:
@@ -429,14 +538,10 @@ def test_pack_policies_and_levels() -> None:
     }
     for name in (g.REFERENCES_EXIST, g.AUTHENTICATION_LINKED, g.X509_REQUIRES_TLS):
         assert isinstance(policies[name], StackValidationPolicy)
-    for name in (
-        g.TLS_REQUIRED,
-        g.AUTHENTICATION_REQUIRED,
-        g.REFERENCES_EXIST,
-        g.AUTHENTICATION_LINKED,
-    ):
-        schema = policies[name].config_schema
-        assert {"production", "productionStacks"} <= set(schema.properties)
+    # Production is the stack's declaration, never policy config.
+    for policy in policies.values():
+        schema = policy.config_schema
+        assert schema is None or "production" not in schema.properties
 
 
 def resource_args(
@@ -469,26 +574,31 @@ def run_resource_policy(
     return reported.items
 
 
-def test_production_policy_reports_on_a_production_stack() -> None:
+def test_production_policy_reports_on_a_production_stack(monkeypatch: pytest.MonkeyPatch) -> None:
+    configured(monkeypatch, "true")
     plain = listener_resource("plain", stack="prod")
     ((message, at),) = run_resource_policy(g.TLS_REQUIRED, plain)
     assert "azure-iot-operations/plain has no TLS" in message
-    assert "Production: the stack name 'prod' is one of productionStacks" in message
+    assert "(Production: the stack sets aio-mq:production: true.)" in message
     assert at == plain.urn
     ((message, _),) = run_resource_policy(g.AUTHENTICATION_REQUIRED, plain)
     assert "authentication off" in message
 
 
-def test_production_policy_is_not_applicable_elsewhere() -> None:
-    plain = listener_resource("plain", stack="dev")
+def test_production_policy_is_not_applicable_where_declared_false(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    configured(monkeypatch, "false", "prod")
+    plain = listener_resource("plain", stack="prod")
     with pytest.raises(_NotApplicableError) as raised:
         run_resource_policy(g.TLS_REQUIRED, plain)
-    assert "not a production stack" in str(raised.value.reason)
-    assert run_resource_policy(g.TLS_REQUIRED, plain, {"production": True})
-    assert run_resource_policy(g.TLS_REQUIRED, plain, tags={"environment": "production"})
+    assert "not a production stack: the stack sets aio-mq:production: false" in str(
+        raised.value.reason
+    )
 
 
-def test_production_policy_passes_a_secure_listener() -> None:
+def test_production_policy_passes_a_secure_listener(monkeypatch: pytest.MonkeyPatch) -> None:
+    configured(monkeypatch, "true")
     secure = listener_resource("secure", **SECURE)
     for name in (g.TLS_REQUIRED, g.AUTHENTICATION_REQUIRED):
         assert run_resource_policy(name, secure) == []
@@ -541,7 +651,8 @@ def test_references_policy() -> None:
     assert run_stack_policy([]) == []
 
 
-def test_references_policy_is_not_applicable_elsewhere() -> None:
+def test_references_policy_is_not_applicable_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    configured(monkeypatch, "false", "dev")
     dev = listener_resource("edge", stack="dev", tls={"manual": {"secretName": "x"}})
     with pytest.raises(_NotApplicableError):
         run_stack_policy([dev])
@@ -561,8 +672,14 @@ def program_resources(engine: Engine, stack_file: Path, stack: str) -> list[g.Re
     ]
 
 
+def declared(stack: str) -> dict[str, str]:
+    """The stack config as the engine passes it: YAML booleans become "true" / "false"."""
+    config = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
+    return {k: str(v).lower() for k, v in config.items() if isinstance(v, bool)}
+
+
 def mandatory_violations(resources: list[g.Resource], stack: str) -> list[str]:
-    env = g.environment(stack, {}, {})
+    env = g.environment(declared(stack), "aio-mq")
     found: list[g.Violation] = []
     for item in g.listeners_of(resources):
         found += g.check_exposed_authentication(item)
@@ -575,6 +692,8 @@ def mandatory_violations(resources: list[g.Resource], stack: str) -> list[str]:
     return [v.message for v in found]
 
 
+# staging and prod talk to a cluster: the `cluster` fixture is a fresh install in memory.
+@pytest.mark.usefixtures("cluster")
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
 def test_project_stacks_pass_the_mandatory_policies(engine: Engine, stack: str) -> None:
     resources = program_resources(engine, ROOT / "stacks" / f"Pulumi.{stack}.yaml", stack)
@@ -582,6 +701,7 @@ def test_project_stacks_pass_the_mandatory_policies(engine: Engine, stack: str) 
     assert mandatory_violations(resources, stack) == []
 
 
+@pytest.mark.usefixtures("cluster")
 def test_a_listener_without_tls_fails_the_production_stack(engine: Engine, tmp_path: Path) -> None:
     stack_file = yaml.safe_load((ROOT / "stacks" / "Pulumi.prod.yaml").read_text())
     stack_file["config"]["aio-mq:listeners"].append(
@@ -681,10 +801,14 @@ def test_x509_policy_applies_to_every_stack() -> None:
     assert at == x509.urn
 
 
-def test_authentication_linked_policy_runs_on_production_only() -> None:
+def test_authentication_linked_policy_runs_on_production_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     edge = listener_resource("edge", authenticationEnabled=True, tls=AUTOMATIC)
+    configured(monkeypatch, "true")
     ((message, at),) = run_stack_policy([edge], name=g.AUTHENTICATION_LINKED)
-    assert "(Production: the stack name 'prod'" in message
+    assert "(Production: the stack sets aio-mq:production: true.)" in message
     assert at == edge.urn
+    configured(monkeypatch, "false")
     with pytest.raises(_NotApplicableError):
-        run_stack_policy([edge], {"production": False}, name=g.AUTHENTICATION_LINKED)
+        run_stack_policy([edge], name=g.AUTHENTICATION_LINKED)

@@ -51,6 +51,7 @@ def worked_auth_example() -> dict[str, Any]:
     return {key.removeprefix("aio-mq:"): value for key, value in config.items()}
 
 
+@pytest.mark.usefixtures("cluster")  # a fresh install, in memory
 def test_authentication_example_creates_what_it_says(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -75,3 +76,18 @@ def test_authentication_example_creates_what_it_says(
         ],
     }
     assert engine.mocks.broker_listeners["edge"]["spec"]["serviceType"] == "loadBalancer"
+
+
+def test_ga_composition_example_registers_what_it_says(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    section = README.split("**In your own program**", 1)[1]
+    match = re.search(r"```python\n(.*?)```", section, re.S)
+    assert match, "the README lost its GA composition example"
+    exported: dict[str, object] = {}
+    monkeypatch.setattr(pulumi, "export", exported.__setitem__)
+    engine.run(lambda: exec(compile(match.group(1), "README.md", "exec"), {}))
+    spec = engine.mocks.ga_listeners["edge"]["spec"]
+    assert spec["serviceType"] == "LoadBalancer"
+    assert spec["ports"] == [{"port": 8884, "protocol": "Mqtt", "authenticationRef": "default"}]
+    assert "edge_ports" in exported

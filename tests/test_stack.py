@@ -17,17 +17,30 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from components import ConfigError
 from components.stack import RENDER_OVERRIDE_ENV
-from tests.conftest import Engine, resolve
+from tests.conftest import MARK, Engine, resolve
+from tests.fake_cluster import FakeCluster
 from tests.pki import tls_pair
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK_FILES = sorted((ROOT / "stacks").glob("Pulumi.*.yaml"))
+PREVIEW_STACK_FILES = [
+    path
+    for path in STACK_FILES
+    if "aio-mq:apiVersion" not in yaml.safe_load(path.read_text())["config"]
+]
 DEFAULTS = {
     "serviceType": "clusterIp",
     "serviceName": "aio-mq-dmqtt-frontend",
     "authenticationEnabled": False,
     "authorizationEnabled": False,
 }
+
+
+@pytest.fixture(autouse=True)
+def _on_a_fresh_install(cluster: FakeCluster) -> FakeCluster:
+    """Stacks without renderYamlToDirectory talk to a cluster: a fresh install, unless a test
+    says otherwise."""
+    return cluster
 
 
 def stack_config(path: Path) -> dict[str, Any]:
@@ -51,13 +64,14 @@ def run_main(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     return {name: resolve(value) for name, value in exported.items()}
 
 
-def test_there_are_four_environments() -> None:
-    assert [p.name for p in STACK_FILES] == [
+def test_there_are_four_preview_environments_and_a_ga_one() -> None:
+    assert [p.name for p in PREVIEW_STACK_FILES] == [
         "Pulumi.dev.yaml",
         "Pulumi.local.yaml",
         "Pulumi.prod.yaml",
         "Pulumi.staging.yaml",
     ]
+    assert [p.name for p in STACK_FILES if p not in PREVIEW_STACK_FILES] == ["Pulumi.dev-ga.yaml"]
 
 
 def assert_cr_matches(item: dict[str, Any], cr: dict[str, Any], config: dict[str, Any]) -> None:
@@ -65,7 +79,7 @@ def assert_cr_matches(item: dict[str, Any], cr: dict[str, Any], config: dict[str
     assert cr["metadata"] == {
         "name": item["name"],
         "namespace": config.get("namespace", "azure-iot-operations"),
-        "annotations": {"pulumi.com/patchForce": "true"},
+        **MARK,
     }
     spec = cr["spec"]
     assert spec["brokerRef"] == item.get("brokerRef", config.get("brokerRef", "broker"))
@@ -93,8 +107,8 @@ def assert_cr_matches(item: dict[str, Any], cr: dict[str, Any], config: dict[str
             assert written["san"] == {"dns": [], "ip": [], **given["san"]}
 
 
-@pytest.mark.parametrize("stack_file", STACK_FILES, ids=lambda p: p.name)
-def test_main_renders_each_stack_file(
+@pytest.mark.parametrize("stack_file", PREVIEW_STACK_FILES, ids=lambda p: p.name)
+def test_main_renders_each_preview_stack_file(
     stack_file: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = stack_config(stack_file)
@@ -186,8 +200,9 @@ def test_listener_depends_on_the_declared_issuer_it_names(
 
 
 def test_stack_namespace_and_broker_apply_to_listeners_and_issuers(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, cluster: FakeCluster
 ) -> None:
+    cluster.namespace("mq").broker("mq", "edge-broker").namespace("other").broker("other", "b2")
     engine.configure(
         {
             "namespace": "mq",
@@ -243,13 +258,17 @@ def test_sharing_conflicts_of_several_listeners_come_in_one_error(
         },
     )
     assert "has 3 problems" in message
-    assert "Rule 1: listeners[1] 'svc'" in message and "the default listener 'listener'" in message
+    assert "Rule 1: listeners[1] 'svc'" in message
+    assert "the listener 'listener' on the cluster (context fake), not managed by this stack" in (
+        message
+    )
     assert "Rule 2: listeners[2] 'lb'" in message
     assert "Ports: listeners[3] 'dup-port'" in message and "listeners[0] 'ok'" in message
 
 
 def test_existing_listeners_key(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     config = {
+        "discovery": False,
         "existingListeners": [],
         "listeners": [{"name": "own", "port": 8883, "serviceName": "own"}],
     }
@@ -259,6 +278,7 @@ def test_existing_listeners_key(engine: Engine, monkeypatch: pytest.MonkeyPatch)
 
 
 def test_existing_listener_name_clash(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(RENDER_OVERRIDE_ENV, "rendered/x")
     message = refused(engine, monkeypatch, {"listeners": [{"name": "listener", "port": 1884}]})
     assert "Names: listeners[0] 'listener'" in message
     assert "remove it from existingListeners" in message
@@ -497,7 +517,7 @@ def test_listeners_must_be_listed_even_when_there_are_none(
     message = refused(engine, monkeypatch, {"namespace": "mq"})
     assert "aio-mq:listeners: required key is missing" in message
     engine.configure({"namespace": "mq", "listeners": []})
-    assert run_main(engine, monkeypatch) == {"listeners": {}}
+    assert run_main(engine, monkeypatch) == {"production": True, "listeners": {}}
 
 
 DEV_SALT = yaml.safe_load((ROOT / "stacks" / "Pulumi.prod.yaml").read_text())["encryptionsalt"]
@@ -570,8 +590,9 @@ def test_committed_stacks_have_no_secrets_under_the_dev_passphrase() -> None:
 
 
 def test_one_name_in_two_namespaces_makes_two_resources(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, cluster: FakeCluster
 ) -> None:
+    cluster.namespace("other").broker("other")
     tls = {"automatic": {"issuerRef": {"name": "ca"}}}
     engine.configure(
         {

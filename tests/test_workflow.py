@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -77,35 +78,64 @@ def test_main_runs_up_with_production_last_and_behind_its_environment() -> None:
     flow = workflow()
     assert flow["on"]["push"]["branches"] == ["main"]
     staged, production = flow["jobs"]["up"], flow["jobs"]["up-production"]
+    assert staged["environment"] == "${{ matrix.stack }}"
+    # Every production stack waits in one environment, so a new one cannot lack reviewers.
+    assert production["environment"] == "production"
     for job in (staged, production):
-        assert job["environment"] == "${{ matrix.stack }}"
         assert pulumi_step(job)["command"] == "up"
         assert pulumi_step(job)["policyPacks"] == "policy"
     assert "up" in production["needs"]
     assert "outputs.production" in production["strategy"]["matrix"]["stack"]
 
 
-def test_the_stack_list_step_lists_the_stack_files(tmp_path: Path) -> None:
-    # Run the step's script as the runner would, on a copy of stacks/.
-    (step,) = workflow()["jobs"]["stacks"]["steps"][1:]
+def run_list_step(stacks: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """The `list` step's script, run as the runner would, on these stack files."""
+    (step,) = [s for s in workflow()["jobs"]["stacks"]["steps"] if s.get("id") == "list"]
     (tmp_path / "stacks").mkdir()
-    for path in (ROOT / "stacks").glob("Pulumi.*.yaml"):
-        (tmp_path / "stacks" / path.name).write_text(path.read_text())
-    output = tmp_path / "github-output"
-    subprocess.run(
+    (tmp_path / "tools").mkdir()
+    shutil.copy(ROOT / "tools" / "stacks.py", tmp_path / "tools" / "stacks.py")
+    for name, text in stacks.items():
+        (tmp_path / "stacks" / f"Pulumi.{name}.yaml").write_text(text)
+    return subprocess.run(
         ["bash", "-e", "-c", step["run"]],
         cwd=tmp_path,
-        env={"PATH": os.environ["PATH"], "GITHUB_OUTPUT": str(output)},
-        check=True,
+        # The runner's python (setup-python) is the venv's here: it has the pinned PyYAML.
+        env={
+            "PATH": f"{ROOT / 'venv' / 'bin'}:{os.environ['PATH']}",
+            "GITHUB_OUTPUT": str(tmp_path / "github-output"),
+        },
+        capture_output=True,
+        text=True,
+        check=False,
     )
+
+
+def test_the_stack_list_step_sorts_stacks_by_their_declaration(tmp_path: Path) -> None:
+    stacks = {p.name.split(".")[1]: p.read_text() for p in (ROOT / "stacks").glob("Pulumi.*.yaml")}
+    # Copies of prod under other names, and a stack that does not say: all production.
+    for name in ("prd", "Prod", "production-2"):
+        stacks[name] = stacks["prod"]
+    stacks["undeclared"] = "config:\n  aio-mq:listeners: []\n"
+    result = run_list_step(stacks, tmp_path)
+    assert result.returncode == 0, result.stderr
     lists = {
         k: yaml.safe_load(v)
-        for k, v in (ln.split("=", 1) for ln in output.read_text().splitlines())
+        for k, v in (
+            ln.split("=", 1) for ln in (tmp_path / "github-output").read_text().splitlines()
+        )
     }
-    names = sorted(p.name.split(".")[1] for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
-    assert lists["all"] == names
-    assert lists["production"] == [n for n in names if n in ("prod", "production")]
-    assert sorted(lists["staged"] + lists["production"]) == names
+    assert lists["all"] == sorted(stacks)
+    production = sorted(["prod", "prd", "Prod", "production-2", "undeclared"])
+    assert lists["production"] == production
+    # The committed stacks other than prod all say aio-mq:production: false.
+    assert lists["staged"] == sorted(set(stacks) - set(production))
+    assert "dev" in lists["staged"] and "staging" in lists["staged"]
+
+
+def test_the_stack_list_step_refuses_an_unclear_declaration(tmp_path: Path) -> None:
+    result = run_list_step({"edge": "config:\n  aio-mq:production: no\n"}, tmp_path)
+    assert result.returncode != 0
+    assert "aio-mq:production is 'no'; set it to true or false" in result.stderr
 
 
 def test_the_workflow_names_every_secret_it_reads() -> None:

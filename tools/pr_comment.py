@@ -73,8 +73,6 @@ SUMMARY_WORDS = {
 # A replacement shows up as three steps; the `replace` one carries the diff.
 HIDDEN_OPS = {"same", "create-replacement", "delete-replaced", "read-replacement"}
 _SIMPLE_KEY = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
-# Said by an engine whose plugins are on PATH (tools/ensure-engine), not about the change.
-_LOCAL_ENGINE_NOISE = re.compile(r"^warning: using pulumi-[a-z-]+ from \$PATH at ")
 
 
 # --- formatting (pure) ---------------------------------------------------------------------
@@ -222,10 +220,7 @@ def render_comment(preview: Preview, command: str = "preview", project: str = PR
         out += [f"| {_op_label(op)} | {n} |" for op, n in _ordered(counts)]
         out.append("")
     diagnostics = [
-        d
-        for d in digest.get("diagnostics") or []
-        if d.get("severity") in ("warning", "error")
-        and not _LOCAL_ENGINE_NOISE.match(str(d.get("message", "")))
+        d for d in digest.get("diagnostics") or [] if d.get("severity") in ("warning", "error")
     ]
     if diagnostics:
         out += ["**Errors and warnings**", "", "```text"]
@@ -363,6 +358,8 @@ class Engine:
             PULUMI_HOME=str(self.scratch / "home"),
             PULUMI_BACKEND_URL=(self.scratch / "state").as_uri(),
             AIO_MQ_RENDER_YAML_TO_DIRECTORY=str(self.scratch / "rendered" / stack),
+            # The scratch backend is thrown away: tools/pulumi may render-mode `up` into it.
+            AIO_MQ_DISPOSABLE_STATE="1",
         )
         return env
 

@@ -10,13 +10,19 @@ between objects are in `authlinks`.
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Self
-from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, StrictBool, model_validator
-from pydantic.json_schema import WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from ..spec import DEFAULT_NAMESPACE, Dns1123Label, OneOf, ResourceName, Spec
+from ..spec import (
+    DEFAULT_NAMESPACE,
+    Dns1123Label,
+    HttpsUrl,
+    OneOf,
+    ResourceName,
+    Spec,
+    TopicFilter,
+)
 from .models import Vault, VaultObject
 
 DEFAULT_CLIENT_CA = "client-ca"
@@ -40,51 +46,6 @@ ListenerRef = Annotated[
     AfterValidator(_unique),
 ]
 """Names of BrokerListeners in the object's own namespace."""
-
-
-def _check_https(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme != "https" or not parts.hostname:
-        raise PydanticCustomError(
-            "https_url",
-            "{value} is not an https URL",
-            {
-                "value": repr(value),
-                "fix": "write the auth server's address as https://host[:port][/path]; the "
-                "broker sends credentials to it, so only https is accepted",
-            },
-        )
-    return value
-
-
-HttpsUrl = Annotated[
-    str,
-    AfterValidator(_check_https),
-    WithJsonSchema({"type": "string", "format": "uri", "pattern": "^https://"}),
-]
-
-
-def _check_topic_filter(value: str) -> str:
-    """An MQTT topic filter: '#' only as the whole last level, '+' only as a whole level."""
-    levels = value.split("/")
-    bad = value == "" or any(
-        ("#" in level and (level != "#" or i != len(levels) - 1)) or ("+" in level and level != "+")
-        for i, level in enumerate(levels)
-    )
-    if bad:
-        raise PydanticCustomError(
-            "topic_filter",
-            "{value} is not an MQTT topic filter",
-            {
-                "value": repr(value),
-                "fix": "use '/'-separated levels; '+' stands for one whole level and '#' only "
-                "for the whole last level (e.g. sensors/+/temperature, sensors/#)",
-            },
-        )
-    return value
-
-
-TopicFilter = Annotated[str, AfterValidator(_check_topic_filter)]
 
 
 # --- BrokerAuthentication ------------------------------------------------------------------

@@ -10,49 +10,34 @@ from __future__ import annotations
 
 from typing import Any, Final, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, StrictBool, StrictInt, model_validator
+from pydantic import AliasChoices, Field, StrictBool, StrictInt, model_validator
 from pydantic_core import PydanticCustomError
 
+from ..certs import TlsMaterial
+from ..issuer import CertificateRequest, IssuerRef
 from ..spec import (
-    CERT_MANAGER_GROUP,
     DEFAULT_NAMESPACE,
-    ApiGroup,
-    CertificateDuration,
     Dns1123Label,
     Guid,
-    IpAddress,
-    IssuerKind,
     KeyVaultName,
     KeyVaultObjectName,
     KeyVaultObjectVersion,
     OneOf,
     Port,
-    RenewBefore,
     ResourceName,
-    SanDnsName,
     Spec,
-    go_duration_seconds,
 )
 
 DEFAULT_BROKER = "broker"
 DEFAULT_SERVICE_NAME = "aio-mq-dmqtt-frontend"
 DEFAULT_SERVICE_TYPE: Final = "clusterIp"
-API_VERSION = "mq.iotoperations.azure.com/v1beta1"
+API_VERSION: Final = "mq.iotoperations.azure.com/v1beta1"
 
 ServiceType = Literal["clusterIp", "loadBalancer", "nodePort"]
 TlsMode = Literal["none", "automatic", "manual", "keyVault"]
 
 
 # --- tls.automatic -------------------------------------------------------------------------
-
-
-class IssuerRef(Spec):
-    """The cert-manager issuer that signs the listener's server certificate."""
-
-    name: ResourceName
-    kind: IssuerKind = "Issuer"
-    group: ApiGroup = CERT_MANAGER_GROUP
-
 
 _KEY_SIZES: dict[str, tuple[int, ...]] = {
     "ECDSA": (256, 384, 521),
@@ -84,47 +69,17 @@ class CertPrivateKey(Spec):
         return self
 
 
-class San(Spec):
-    """Extra subject alternative names. The API wants both lists whenever san is present."""
-
-    dns: list[SanDnsName] = Field(default_factory=list)
-    ip: list[IpAddress] = Field(default_factory=list)
-
-
-class AutomaticTls(Spec):
+class AutomaticTls(CertificateRequest):
     """cert-manager issues and renews the server certificate."""
 
-    issuer_ref: IssuerRef
-    duration: CertificateDuration | None = None
-    renew_before: RenewBefore | None = None
     private_key: CertPrivateKey | None = None
-    san: San | None = None
-    secret_name: ResourceName | None = None
     secret_namespace: Dns1123Label | None = None
-
-    @model_validator(mode="after")
-    def _renew_before_duration(self) -> AutomaticTls:
-        # cert-manager rejects a Certificate that would renew before it is issued.
-        duration = go_duration_seconds(self.duration or "720h")
-        renew = go_duration_seconds(self.renew_before or "240h")
-        if renew >= duration:
-            raise PydanticCustomError(
-                "renew_before",
-                "renewBefore ({renew}) is not shorter than duration ({duration})",
-                {
-                    "renew": self.renew_before or "240h (default)",
-                    "duration": self.duration or "720h (default)",
-                    "fix": "make renewBefore shorter than duration, "
-                    "e.g. duration 720h, renewBefore 240h",
-                },
-            )
-        return self
 
 
 # --- tls.manual ----------------------------------------------------------------------------
 
 
-class ManualTls(Spec):
+class ManualTls(TlsMaterial):
     """A kubernetes.io/tls Secret holds the certificate and key.
 
     When a certificate and a key are given, inline (`certificate`, `privateKey`) or as files
@@ -134,47 +89,6 @@ class ManualTls(Spec):
 
     secret_name: ResourceName
     secret_namespace: Dns1123Label | None = None
-    certificate: str | None = Field(default=None, exclude=True, repr=False)
-    private_key: SecretStr | None = Field(default=None, exclude=True, repr=False)
-    certificate_file: str | None = Field(default=None, exclude=True)
-    """PEM file of the certificate chain, relative to the project directory."""
-    private_key_file: str | None = Field(default=None, exclude=True)
-    """PEM file of the key, relative to the project directory: read at run time and kept a
-    Pulumi secret; keep it out of git and readable by its owner only."""
-
-    @model_validator(mode="after")
-    def _one_source_each_and_both_or_neither(self) -> ManualTls:
-        sources = {
-            ("certificate", "certificateFile"): (self.certificate, self.certificate_file),
-            ("privateKey", "privateKeyFile"): (self.private_key, self.private_key_file),
-        }
-        for (inline, file), (text, path) in sources.items():
-            if text is not None and path is not None:
-                raise PydanticCustomError(
-                    "tls_source",
-                    "{inline} and {file} are both given",
-                    {
-                        "inline": inline,
-                        "file": file,
-                        "fix": f"keep one of them: the text in {inline}, or a path in {file}",
-                    },
-                )
-        given = [inline for (inline, _), pair in sources.items() if pair != (None, None)]
-        if len(given) == 1:
-            raise PydanticCustomError(
-                "tls_material",
-                "certificate and privateKey go together; {missing} is missing",
-                {
-                    "missing": "privateKey" if given == ["certificate"] else "certificate",
-                    "fix": "give both (inline, or as files with certificateFile and "
-                    "privateKeyFile) to create the Secret, or neither to use an existing Secret",
-                },
-            )
-        return self
-
-    @property
-    def creates_secret(self) -> bool:
-        return self.certificate is not None or self.certificate_file is not None
 
 
 # --- tls.keyVault --------------------------------------------------------------------------

@@ -37,10 +37,13 @@ class Listener:
     node_port: int | None = None
     origin: str = ""
     """Where it was declared, e.g. `listeners[2]`, `existingListeners[0]` or `existing`."""
+    on_cluster: str = ""
+    """For a live listener this program does not manage, where it is and whose it is."""
 
     def __str__(self) -> str:
         where = f"{self.origin} " if self.origin else ""
-        return f"{where}{self.name!r} ({self.service_type} {self.service_name}:{self.port})"
+        live = f" {self.on_cluster}" if self.on_cluster else ""
+        return f"{where}{self.name!r}{live} ({self.service_type} {self.service_name}:{self.port})"
 
 
 @dataclass(frozen=True)
@@ -79,8 +82,11 @@ class SharingIndex:
                     new,
                     same_name,
                     f"both are named {new.name!r} in namespace {ns!r}",
-                    "rename one of them (if the other is an existing listener you now want "
-                    "to manage here, remove it from existingListeners)",
+                    f"rename {new.name!r} (to manage the live listener with this stack, "
+                    "delete it on the cluster first)"
+                    if same_name.on_cluster
+                    else "rename one of them (if the other is an existing listener you now "
+                    "want to manage here, remove it from existingListeners)",
                 )
             )
 

@@ -37,6 +37,9 @@ def test_up_on_dev_renders_each_listener_and_issuer_then_previews_clean(project:
         doc = listeners[item["name"]]
         assert doc["apiVersion"] == "mq.iotoperations.azure.com/v1beta1"
         assert doc["metadata"]["namespace"] == "azure-iot-operations"
+        # The mark live discovery recognises this stack's own objects by.
+        assert doc["metadata"]["labels"] == {"app.kubernetes.io/managed-by": "aio-mq"}
+        assert doc["metadata"]["annotations"]["aio-mq/stack"] == "organization/aio-mq/dev"
         assert doc["spec"]["port"] == item["port"]
         assert doc["spec"]["serviceType"] == "clusterIp"
         assert doc["spec"].get("tls") == _with_defaults(item.get("tls"))

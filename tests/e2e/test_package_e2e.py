@@ -52,6 +52,16 @@ def rendered(directory: Path) -> dict[str, list[Any]]:
     }
 
 
+def stack_marks(manifests: dict[str, list[Any]]) -> set[str]:
+    """The `aio-mq/stack` annotations of the manifests, taken out: the mark names the Pulumi
+    stack that manages an object, the consumer's own when a program uses the package."""
+    marks = set()
+    for docs in manifests.values():
+        for doc in docs:
+            marks.add(doc["metadata"]["annotations"].pop("aio-mq/stack"))
+    return marks
+
+
 def stack_program_render(project: Project) -> dict[str, list[Any]]:
     project.init("dev")
     project.pulumi("up", "--yes", "--stack", "dev")
@@ -76,7 +86,10 @@ def test_yaml_program_renders_exactly_what_the_dev_stack_renders(
     program.init("dev")
     up = program.pulumi("up", "--yes", "--stack", "dev")
     assert "Traceback" not in up.stdout + up.stderr
-    assert rendered(program.root / "rendered") == expected
+    found = rendered(program.root / "rendered")
+    assert stack_marks(expected) == {"organization/aio-mq/dev"}
+    assert stack_marks(found) == {"organization/yaml-consumer/dev"}
+    assert found == expected
 
     outputs = json.loads(program.pulumi("stack", "output", "--json", "--stack", "dev").stdout)
     assert sorted(outputs["listeners"]) == ["dev-plain", "dev-tls"]
@@ -138,7 +151,10 @@ def test_python_program_with_the_generated_sdk_renders_what_the_dev_stack_render
 
     program.init("dev")
     program.pulumi("up", "--yes", "--stack", "dev")
-    assert rendered(program.root / "rendered") == expected
+    found = rendered(program.root / "rendered")
+    assert stack_marks(expected) == {"organization/aio-mq/dev"}
+    assert stack_marks(found) == {"organization/python-consumer/dev"}
+    assert found == expected
     outputs = json.loads(program.pulumi("stack", "output", "--json", "--stack", "dev").stdout)
     assert sorted(outputs["listeners"]) == ["dev-plain", "dev-tls"]
 

@@ -1,5 +1,8 @@
 """The guardrails policy pack on the real engine: `pulumi preview --policy-pack policy`.
 
+Production is what a stack's `aio-mq:production` says (undeclared: production), which the pack
+learns from the engine's ConfigureStack call; these tests prove that path end to end.
+
 The project is copied to a temporary directory (so stack init never writes into stacks/), stacks
 live in a temporary file backend and render to a temporary directory, and the pack runs in a
 virtualenv built once from policy/requirements.txt (policy/ensure-venv) under the user cache.
@@ -129,12 +132,12 @@ def test_clean_prod_stack_passes(workspace: Workspace) -> None:
     assert violations(out) == set()  # prod has authorization on and 30-day certificates
 
 
-def test_prod_like_stack_with_an_open_listener_fails(workspace: Workspace) -> None:
-    # `production` is a production stack by name, like prod.
+@pytest.mark.parametrize("name", ["prd", "Prod", "production-2"])
+def test_a_copy_of_prod_under_another_name_is_production(workspace: Workspace, name: str) -> None:
     config = prod_config()
     config["aio-mq:listeners"].append(PLAIN_NODE_PORT)
-    workspace.stack("production", config)
-    status, out = workspace.preview("production")
+    workspace.stack(name, config)
+    status, out = workspace.preview(name)
     assert status != 0, out
     # Only the open listener is named, by every policy it breaks.
     assert violations(out) == {
@@ -144,7 +147,33 @@ def test_prod_like_stack_with_an_open_listener_fails(workspace: Workspace) -> No
         ("advisory", "listener-authorization", "prod-plain"),
     }
     assert "BrokerListener azure-iot-operations/prod-plain has no TLS" in out
-    assert "the stack name 'production' is one of productionStacks" in out
+    assert "(Production: the stack sets aio-mq:production: true.)" in out
+
+
+def test_a_stack_that_does_not_declare_is_production(workspace: Workspace) -> None:
+    config = prod_config()
+    del config["aio-mq:production"]
+    config["aio-mq:listeners"].append(PLAIN_NODE_PORT)
+    workspace.stack("edge-eu", config)
+    status, out = workspace.preview("edge-eu")
+    assert status != 0, out
+    assert ("mandatory", "listener-tls-required", "prod-plain") in violations(out)
+    assert "the stack does not set aio-mq:production" in out
+
+
+def test_policy_config_cannot_make_a_stack_non_production(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    config = prod_config()
+    config["aio-mq:listeners"].append(PLAIN_NODE_PORT)
+    workspace.stack("prod-escape", config)
+    escape = tmp_path / "escape.json"
+    escape.write_text(json.dumps({"listener-tls-required": {"production": False}}))
+    status, out = workspace.preview("prod-escape", "--policy-pack-config", str(escape))
+    assert status != 0, out
+    # The engine accepts the unknown key; the pack ignores it: production is the stack's word.
+    assert ("mandatory", "listener-tls-required", "prod-plain") in violations(out)
+    assert "(Production: the stack sets aio-mq:production: true.)" in out
 
 
 def test_missing_issuer_fails_until_declared_existing(workspace: Workspace, tmp_path: Path) -> None:
@@ -160,26 +189,23 @@ def test_missing_issuer_fails_until_declared_existing(workspace: Workspace, tmp_
     )
     for key in ("aio-mq:authentications", "aio-mq:authorizations"):
         config[key][0]["listenerRef"].append("prod-acme")
-    # A stack name that is not production by itself: policy config makes it one.
     workspace.stack("live-eu", config)
-    production = json.loads((ROOT / "policy" / "production.json").read_text())
-    config_file = tmp_path / "production.json"
-    config_file.write_text(json.dumps(production))
-
-    status, out = workspace.preview("live-eu", "--policy-pack-config", str(config_file))
+    status, out = workspace.preview("live-eu")
     assert status != 0, out
     assert violations(out) == {("mandatory", "tls-references-exist", "prod-acme")}
     assert "azure-iot-operations/prod-acme uses ClusterIssuer 'letsencrypt'" in out
     assert "add 'ClusterIssuer/letsencrypt' to existingIssuers" in out
-    assert "the policy config sets production: true" in out
 
-    production["tls-references-exist"]["existingIssuers"] = ["ClusterIssuer/letsencrypt"]
-    config_file.write_text(json.dumps(production))
+    config_file = tmp_path / "existing.json"
+    existing = {"existingIssuers": ["ClusterIssuer/letsencrypt"]}
+    config_file.write_text(json.dumps({"tls-references-exist": existing}))
     status, out = workspace.preview("live-eu", "--policy-pack-config", str(config_file))
     assert status == 0, out
 
-    # Without the production config the stack is not production: nothing mandatory applies.
-    status, out = workspace.preview("live-eu")
+    # Declared not production, the stack gets no production checks.
+    config["aio-mq:production"] = False
+    workspace.stack("live-eu-test", config)
+    status, out = workspace.preview("live-eu-test")
     assert status == 0, out
 
 
@@ -192,18 +218,6 @@ def test_dev_gets_advice_not_errors(workspace: Workspace) -> None:
         ("advisory", "listener-authorization", "dev-tls"),
     }
     assert "dev-plain has authorization off" in out
-
-
-def test_a_production_config_makes_dev_production(workspace: Workspace) -> None:
-    workspace.stack("dev")
-    production = str(ROOT / "policy" / "production.json")
-    status, out = workspace.preview("dev", "--policy-pack-config", production)
-    assert status != 0, out
-    mandatory = {v for v in violations(out) if v[0] == "mandatory"}
-    assert mandatory == {
-        ("mandatory", "listener-tls-required", "dev-plain"),
-        ("mandatory", "listener-authentication-required", "dev-plain"),
-    }
 
 
 def test_exposed_listener_without_authentication_fails_everywhere(
@@ -228,3 +242,57 @@ def test_exposed_listener_without_authentication_fails_everywhere(
     status, out = workspace.preview("dev-exposed", "--policy-pack-config", str(lowered))
     assert status == 0, out
     assert ("advisory", "exposed-listener-authentication", "dev-exposed") in violations(out)
+
+
+HAND_WRITTEN_PROGRAM = """
+import pulumi
+import pulumi_kubernetes as k8s
+
+provider = k8s.Provider("render", render_yaml_to_directory="out")
+opts = pulumi.ResourceOptions(provider=provider)
+api = "mq.iotoperations.azure.com/v1beta1"
+ns = "azure-iot-operations"
+k8s.apiextensions.CustomResourcePatch(
+    "open-default", api_version=api, kind="BrokerListener",
+    metadata={"name": "default", "namespace": ns}, spec={"authenticationEnabled": False},
+    opts=opts,
+)
+k8s.apiextensions.CustomResource(
+    "hollow", api_version=api, kind="BrokerListener",
+    metadata={"name": "hollow", "namespace": ns},
+    spec={"brokerRef": "default", "port": 8883, "authenticationEnabled": False,
+          "authorizationEnabled": True, "tls": {"keyVault": {}}},
+    opts=opts,
+)
+"""
+
+
+def test_patches_and_hollow_tls_are_checked(workspace: Workspace, tmp_path: Path) -> None:
+    # Another program of the same project name, writing the custom resources by hand; its stack
+    # file says nothing about production, so it is production.
+    program = tmp_path / "hand-written"
+    (program / "stacks").mkdir(parents=True)
+    (program / "Pulumi.yaml").write_text(
+        "name: aio-mq\nstackConfigDir: stacks\nruntime:\n  name: python\n  options:\n"
+        f"    toolchain: pip\n    virtualenv: {ROOT / 'venv'}\n"
+    )
+    (program / "__main__.py").write_text(HAND_WRITTEN_PROGRAM)
+    pc.ensure_stack(workspace.engine, program, "ops")
+    result = workspace.engine.run(
+        program,
+        "ops",
+        "preview",
+        "--stack",
+        "ops",
+        "--policy-pack",
+        str(workspace.project / "policy"),
+    )
+    out = result.stdout + result.stderr
+    assert result.returncode != 0, out
+    assert {v for v in violations(out) if v[0] == "mandatory"} == {
+        ("mandatory", "listener-authentication-required", "open-default"),
+        ("mandatory", "listener-tls-required", "hollow"),
+        ("mandatory", "listener-authentication-required", "hollow"),
+    }
+    assert "BrokerListener patch azure-iot-operations/default has authentication off" in out
+    assert "spec.tls.keyVault.vault.name is missing" in out

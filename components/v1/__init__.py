@@ -1,0 +1,1 @@
+"""The GA API, mqttbroker.iotoperations.azure.com/v1: models, rules and authentication."""

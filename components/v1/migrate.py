@@ -1,0 +1,688 @@
+"""From a preview stack file (mq.iotoperations.azure.com/v1beta1) to a GA one
+(mqttbroker.iotoperations.azure.com/v1): `tools/migrate-to-v1 stacks/Pulumi.<stack>.yaml`.
+
+The GA stack is written to stdout, a note per decision to stderr. What cannot be carried over is
+refused, every item at once, and nothing is written. The mapping follows the fact sheet's
+"From the preview API to GA" table:
+
+- listeners that share a Service (same namespace, broker, serviceType and serviceName) become
+  one GA listener whose `ports` are theirs; those on the preview default listener's Service
+  (clusterIp aio-mq-dmqtt-frontend) become ports of GA's `default` listener, which the GA stack
+  then manages with its port 18883 as Azure IoT Operations installs it;
+- `authenticationEnabled` / `authorizationEnabled` and the `listenerRef` of the stack's
+  BrokerAuthentications / BrokerAuthorizations become each port's `authenticationRef` /
+  `authorizationRef`;
+- TLS `automatic` becomes `certManagerCertificateSpec` (key algorithm and size -> Ec256 ...
+  Rsa8192), `manual` becomes `secretRef`; the default broker `broker` becomes `default`.
+
+Refused: Key Vault TLS, a Secret in another namespace than the object using it, key sizes GA
+has no algorithm for, usernamePassword authentication, X.509 attributes kept in a Secret, a
+listener listed by several objects of one kind, existing objects given without their spec, and
+keys this tool does not know.
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import ConfigError, Problem
+from ..spec import DEFAULT_NAMESPACE
+from ..stack import PROJECT, StackBase, StackConfig, config_keys, validate_config
+from ..v1beta1 import auth as preview_auth
+from ..v1beta1 import models as preview
+from . import models as ga
+from .auth import DEFAULT_AUTHENTICATION
+
+KEY_ALGORITHMS = {
+    ("ECDSA", 256): "Ec256",
+    ("ECDSA", 384): "Ec384",
+    ("ECDSA", 521): "Ec521",
+    ("Ed25519", 256): "Ed25519",
+    ("RSA", 2048): "Rsa2048",
+    ("RSA", 4096): "Rsa4096",
+    ("RSA", 8192): "Rsa8192",
+}
+SERVICE_TYPES = {"clusterIp": "ClusterIp", "loadBalancer": "LoadBalancer", "nodePort": "NodePort"}
+MAPPED_KEYS = {
+    "apiVersion",
+    "brokerRef",
+    "listeners",
+    "existingListeners",
+    "authentications",
+    "authorizations",
+    "existingAuthentications",
+    "existingAuthorizations",
+}
+"""The preview-only keys this tool maps; keys common to both APIs are carried over as they are."""
+
+
+@dataclass
+class Migration:
+    """The GA config keys (without the project prefix) and what was decided on the way."""
+
+    config: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    refused: list[Problem] = field(default_factory=list)
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+    def refuse(self, path: str, message: str, fix: str) -> None:
+        self.refused.append(Problem(path, message, fix))
+
+
+def migrate_config(raw: dict[str, Any]) -> Migration:
+    """The GA form of a preview stack's `aio-mq:*` keys (given without the prefix)."""
+    out = Migration()
+    version = raw.get("apiVersion", preview.API_VERSION)
+    if version != preview.API_VERSION:
+        out.refuse(
+            f"{PROJECT}:apiVersion",
+            f"the stack is not a preview stack (apiVersion {version})",
+            "give this tool a stack file of mq.iotoperations.azure.com/v1beta1",
+        )
+        return out
+    try:
+        # The stack file's own checks (keys in clear, the passphrase) stay with the stack.
+        stack = validate_config(_without_secure_values(raw))
+    except ConfigError as exc:
+        out.refused += exc.problems
+        return out
+    assert isinstance(stack, StackConfig)
+
+    out.config["apiVersion"] = ga.API_VERSION
+    for key, value in raw.items():
+        if key in config_keys(StackBase):
+            out.config[key] = copy.deepcopy(value)
+        elif key not in MAPPED_KEYS:
+            out.refuse(
+                f"{PROJECT}:{key}",
+                "this key has no GA counterpart that migrate-to-v1 knows",
+                "remove it from the preview stack, or migrate it by hand",
+            )
+    _broker_ref(out, stack)
+    links = _auth(out, stack)
+    _listeners(out, stack, raw.get("listeners", []), links)
+    return out
+
+
+def _without_secure_values(value: Any) -> Any:
+    """The config with `secure:` values (encrypted in the stack file) replaced by a
+    placeholder, so the models can check everything else."""
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return "<secret>"
+        return {key: _without_secure_values(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_secure_values(item) for item in value]
+    return value
+
+
+def _broker_ref(out: Migration, stack: StackConfig) -> None:
+    if stack.broker_ref == preview.DEFAULT_BROKER:
+        out.note(
+            f"{PROJECT}:brokerRef: the preview default broker {preview.DEFAULT_BROKER!r} becomes "
+            f"GA's default broker {ga.DEFAULT_BROKER!r} (the key is left out)"
+        )
+    else:
+        out.config["brokerRef"] = stack.broker_ref
+        out.note(f"{PROJECT}:brokerRef {stack.broker_ref!r} is kept")
+
+
+# --- listeners -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Service:
+    namespace: str
+    broker: str
+    service_type: str
+    service_name: str
+
+
+def _service_of(
+    item: preview.MqListenerArgs | preview.ExistingListener, stack: StackConfig
+) -> _Service:
+    return _Service(
+        item.namespace or stack.namespace,
+        item.broker_ref or stack.broker_ref,
+        item.service_type,
+        item.service_name,
+    )
+
+
+_PREVIEW_DEFAULT_SERVICE = _Service(
+    DEFAULT_NAMESPACE,
+    preview.DEFAULT_BROKER,
+    preview.DEFAULT_SERVICE_TYPE,
+    preview.DEFAULT_SERVICE_NAME,
+)
+
+
+def _listeners(
+    out: Migration, stack: StackConfig, raw_items: list[dict[str, Any]], links: list[_Linked]
+) -> None:
+    existing = (
+        [preview.DEFAULT_LISTENER]
+        if stack.existing_listeners is None
+        else list(stack.existing_listeners)
+    )
+    default_exists = any(_is_preview_default(e, stack) for e in existing)
+
+    groups: dict[_Service, list[int]] = {}
+    for i, item in enumerate(stack.listeners):
+        groups.setdefault(_service_of(item, stack), []).append(i)
+
+    listeners: list[dict[str, Any]] = []
+    manages_default = False
+    for service, indexes in groups.items():
+        if default_exists and service == _PREVIEW_DEFAULT_SERVICE:
+            manages_default = True
+            listeners.append(_default_listener(out, stack, raw_items, indexes, links))
+            continue
+        first = stack.listeners[indexes[0]]
+        listener: dict[str, Any] = {"name": first.name}
+        if first.namespace is not None:
+            listener["namespace"] = first.namespace
+        if first.broker_ref is not None and first.broker_ref != preview.DEFAULT_BROKER:
+            listener["brokerRef"] = first.broker_ref
+        listener["serviceType"] = SERVICE_TYPES[service.service_type]
+        listener["serviceName"] = service.service_name
+        listener["ports"] = [_port(out, stack, raw_items, i, links) for i in indexes]
+        if len(indexes) > 1:
+            out.note(
+                f"{_names(stack, indexes)} share Service {service.service_name!r} "
+                f"({service.service_type}): they become listener {first.name!r} with ports "
+                f"{_port_list(stack, indexes)}"
+            )
+        listeners.append(listener)
+    out.config["listeners"] = listeners
+    _existing_listeners(out, stack, existing, manages_default)
+
+
+def _is_preview_default(item: preview.ExistingListener, stack: StackConfig) -> bool:
+    return item.name == preview.DEFAULT_LISTENER.name and (
+        _service_of(item, stack) == _PREVIEW_DEFAULT_SERVICE
+    )
+
+
+def _default_listener(
+    out: Migration,
+    stack: StackConfig,
+    raw_items: list[dict[str, Any]],
+    indexes: list[int],
+    links: list[_Linked],
+) -> dict[str, Any]:
+    """GA's `default` listener, as installed, with the ports of the listeners that were on the
+    preview default listener's Service."""
+    installed = ga.DEFAULT_LISTENER
+    ports = [_port(out, stack, raw_items, i, links) for i in indexes]
+    (aio_port,) = installed.ports
+    taken = [i for i, port in zip(indexes, ports, strict=True) if port["port"] == aio_port.port]
+    if taken:
+        out.note(
+            f"listeners[{taken[0]}] {stack.listeners[taken[0]].name!r} uses port "
+            f"{aio_port.port}, which GA's default listener has: its settings replace the "
+            f"installed ones there (the program warns that Azure IoT Operations components "
+            f"expect authenticationRef {aio_port.authentication_ref!r} and the AIO certificate)"
+        )
+    else:
+        ports.insert(0, aio_port.cr())
+    out.note(
+        f"{_names(stack, indexes)} used the preview default listener's Service "
+        f"{preview.DEFAULT_SERVICE_NAME!r} ({preview.DEFAULT_SERVICE_TYPE}); GA allows one "
+        f"ClusterIp listener per broker, and that is {installed.name!r} (Service "
+        f"{installed.service!r}), so they become its ports {_port_list(stack, indexes)}: this "
+        f"stack now manages {installed.name!r}, with port {aio_port.port} as Azure IoT "
+        f"Operations installs it. Clients connect to {installed.service!r} instead of "
+        f"{preview.DEFAULT_SERVICE_NAME!r}"
+    )
+    return {
+        "name": installed.name,
+        "serviceType": installed.service_type,
+        "serviceName": installed.service,
+        "ports": ports,
+    }
+
+
+def _names(stack: StackConfig, indexes: list[int]) -> str:
+    return ", ".join(f"listeners[{i}] {stack.listeners[i].name!r}" for i in indexes)
+
+
+def _port_list(stack: StackConfig, indexes: list[int]) -> str:
+    return ", ".join(str(stack.listeners[i].port) for i in indexes)
+
+
+def _port(
+    out: Migration,
+    stack: StackConfig,
+    raw_items: list[dict[str, Any]],
+    i: int,
+    links: list[_Linked],
+) -> dict[str, Any]:
+    item = stack.listeners[i]
+    path = f"listeners[{i}]"
+    port: dict[str, Any] = {"port": item.port}
+    if item.node_port is not None:
+        port["nodePort"] = item.node_port
+    namespace = item.namespace or stack.namespace
+    authentication = _linked(out, AUTHENTICATION, item, namespace=namespace, path=path, links=links)
+    authorization = _linked(out, AUTHORIZATION, item, namespace=namespace, path=path, links=links)
+    if item.authentication_enabled:
+        if authentication is None:
+            authentication = DEFAULT_AUTHENTICATION.name
+            out.note(
+                f"{path} {item.name!r} has authenticationEnabled and no BrokerAuthentication "
+                f"lists it: its port uses GA's default BrokerAuthentication "
+                f"{DEFAULT_AUTHENTICATION.name!r} (service account tokens, audience aio-internal)"
+            )
+        port["authenticationRef"] = authentication
+    if item.authorization_enabled and not item.authentication_enabled:
+        out.note(
+            f"{path} {item.name!r} has authorizationEnabled but not authenticationEnabled, so "
+            "authorization never applied: its port gets no authorizationRef"
+        )
+    elif item.authorization_enabled and authorization is None:
+        out.note(
+            f"{path} {item.name!r} has authorizationEnabled, but no BrokerAuthorization lists "
+            "it, and GA has no default one: its port gets no authorizationRef (add "
+            "aio-mq:authorizations and set authorizationRef to restrict it)"
+        )
+    elif item.authorization_enabled:
+        port["authorizationRef"] = authorization
+    tls = _tls(out, stack, raw_items[i].get("tls"), item, path)
+    if tls is not None:
+        port["tls"] = tls
+    return port
+
+
+def _tls(
+    out: Migration,
+    stack: StackConfig,
+    raw_tls: dict[str, Any] | None,
+    item: preview.MqListenerArgs,
+    path: str,
+) -> dict[str, Any] | None:
+    tls = item.tls
+    if tls is None or raw_tls is None:
+        return None
+    namespace = item.namespace or stack.namespace
+    if tls.key_vault is not None:
+        out.refuse(
+            f"{path}.tls.keyVault",
+            "GA listeners have no Key Vault TLS",
+            "sync the certificate from Key Vault into a kubernetes.io/tls Secret (Azure IoT "
+            "Operations' secret sync) and use tls.manual with its secretName",
+        )
+        return None
+    if tls.automatic is not None:
+        automatic = tls.automatic
+        spec = copy.deepcopy(raw_tls["automatic"])
+        _same_namespace(out, f"{path}.tls.automatic", automatic.secret_namespace, namespace)
+        spec.pop("secretNamespace", None)
+        spec["issuerRef"] = automatic.issuer_ref.cr()
+        if automatic.private_key is not None:
+            key = automatic.private_key
+            algorithm = KEY_ALGORITHMS.get((key.algorithm, key.size))
+            if algorithm is None:
+                out.refuse(
+                    f"{path}.tls.automatic.privateKey",
+                    f"GA has no key algorithm for {key.algorithm} {key.size}",
+                    "choose one of ECDSA 256/384/521, RSA 2048/4096/8192 or Ed25519",
+                )
+            spec["privateKey"] = {"algorithm": algorithm, "rotationPolicy": key.rotation_policy}
+        return {"mode": "Automatic", "certManagerCertificateSpec": spec}
+    manual = copy.deepcopy(raw_tls["manual"])
+    assert tls.manual is not None
+    _same_namespace(out, f"{path}.tls.manual", tls.manual.secret_namespace, namespace)
+    manual.pop("secretNamespace", None)
+    manual = {"secretRef": manual.pop("secretName"), **manual}
+    return {"mode": "Manual", "manual": manual}
+
+
+def _same_namespace(
+    out: Migration, path: str, secret_namespace: str | None, ns: str, key: str = "secretNamespace"
+) -> None:
+    if secret_namespace is None:
+        return
+    if secret_namespace != ns:
+        out.refuse(
+            f"{path}.{key}",
+            f"the Secret is in namespace {secret_namespace!r}, its user in {ns!r}; GA only "
+            "reads Secrets of the object's own namespace",
+            f"move the Secret to {ns!r} and remove {key}",
+        )
+    else:
+        out.note(f"{path}.{key} {ns!r} is the object's own namespace: left out")
+
+
+def _existing_listeners(
+    out: Migration,
+    stack: StackConfig,
+    existing: list[preview.ExistingListener],
+    manages_default: bool,
+) -> None:
+    if stack.existing_listeners is None:
+        if not manages_default:
+            out.note(
+                "existingListeners is absent: the GA stack assumes GA's default listener "
+                f"{ga.DEFAULT_LISTENER.name!r} ({ga.DEFAULT_LISTENER.service}:18883)"
+            )
+        return
+    groups: dict[_Service, list[preview.ExistingListener]] = {}
+    for item in existing:
+        if _is_preview_default(item, stack):
+            continue
+        groups.setdefault(_service_of(item, stack), []).append(item)
+    ga_existing: list[dict[str, Any]] = []
+    if not manages_default and any(_is_preview_default(e, stack) for e in existing):
+        ga_existing.append({"name": ga.DEFAULT_LISTENER.name, **ga.DEFAULT_LISTENER.spec()})
+    for service, items in groups.items():
+        entry: dict[str, Any] = {"name": items[0].name}
+        if items[0].namespace is not None:
+            entry["namespace"] = items[0].namespace
+        if items[0].broker_ref not in (None, preview.DEFAULT_BROKER):
+            entry["brokerRef"] = items[0].broker_ref
+        entry["serviceType"] = SERVICE_TYPES[service.service_type]
+        entry["serviceName"] = service.service_name
+        entry["ports"] = [
+            {"port": e.port, **({"nodePort": e.node_port} if e.node_port else {})} for e in items
+        ]
+        ga_existing.append(entry)
+    out.config["existingListeners"] = ga_existing
+    out.note(
+        "existingListeners: each preview Service becomes the GA listener an operator would "
+        "write for it (ports only; the preview default listener becomes GA's 'default'); "
+        "compare them with `kubectl get brokerlisteners -A` on the GA cluster"
+    )
+
+
+# --- authentication and authorization ------------------------------------------------------
+
+AUTHENTICATION, AUTHORIZATION = "BrokerAuthentication", "BrokerAuthorization"
+PREVIEW_DEFAULT = "the preview default authentication"
+
+
+@dataclass(frozen=True)
+class _Linked:
+    """A preview BrokerAuthentication/Authorization as the listeners it lists see it."""
+
+    kind: str
+    name: str
+    """Its GA name (the preview default `authn` becomes GA's `default`)."""
+    namespace: str
+    listener_ref: tuple[str, ...]
+    origin: str
+
+
+def _linked(
+    out: Migration,
+    kind: str,
+    item: preview.MqListenerArgs,
+    *,
+    namespace: str,
+    path: str,
+    links: list[_Linked],
+) -> str | None:
+    """The GA name of the one object of `kind` that lists the listener, if any."""
+    found = [
+        o
+        for o in links
+        if o.kind == kind and o.namespace == namespace and item.name in o.listener_ref
+    ]
+    enabled = item.authentication_enabled if kind == AUTHENTICATION else item.authorization_enabled
+    if not found:
+        return None
+    if not enabled:
+        out.note(
+            f"{path} {item.name!r} is listed by {found[0].origin} but has "
+            f"{'authenticationEnabled' if kind == AUTHENTICATION else 'authorizationEnabled'} "
+            "false: the link never applied and is not carried over"
+        )
+        return None
+    if len(found) > 1:
+        out.refuse(
+            path,
+            f"{item.name!r} is listed by several {kind}s ({', '.join(o.origin for o in found)}); "
+            "a GA port references one",
+            f"list {item.name!r} in one {kind} only",
+        )
+    if found[0].origin == PREVIEW_DEFAULT:
+        out.note(
+            f"{path} {item.name!r} is listed by the preview default authentication "
+            f"{preview_auth.DEFAULT_AUTHENTICATION.name!r} (sat, audience aio-mq): its port uses "
+            f"GA's {DEFAULT_AUTHENTICATION.name!r} (ServiceAccountToken, audience aio-internal), "
+            "so clients need tokens with audience aio-internal"
+        )
+    return found[0].name
+
+
+def _auth(out: Migration, stack: StackConfig) -> list[_Linked]:
+    """The GA authentications and authorizations; what links to which listener."""
+    links: list[_Linked] = []
+    declared: list[tuple[str, str, list[Any]]] = [
+        ("authentications", AUTHENTICATION, list(stack.authentications)),
+        ("authorizations", AUTHORIZATION, list(stack.authorizations)),
+        ("existingAuthentications", AUTHENTICATION, _existing_authentications(stack)),
+        ("existingAuthorizations", AUTHORIZATION, list(stack.existing_authorizations or [])),
+    ]
+    for key, kind, items in declared:
+        ga_items: list[dict[str, Any]] = []
+        for i, obj in enumerate(items):
+            namespace = obj.namespace or stack.namespace
+            origin = f"{key}[{i}]"
+            if _is_preview_default_authentication(obj, namespace):
+                # GA installs its own default authentication: nothing to write.
+                refs = tuple(obj.listener_ref)
+                links.append(
+                    _Linked(kind, DEFAULT_AUTHENTICATION.name, namespace, refs, PREVIEW_DEFAULT)
+                )
+                continue
+            links.append(_Linked(kind, obj.name, namespace, tuple(obj.listener_ref), origin))
+            mapped = (
+                _authentication(out, obj, origin, namespace)
+                if kind == AUTHENTICATION
+                else _authorization(out, obj, origin)
+            )
+            ga_items.append(mapped)
+        if key == "existingAuthentications" and stack.existing_authentications is not None:
+            # Every GA installation has its own default authentication, whatever the preview had.
+            installed = DEFAULT_AUTHENTICATION
+            ga_items.insert(0, {"name": installed.name, **installed.spec()})
+        if stack.model_fields_set & {_snake(key)}:
+            out.config[key] = ga_items
+    if stack.authentications or stack.authorizations:
+        out.note(
+            "listenerRef is gone in GA: each listener's port references its BrokerAuthentication "
+            "(authenticationRef) and BrokerAuthorization (authorizationRef) instead"
+        )
+    return links
+
+
+def _snake(key: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in key)
+
+
+def _existing_authentications(stack: StackConfig) -> list[Any]:
+    if stack.existing_authentications is None:
+        return [preview_auth.DEFAULT_AUTHENTICATION]
+    return list(stack.existing_authentications)
+
+
+def _is_preview_default_authentication(obj: Any, namespace: str) -> bool:
+    default = preview_auth.DEFAULT_AUTHENTICATION
+    return isinstance(obj, preview_auth.ExistingAuthentication) and (obj.name, namespace) == (
+        default.name,
+        default.namespace,
+    )
+
+
+def _head(obj: Any) -> dict[str, Any]:
+    head: dict[str, Any] = {"name": obj.name}
+    if obj.namespace is not None:
+        head["namespace"] = obj.namespace
+    return head
+
+
+def _authentication(out: Migration, obj: Any, origin: str, namespace: str) -> dict[str, Any]:
+    methods: list[dict[str, Any]] = []
+    if not obj.authentication_methods:
+        out.refuse(
+            f"{origin}.authenticationMethods",
+            "the methods of this existing BrokerAuthentication are not given, and a GA "
+            "BrokerAuthentication is written with them",
+            "list its authenticationMethods as on the cluster",
+        )
+    for k, method in enumerate(obj.authentication_methods):
+        path = f"{origin}.authenticationMethods[{k}]"
+        if method.sat is not None:
+            methods.append(
+                {
+                    "method": "ServiceAccountToken",
+                    "serviceAccountTokenSettings": {"audiences": list(method.sat.audiences)},
+                }
+            )
+        elif method.x509 is not None:
+            if method.x509.attributes is not None:
+                out.refuse(
+                    f"{path}.x509.attributes",
+                    "GA keeps the attributes of client certificates inline "
+                    "(x509Settings.authorizationAttributes), not in a Secret",
+                    f"remove attributes here, and after migrating write the entries of Secret "
+                    f"{method.x509.attributes.secret_name!r} into "
+                    "x509Settings.authorizationAttributes",
+                )
+            methods.append(
+                {
+                    "method": "X509",
+                    "x509Settings": {"trustedClientCaCert": method.x509.trusted_client_ca_cert},
+                }
+            )
+        elif method.custom is not None:
+            methods.append(
+                {"method": "Custom", "customSettings": _custom(out, method.custom, path, namespace)}
+            )
+        else:
+            out.refuse(
+                f"{path}.usernamePassword",
+                "GA has no username/password authentication",
+                "move these clients to X.509 client certificates, service account tokens or a "
+                "custom auth server, and remove the method",
+            )
+    return {**_head(obj), "authenticationMethods": methods}
+
+
+def _custom(out: Migration, custom: Any, path: str, namespace: str) -> dict[str, Any]:
+    settings: dict[str, Any] = {"endpoint": custom.endpoint}
+    if custom.ca_cert is not None:
+        settings["caCertConfigMap"] = custom.ca_cert
+    if custom.auth is not None:
+        x509 = custom.auth.x509
+        _same_namespace(out, f"{path}.custom.auth.x509", x509.namespace, namespace, "namespace")
+        settings["auth"] = {"x509": {"secretRef": x509.secret_name}}
+    if custom.headers:
+        settings["headers"] = dict(custom.headers)
+    return settings
+
+
+def _authorization(out: Migration, obj: Any, origin: str) -> dict[str, Any]:
+    policies = obj.authorization_policies
+    if policies is None:
+        out.refuse(
+            f"{origin}.authorizationPolicies",
+            "the policies of this existing BrokerAuthorization are not given, and a GA "
+            "BrokerAuthorization is written with them",
+            "give its authorizationPolicies as on the cluster",
+        )
+        return _head(obj)
+    rules = []
+    for rule in policies.rules:
+        principals = rule.principals
+        given = {
+            "attributes": principals.attributes,
+            "clientIds": principals.clientids,
+            "usernames": principals.usernames,
+        }
+        rules.append(
+            {
+                "principals": {key: value for key, value in given.items() if value},
+                "brokerResources": [
+                    {"method": r.method, **({"topics": list(r.topics)} if r.topics else {})}
+                    for r in rule.broker_resources
+                ],
+            }
+        )
+    cache = "Enabled" if policies.enable_cache else "Disabled"
+    out.note(f"{origin}: enableCache {str(policies.enable_cache).lower()} becomes cache {cache}")
+    return {**_head(obj), "authorizationPolicies": {"cache": cache, "rules": rules}}
+
+
+# --- the stack file ------------------------------------------------------------------------
+
+
+def migrate_stack_file(text: str) -> tuple[str, list[str]]:
+    """The GA stack file for a preview stack file's text, and the notes. Raises ConfigError
+    with every item that cannot be carried over."""
+    document = yaml.safe_load(text) or {}
+    config: dict[str, Any] = document.get("config") or {}
+    prefix = f"{PROJECT}:"
+    raw = {k.removeprefix(prefix): v for k, v in config.items() if k.startswith(prefix)}
+    migration = migrate_config(raw)
+    if not migration.refused:
+        try:
+            validate_config(_without_secure_values(migration.config))
+        except ConfigError as exc:
+            migration.refused += exc.problems
+    if migration.refused:
+        raise ConfigError(
+            migration.refused,
+            f"{PROJECT}:* of the preview stack",
+            "nothing was written (migrate-to-v1 carries a stack over whole or not at all)",
+        )
+    others = {k: v for k, v in config.items() if not k.startswith(prefix)}
+    result = {
+        **{k: v for k, v in document.items() if k != "config"},
+        "config": {**{prefix + k: v for k, v in migration.config.items()}, **others},
+    }
+    result = {"config": result.pop("config"), **result}
+    header = (
+        "# yaml-language-server: $schema=../schema/stack-config.schema.json\n"
+        "# Written by tools/migrate-to-v1 from a preview (v1beta1) stack file.\n"
+    )
+    return header + yaml.safe_dump(result, sort_keys=False, width=100), migration.notes
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1 or argv[0] in ("-h", "--help"):
+        print(
+            "usage: tools/migrate-to-v1 stacks/Pulumi.<stack>.yaml > stacks/Pulumi.<new>.yaml\n"
+            "Writes the GA (mqttbroker.iotoperations.azure.com/v1) form of a preview stack file "
+            "to stdout, a note per decision to stderr.",
+            file=sys.stderr,
+        )
+        return 2
+    path = Path(argv[0])
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        print(f"migrate-to-v1: cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return 2
+    try:
+        output, notes = migrate_stack_file(text)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    sys.stdout.write(output)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

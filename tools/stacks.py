@@ -1,0 +1,252 @@
+"""stacks: what each environment is, and the one way `make` runs Pulumi on it.
+
+    tools/stacks facts prod                 # {"stack": "prod", "production": true, ...}
+    tools/stacks github-output              # all=/staged=/production= lists for the workflow
+    tools/stacks run preview prod           # what `make preview STACK=prod` does
+    tools/stacks run up prod --cluster yes  # what `make up STACK=prod CLUSTER=yes` does
+
+Two facts come from a stack file (stacks/Pulumi.<stack>.yaml), read the way Pulumi reads it:
+
+- production: `aio-mq:production`. Fail safe: a stack is production unless it says `false`; any
+  value but `true`/`false` is refused. The program, the policy pack (policy/guardrails.py) and the
+  workflow's approval gate read the same key.
+- target: `aio-mq:kubernetes.renderYamlToDirectory` makes a *render stack* (dev): its state only
+  describes files, so it is updated in place. Any other stack is a *cluster stack*.
+
+Offline work never touches a cluster stack's state. `preview`/`policy-preview`/`render` of a
+cluster stack run on a disposable stack in a temporary backend (diffed against nothing) and render
+into rendered/<stack>; `up`/`destroy` of a cluster stack refuse unless CLUSTER=yes asks for the
+real thing. `up` and `preview` of a production stack run the guardrails policy pack.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT = "aio-mq"
+PRODUCTION_KEY = f"{PROJECT}:production"
+KUBERNETES_KEY = f"{PROJECT}:kubernetes"
+DISPOSABLE_ENV = "AIO_MQ_DISPOSABLE_STATE"
+"""Set for a backend that is thrown away after the run; tools/pulumi lets render-mode updates
+happen only there."""
+RENDER_ENV = "AIO_MQ_RENDER_YAML_TO_DIRECTORY"
+COMMANDS = ("up", "preview", "policy-preview", "render", "destroy")
+
+
+class StackFileError(Exception):
+    """A stack file that cannot say what its stack is; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class StackFacts:
+    stack: str
+    production: bool
+    render_dir: str | None
+    """renderYamlToDirectory of a render stack; None for a cluster stack."""
+    context: str | None
+
+    @property
+    def cluster(self) -> bool:
+        return self.render_dir is None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack,
+            "production": self.production,
+            "target": "cluster" if self.cluster else "render",
+            "renderYamlToDirectory": self.render_dir,
+            "context": self.context,
+        }
+
+
+def stack_file(root: Path, stack: str) -> Path:
+    return root / "stacks" / f"Pulumi.{stack}.yaml"
+
+
+def stack_names(root: Path = ROOT) -> list[str]:
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("stacks/Pulumi.*.yaml"))
+
+
+def facts(root: Path, stack: str) -> StackFacts:
+    path = stack_file(root, stack)
+    if not path.exists():
+        known = ", ".join(stack_names(root)) or "none"
+        raise StackFileError(f"there is no stack file {path.relative_to(root)} (stacks: {known})")
+    # BaseLoader: every scalar as written, so `no` or `False` are not taken for false as YAML 1.1
+    # would (Pulumi passes the program "false" for a YAML false only).
+    loaded = yaml.load(path.read_text(), Loader=yaml.BaseLoader) or {}
+    config = loaded.get("config") if isinstance(loaded, dict) else None
+    config = config if isinstance(config, dict) else {}
+    declared = config.get(PRODUCTION_KEY)
+    if declared is None:
+        production = True
+    elif declared in ("true", "false"):
+        production = declared == "true"
+    else:
+        raise StackFileError(
+            f"{path.relative_to(root)}: {PRODUCTION_KEY} is {declared!r}; set it to true or false"
+        )
+    kubernetes = config.get(KUBERNETES_KEY)
+    kubernetes = kubernetes if isinstance(kubernetes, dict) else {}
+    render_dir = kubernetes.get("renderYamlToDirectory") or None
+    return StackFacts(stack, production, render_dir, kubernetes.get("context") or None)
+
+
+def github_output(root: Path) -> str:
+    """The stack lists the workflow's jobs run over: production ones wait for approval."""
+    all_facts = [facts(root, name) for name in stack_names(root)]
+    production = [f.stack for f in all_facts if f.production]
+    staged = [f.stack for f in all_facts if not f.production]
+    names = [f.stack for f in all_facts]
+    return (
+        f"all={json.dumps(names)}\n"
+        f"staged={json.dumps(staged)}\n"
+        f"production={json.dumps(production)}\n"
+    )
+
+
+# --- running -------------------------------------------------------------------------------
+
+
+def say(message: str) -> None:
+    print(f"stacks: {message}", file=sys.stderr, flush=True)
+
+
+def pulumi(root: Path, *args: str, env: dict[str, str] | None = None) -> int:
+    return subprocess.run(
+        [str(root / "tools" / "pulumi"), *args], cwd=root, env=env, check=False
+    ).returncode
+
+
+def policy_args(root: Path, command: str, stack: StackFacts) -> list[str]:
+    if command == "policy-preview" or (stack.production and command in ("up", "preview", "render")):
+        subprocess.run(
+            [str(root / "policy" / "ensure-venv")], check=True, stdout=subprocess.DEVNULL
+        )
+        return ["--policy-pack", "policy"]
+    return []
+
+
+ENGINE_COMMAND = {
+    "up": ["up", "--yes"],
+    "preview": ["preview", "--diff"],
+    "policy-preview": ["preview", "--diff"],
+    "render": ["up", "--yes"],
+    "destroy": ["destroy", "--yes"],
+}
+
+
+def refusal(command: str, stack: StackFacts) -> str:
+    target = f"kubeconfig context {stack.context}" if stack.context else "its kubeconfig"
+    real = "deploy it to its cluster:" if command == "up" else "remove it from its cluster:"
+    return (
+        f"{stack.stack} is a cluster stack ({target}): `make {command}` changes it only when "
+        "asked to, so nothing was done.\n"
+        f"  {real:<32} make {command} STACK={stack.stack} CLUSTER=yes\n"
+        f"  {'render its manifests offline:':<32} make render STACK={stack.stack}"
+        f"   (into rendered/{stack.stack}/, on a disposable copy)\n"
+        f"  {'see what it would create:':<32} make preview STACK={stack.stack}"
+    )
+
+
+def run(root: Path, command: str, stack_name: str, cluster: bool, extra: Sequence[str] = ()) -> int:
+    stack = facts(root, stack_name)
+    engine = [*ENGINE_COMMAND[command], *extra]
+    if stack.cluster and not cluster:
+        if command in ("up", "destroy"):
+            say(refusal(command, stack))
+            return 2
+        return run_disposable(root, command, stack, extra)
+    if command == "render" and stack.cluster:
+        say(f"render writes files only; {stack.stack} with CLUSTER=yes is `make up`")
+        return 2
+    packs = policy_args(root, command, stack)
+    if stack.production and packs:
+        say(f"{stack.stack} is production ({PRODUCTION_KEY}): running the guardrails policy pack")
+    if stack.cluster:
+        say(f"{stack.stack}: {command} against the cluster (CLUSTER=yes)")
+    status = pulumi(root, "stack", "select", stack.stack, "--create", "--non-interactive")
+    if status != 0:
+        return status
+    status = pulumi(root, *engine, "--stack", stack.stack, *packs)
+    if status == 0 and engine[0] == "up":
+        status = pulumi(root, "stack", "output", "--stack", stack.stack, "--json")
+    return status
+
+
+def run_disposable(root: Path, command: str, stack: StackFacts, extra: Sequence[str]) -> int:
+    """Run on a throwaway stack in a temporary backend, rendering into rendered/<stack>."""
+    rendered = root / "rendered" / stack.stack
+    if command == "render":
+        shutil.rmtree(rendered, ignore_errors=True)  # exactly this stack's manifests
+    packs = policy_args(root, command, stack)
+    with tempfile.TemporaryDirectory(prefix=f"aio-mq-{stack.stack}-offline-") as scratch:
+        env = dict(os.environ)
+        env.update(
+            {
+                "PULUMI_BACKEND_URL": Path(scratch).as_uri(),
+                RENDER_ENV: str(rendered),
+                DISPOSABLE_ENV: "1",
+            }
+        )
+        say(
+            f"{stack.stack} is a cluster stack: {command} runs offline on a disposable copy "
+            f"(a temporary backend, diffed against nothing, manifests into rendered/{stack.stack}/"
+            f"); {stack.stack}'s own state is not read or written"
+        )
+        status = pulumi(
+            root, "stack", "init", stack.stack, "--no-select", "--non-interactive", env=env
+        )
+        if status == 0:
+            engine = [*ENGINE_COMMAND[command], *extra]
+            status = pulumi(root, *engine, "--stack", stack.stack, *packs, env=env)
+    if command != "render" and status == 0:
+        say(f"to compare with the cluster: make preview STACK={stack.stack} CLUSTER=yes")
+    return status
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tools/stacks", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="what", required=True)
+    facts_parser = sub.add_parser("facts", help="what a stack is, as JSON")
+    facts_parser.add_argument("stack")
+    sub.add_parser("github-output", help="the workflow's stack lists")
+    run_parser = sub.add_parser("run", help="run a make target on a stack")
+    run_parser.add_argument("command", choices=COMMANDS)
+    run_parser.add_argument("stack")
+    run_parser.add_argument(
+        "--cluster", default="", help="'yes' to act on a cluster stack's cluster and state"
+    )
+    run_parser.add_argument("extra", nargs="*", help="more arguments for the engine (after --)")
+    args = parser.parse_args(argv)
+    try:
+        if args.what == "facts":
+            print(json.dumps(facts(ROOT, args.stack).as_json()))
+            return 0
+        if args.what == "github-output":
+            sys.stdout.write(github_output(ROOT))
+            return 0
+        if args.cluster not in ("", "yes"):
+            say(f"CLUSTER={args.cluster!r}: say CLUSTER=yes to act on the cluster, or leave it out")
+            return 2
+        return run(ROOT, args.command, args.stack, args.cluster == "yes", args.extra)
+    except StackFileError as exc:
+        say(str(exc))
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
