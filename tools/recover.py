@@ -106,6 +106,31 @@ def locks(stack: str) -> list[Lock]:
     return found
 
 
+def repair_interrupted_write(stack: str) -> None:
+    """A kill while the file backend saves a checkpoint can leave its metadata sidecar
+    (`<stack>.json.attrs`) empty, and then every command fails with `failed to load checkpoint:
+    EOF` although the checkpoint itself is whole. The sidecar only holds the content type, and
+    the backend reads a missing one as none; the write's temporary file is never read."""
+    root = backend_dir()
+    if root is None:
+        return
+    for path in sorted((root / ".pulumi" / "stacks" / PROJECT).glob(f"{stack}.json*")):
+        if path.name.endswith(".tmp"):
+            path.unlink()
+            say(f"removed {path.name}, the temporary file of a checkpoint write the crash cut off")
+        elif path.name.endswith(".attrs") and not _is_json(path):
+            path.unlink()
+            say(f"removed {path.name}, the checkpoint's metadata file the crash left unreadable")
+
+
+def _is_json(path: Path) -> bool:
+    try:
+        json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 def unlock(stack: str) -> None:
     held = locks(stack)
     live = [lock for lock in held if lock.running_here()]
@@ -183,6 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     stack = args[0]
     try:
+        repair_interrupted_write(stack)
         unlock(stack)
         drop_pending(stack)
     except RecoverError as exc:
