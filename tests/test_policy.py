@@ -28,7 +28,9 @@ from pulumi_policy import policy as policy_module
 from pulumi_policy.policy import _NotApplicableError
 
 from components.stack import deploy, load_config
+from policy import common as c
 from policy import guardrails as g
+from policy import v1beta1 as b
 from tests.conftest import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,7 +48,7 @@ def urn(type_: str, name: str, stack: str = "prod", parent: str = "") -> str:
 
 def listener_resource(
     name: str = "edge", *, namespace: str | None = NS, stack: str = "prod", **spec: Any
-) -> g.Resource:
+) -> c.Resource:
     metadata = {"name": name} | ({"namespace": namespace} if namespace else {})
     props = {
         "apiVersion": "mq.iotoperations.azure.com/v1beta1",
@@ -54,22 +56,22 @@ def listener_resource(
         "metadata": metadata,
         "spec": {"brokerRef": "broker", "port": 8884, **spec},
     }
-    return g.Resource(
+    return c.Resource(
         LISTENER_TYPE, urn(LISTENER_TYPE, name, stack, "aio:mq:MqListener"), name, props
     )
 
 
-def listener(**spec: Any) -> g.Listener:
-    found = g.listener_of(listener_resource(**spec))
+def listener(**spec: Any) -> b.Listener:
+    found = b.listener_of(listener_resource(**spec))
     assert found is not None
     return found
 
 
 def k8s_object(
     type_: str, name: str, namespace: str | None = NS, stack: str = "prod", **props: Any
-) -> g.Resource:
+) -> c.Resource:
     metadata = {"name": name} | ({"namespace": namespace} if namespace else {})
-    return g.Resource(type_, urn(type_, name, stack), name, {"metadata": metadata, **props})
+    return c.Resource(type_, urn(type_, name, stack), name, {"metadata": metadata, **props})
 
 
 AUTOMATIC: dict[str, Any] = {
@@ -87,17 +89,17 @@ OPTIONS = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 
 
 
 def test_kubernetes_type_tokens() -> None:
-    assert g.kubernetes_type(LISTENER_TYPE) == g.KubernetesType(
+    assert c.kubernetes_type(LISTENER_TYPE) == c.KubernetesType(
         "mq.iotoperations.azure.com", "v1beta1", "BrokerListener"
     )
-    assert g.kubernetes_type(SECRET_TYPE) == g.KubernetesType("core", "v1", "Secret")
+    assert c.kubernetes_type(SECRET_TYPE) == c.KubernetesType("core", "v1", "Secret")
     for token in ("aio:mq:MqListener", "pulumi:providers:kubernetes", "kubernetes:yaml:x"):
-        assert g.kubernetes_type(token) is None
+        assert c.kubernetes_type(token) is None
 
 
 def test_listener_fields_default_as_the_api_does() -> None:
-    found = g.listener_of(listener_resource("bare", namespace=None))
-    assert found == g.Listener(
+    found = b.listener_of(listener_resource("bare", namespace=None))
+    assert found == b.Listener(
         name="bare",
         namespace="default",
         urn=urn(LISTENER_TYPE, "bare", parent="aio:mq:MqListener"),
@@ -117,14 +119,14 @@ def test_listener_fields_as_given() -> None:
 
 
 def test_other_resources_are_not_listeners() -> None:
-    assert g.listener_of(k8s_object(SECRET_TYPE, "s")) is None
-    other_kind = g.Resource(
+    assert b.listener_of(k8s_object(SECRET_TYPE, "s")) is None
+    other_kind = c.Resource(
         "kubernetes:mq.iotoperations.azure.com/v1beta1:Broker", "urn", "broker", {}
     )
-    assert g.listener_of(other_kind) is None
+    assert b.listener_of(other_kind) is None
     # Another version of the API is still a BrokerListener.
-    v1 = g.Resource("kubernetes:mq.iotoperations.azure.com/v1:BrokerListener", "u", "x", {})
-    assert g.listener_of(v1) is not None
+    v1 = c.Resource("kubernetes:mq.iotoperations.azure.com/v1:BrokerListener", "u", "x", {})
+    assert b.listener_of(v1) is not None
 
 
 def test_project_of_urn() -> None:
@@ -140,14 +142,14 @@ def test_generic_and_patch_types_of_a_listener() -> None:
         ("kubernetes:apiextensions.k8s.io/v1:CustomResourcePatch", generic, True),
         ("kubernetes:apiextensions.k8s.io:CustomResource", generic, False),
     ]:
-        found = g.listener_of(g.Resource(token, "u", "x", {**props, "spec": {}}))
+        found = b.listener_of(c.Resource(token, "u", "x", {**props, "spec": {}}))
         assert found is not None, token
         assert found.patch is patch, token
     other = {"apiVersion": "mq.iotoperations.azure.com/v1beta1", "kind": "Broker"}
-    patch_of_other = g.Resource(
+    patch_of_other = c.Resource(
         "kubernetes:apiextensions.k8s.io:CustomResourcePatch", "u", "x", other
     )
-    assert g.listener_of(patch_of_other) is None
+    assert b.listener_of(patch_of_other) is None
 
 
 # --- production ----------------------------------------------------------------------------
@@ -186,7 +188,7 @@ def test_a_stack_name_never_makes_a_stack_non_production(
 ) -> None:
     configured(monkeypatch, None, stack)
     plain = listener_resource("plain", stack=stack)
-    ((message, _),) = run_resource_policy(g.TLS_REQUIRED, plain)
+    ((message, _),) = run_resource_policy(c.TLS_REQUIRED, plain)
     assert "the stack does not set aio-mq:production" in message
 
 
@@ -210,9 +212,9 @@ def test_the_engine_stack_config_reaches_the_policies(monkeypatch: pytest.Monkey
 
 
 def test_tls_required() -> None:
-    assert g.check_tls_required(listener(**SECURE)) == []
-    assert g.check_tls_required(listener(tls={"manual": {"secretName": "s"}})) == []
-    (violation,) = g.check_tls_required(listener(name="plain"))
+    assert b.check_tls_required(listener(**SECURE)) == []
+    assert b.check_tls_required(listener(tls={"manual": {"secretName": "s"}})) == []
+    (violation,) = b.check_tls_required(listener(name="plain"))
     assert "BrokerListener azure-iot-operations/plain has no TLS" in violation.message
     assert violation.urn == urn(LISTENER_TYPE, "plain", parent="aio:mq:MqListener")
 
@@ -236,7 +238,7 @@ HOLLOW_TLS: list[tuple[dict[str, Any], str]] = [
 def test_hollow_tls_is_not_tls(tls: dict[str, Any], gap: str) -> None:
     hollow = listener(name="hollow", tls=tls)
     assert hollow.tls_mode is None
-    (violation,) = g.check_tls_required(hollow)
+    (violation,) = b.check_tls_required(hollow)
     assert "azure-iot-operations/hollow has no working TLS (" in violation.message
     assert gap in violation.message
 
@@ -250,19 +252,19 @@ def test_complete_key_vault_tls_is_tls() -> None:
         },
         "vaultCert": {"name": "cert"},
     }
-    assert g.check_tls_required(listener(tls={"keyVault": key_vault})) == []
+    assert b.check_tls_required(listener(tls={"keyVault": key_vault})) == []
 
 
 def listener_patch(
     name: str = "default", token: str = LISTENER_TYPE + "Patch", **spec: Any
-) -> g.Listener:
+) -> b.Listener:
     props = {
         "apiVersion": "mq.iotoperations.azure.com/v1beta1",
         "kind": "BrokerListener",
         "metadata": {"name": name, "namespace": NS},
         "spec": spec,
     }
-    found = g.listener_of(g.Resource(token, urn(token, name), name, props))
+    found = b.listener_of(c.Resource(token, urn(token, name), name, props))
     assert found is not None and found.patch
     return found
 
@@ -270,32 +272,32 @@ def listener_patch(
 def test_a_patch_is_judged_on_what_it_changes() -> None:
     generic = "kubernetes:apiextensions.k8s.io:CustomResourcePatch"
     for token in (LISTENER_TYPE + "Patch", generic):
-        (violation,) = g.check_authentication_required(
+        (violation,) = b.check_authentication_required(
             listener_patch(token=token, authenticationEnabled=False)
         )
         assert "BrokerListener patch azure-iot-operations/default has authentication off" in (
             violation.message
         )
-    (violation,) = g.check_tls_required(listener_patch(tls={"manual": {}}))
+    (violation,) = b.check_tls_required(listener_patch(tls={"manual": {}}))
     assert "spec.tls.manual.secretName is missing" in violation.message
-    (violation,) = g.check_tls_required(listener_patch(tls=None))
+    (violation,) = b.check_tls_required(listener_patch(tls=None))
     assert "patch azure-iot-operations/default sets spec.tls to null" in violation.message
     exposed = listener_patch(serviceType="loadBalancer", authenticationEnabled=False)
-    assert g.check_exposed_authentication(exposed)
+    assert b.check_exposed_authentication(exposed)
     # What a patch leaves out stays as it is on the cluster: not judged.
     only_port = listener_patch(port=1884)
     for rule in (
-        g.check_tls_required,
-        g.check_authentication_required,
-        g.check_exposed_authentication,
-        g.check_authorization,
+        b.check_tls_required,
+        b.check_authentication_required,
+        b.check_exposed_authentication,
+        b.check_authorization,
     ):
         assert rule(only_port) == [], rule
 
 
 def test_authentication_required() -> None:
-    assert g.check_authentication_required(listener(authenticationEnabled=True)) == []
-    (violation,) = g.check_authentication_required(listener(name="open", port=1883))
+    assert b.check_authentication_required(listener(authenticationEnabled=True)) == []
+    (violation,) = b.check_authentication_required(listener(name="open", port=1883))
     assert "azure-iot-operations/open has authentication off" in violation.message
     assert "port 1883" in violation.message
 
@@ -303,21 +305,21 @@ def test_authentication_required() -> None:
 @pytest.mark.parametrize("service_type", ["loadBalancer", "nodePort"])
 def test_exposed_listener_needs_authentication(service_type: str) -> None:
     exposed = listener(name="wide", serviceType=service_type)
-    (violation,) = g.check_exposed_authentication(exposed)
+    (violation,) = b.check_exposed_authentication(exposed)
     assert f"serviceType {service_type}" in violation.message
     assert "azure-iot-operations/wide" in violation.message
     authenticated = listener(serviceType=service_type, authenticationEnabled=True)
-    assert g.check_exposed_authentication(authenticated) == []
+    assert b.check_exposed_authentication(authenticated) == []
 
 
 def test_cluster_ip_listener_may_skip_authentication() -> None:
-    assert g.check_exposed_authentication(listener()) == []
-    assert g.check_exposed_authentication(listener(serviceType="clusterIp")) == []
+    assert b.check_exposed_authentication(listener()) == []
+    assert b.check_exposed_authentication(listener(serviceType="clusterIp")) == []
 
 
 def test_authorization() -> None:
-    assert g.check_authorization(listener(authorizationEnabled=True)) == []
-    (violation,) = g.check_authorization(listener(name="all-topics"))
+    assert b.check_authorization(listener(authorizationEnabled=True)) == []
+    (violation,) = b.check_authorization(listener(name="all-topics"))
     assert "azure-iot-operations/all-topics has authorization off" in violation.message
 
 
@@ -343,16 +345,16 @@ def test_authorization() -> None:
     ],
 )
 def test_go_durations(text: str, seconds: float) -> None:
-    assert g.go_duration_seconds(text) == pytest.approx(seconds)
+    assert c.go_duration_seconds(text) == pytest.approx(seconds)
 
 
 @pytest.mark.parametrize("text", ["", "720", "30d", "1y", "h", "1.h2", "1 h", "1h-1m", "."])
 def test_go_durations_go_refuses(text: str) -> None:
     with pytest.raises(ValueError, match="not a Go duration"):
-        g.go_duration_seconds(text)
+        c.go_duration_seconds(text)
 
 
-def automatic(duration: str | None = None) -> g.Listener:
+def automatic(duration: str | None = None) -> b.Listener:
     tls: dict[str, Any] = {"issuerRef": {"name": "ca"}}
     if duration is not None:
         tls["duration"] = duration
@@ -360,55 +362,58 @@ def automatic(duration: str | None = None) -> g.Listener:
 
 
 def test_certificate_duration_default_is_thirty_days() -> None:
-    assert g.check_certificate_duration(automatic()) == []
-    (violation,) = g.check_certificate_duration(automatic(), max_days=7)
-    assert "the default duration '720h' is 30 days, more than 7" in violation.message
+    assert b.check_certificate_duration(automatic()) == []
+    (violation,) = b.check_certificate_duration(automatic(), max_days=7)
+    assert (
+        "the default duration '720h' (the API's default) is 30 days, more than 7"
+        in violation.message
+    )
 
 
 def test_certificate_duration_up_to_ninety_days_passes() -> None:
-    assert g.check_certificate_duration(automatic("2160h")) == []
-    assert g.check_certificate_duration(automatic("1440h30m")) == []
+    assert b.check_certificate_duration(automatic("2160h")) == []
+    assert b.check_certificate_duration(automatic("1440h30m")) == []
 
 
 def test_certificate_duration_over_ninety_days() -> None:
-    (violation,) = g.check_certificate_duration(automatic("8760h"))
+    (violation,) = b.check_certificate_duration(automatic("8760h"))
     assert "azure-iot-operations/certs" in violation.message
     assert "tls.automatic.duration '8760h' is 365 days, more than 90" in violation.message
-    (just_over,) = g.check_certificate_duration(automatic("2160h1s"))
+    (just_over,) = b.check_certificate_duration(automatic("2160h1s"))
     assert "more than 90" in just_over.message
-    assert g.check_certificate_duration(automatic("8760h"), max_days=400) == []
+    assert b.check_certificate_duration(automatic("8760h"), max_days=400) == []
 
 
 def test_certificate_duration_that_is_not_a_go_duration() -> None:
-    (violation,) = g.check_certificate_duration(automatic("90d"))
+    (violation,) = b.check_certificate_duration(automatic("90d"))
     assert "'90d' is not a Go duration" in violation.message
 
 
 def test_certificate_duration_ignores_other_tls_modes() -> None:
-    assert g.check_certificate_duration(listener()) == []
-    assert g.check_certificate_duration(listener(tls={"manual": {"secretName": "s"}})) == []
+    assert b.check_certificate_duration(listener()) == []
+    assert b.check_certificate_duration(listener(tls={"manual": {"secretName": "s"}})) == []
 
 
 # --- references that must exist ------------------------------------------------------------
 
 
-def manual(secret: str = "edge-tls", **more: str) -> g.Resource:
+def manual(secret: str = "edge-tls", **more: str) -> c.Resource:
     return listener_resource("edge", tls={"manual": {"secretName": secret, **more}})
 
 
 def issued_by(
     name: str, kind: str | None = None, group: str | None = None, **more: Any
-) -> g.Resource:
+) -> c.Resource:
     ref = {"name": name} | ({"kind": kind} if kind else {}) | ({"group": group} if group else {})
     return listener_resource("edge", tls={"automatic": {"issuerRef": ref, **more}})
 
 
-def tls_secret(name: str = "edge-tls", namespace: str | None = NS, **props: Any) -> g.Resource:
+def tls_secret(name: str = "edge-tls", namespace: str | None = NS, **props: Any) -> c.Resource:
     return k8s_object(SECRET_TYPE, name, namespace, type="kubernetes.io/tls", **props)
 
 
-def references(*resources: g.Resource, existing: g.Existing | None = None) -> list[str]:
-    return [v.message for v in g.check_references(list(resources), existing or g.Existing())]
+def references(*resources: c.Resource, existing: c.Existing | None = None) -> list[str]:
+    return [v.message for v in b.check_references(list(resources), existing or c.Existing())]
 
 
 def test_manual_secret_created_by_the_program() -> None:
@@ -433,9 +438,9 @@ def test_manual_secret_in_another_namespace_does_not_count() -> None:
 
 
 def test_manual_secret_declared_existing() -> None:
-    existing = g.Existing.from_config({"existingSecrets": ["azure-iot-operations/edge-tls"]})
+    existing = c.Existing.from_config({"existingSecrets": ["azure-iot-operations/edge-tls"]})
     assert references(manual(), existing=existing) == []
-    other = g.Existing.from_config({"existingSecrets": ["default/edge-tls"]})
+    other = c.Existing.from_config({"existingSecrets": ["default/edge-tls"]})
     assert references(manual(), existing=other)
 
 
@@ -476,7 +481,7 @@ def test_issuer_of_the_wrong_kind_or_namespace_does_not_count() -> None:
 
 
 def test_issuer_declared_existing() -> None:
-    existing = g.Existing.from_config(
+    existing = c.Existing.from_config(
         {"existingIssuers": ["Issuer/azure-iot-operations/ca", "ClusterIssuer/root"]}
     )
     assert references(issued_by("ca"), issued_by("root", "ClusterIssuer"), existing=existing) == []
@@ -491,7 +496,7 @@ def test_external_issuer() -> None:
     assert references(ref, in_program) == []
     namespaced = k8s_object("kubernetes:issuers.example.com/v1:VaultIssuer", "vault")
     assert references(ref, namespaced) == []
-    declared = g.Existing(issuers=frozenset({"VaultIssuer.issuers.example.com/vault"}))
+    declared = c.Existing(issuers=frozenset({"VaultIssuer.issuers.example.com/vault"}))
     assert references(ref, existing=declared) == []
 
 
@@ -501,10 +506,10 @@ def test_listeners_without_references() -> None:
 
 
 def test_every_listener_is_named_in_its_own_violation() -> None:
-    a = listener_resource("a", tls={"manual": {"secretName": "shared"}})
-    b = listener_resource("b", tls={"manual": {"secretName": "shared"}})
-    violations = g.check_references([a, b], g.Existing())
-    assert [v.urn for v in violations] == [a.urn, b.urn]
+    first = listener_resource("a", tls={"manual": {"secretName": "shared"}})
+    second = listener_resource("b", tls={"manual": {"secretName": "shared"}})
+    violations = b.check_references([first, second], c.Existing())
+    assert [v.urn for v in violations] == [first.urn, second.urn]
 
 
 # --- the pulumi_policy policies ------------------------------------------------------------
@@ -527,16 +532,16 @@ def by_name() -> dict[str, Any]:
 def test_pack_policies_and_levels() -> None:
     policies = by_name()
     assert {name: p.enforcement_level for name, p in policies.items()} == {
-        g.TLS_REQUIRED: EnforcementLevel.MANDATORY,
-        g.AUTHENTICATION_REQUIRED: EnforcementLevel.MANDATORY,
-        g.REFERENCES_EXIST: EnforcementLevel.MANDATORY,
-        g.EXPOSED_AUTHENTICATION: EnforcementLevel.MANDATORY,
-        g.AUTHORIZATION: EnforcementLevel.ADVISORY,
-        g.CERTIFICATE_DURATION: EnforcementLevel.ADVISORY,
-        g.AUTHENTICATION_LINKED: EnforcementLevel.MANDATORY,
-        g.X509_REQUIRES_TLS: EnforcementLevel.MANDATORY,
+        c.TLS_REQUIRED: EnforcementLevel.MANDATORY,
+        c.AUTHENTICATION_REQUIRED: EnforcementLevel.MANDATORY,
+        c.REFERENCES_EXIST: EnforcementLevel.MANDATORY,
+        c.EXPOSED_AUTHENTICATION: EnforcementLevel.MANDATORY,
+        c.AUTHORIZATION: EnforcementLevel.ADVISORY,
+        c.CERTIFICATE_DURATION: EnforcementLevel.ADVISORY,
+        c.AUTHENTICATION_LINKED: EnforcementLevel.MANDATORY,
+        c.X509_REQUIRES_TLS: EnforcementLevel.MANDATORY,
     }
-    for name in (g.REFERENCES_EXIST, g.AUTHENTICATION_LINKED, g.X509_REQUIRES_TLS):
+    for name in (c.REFERENCES_EXIST, c.AUTHENTICATION_LINKED, c.X509_REQUIRES_TLS):
         assert isinstance(policies[name], StackValidationPolicy)
     # Production is the stack's declaration, never policy config.
     for policy in policies.values():
@@ -545,7 +550,7 @@ def test_pack_policies_and_levels() -> None:
 
 
 def resource_args(
-    resource: g.Resource,
+    resource: c.Resource,
     config: Mapping[str, Any] | None = None,
     tags: Mapping[str, str] | None = None,
 ) -> ResourceValidationArgs:
@@ -563,7 +568,7 @@ def resource_args(
 
 def run_resource_policy(
     name: str,
-    resource: g.Resource,
+    resource: c.Resource,
     config: Mapping[str, Any] | None = None,
     tags: Mapping[str, str] | None = None,
 ) -> list[tuple[str, str | None]]:
@@ -577,11 +582,11 @@ def run_resource_policy(
 def test_production_policy_reports_on_a_production_stack(monkeypatch: pytest.MonkeyPatch) -> None:
     configured(monkeypatch, "true")
     plain = listener_resource("plain", stack="prod")
-    ((message, at),) = run_resource_policy(g.TLS_REQUIRED, plain)
+    ((message, at),) = run_resource_policy(c.TLS_REQUIRED, plain)
     assert "azure-iot-operations/plain has no TLS" in message
     assert "(Production: the stack sets aio-mq:production: true.)" in message
     assert at == plain.urn
-    ((message, _),) = run_resource_policy(g.AUTHENTICATION_REQUIRED, plain)
+    ((message, _),) = run_resource_policy(c.AUTHENTICATION_REQUIRED, plain)
     assert "authentication off" in message
 
 
@@ -591,7 +596,7 @@ def test_production_policy_is_not_applicable_where_declared_false(
     configured(monkeypatch, "false", "prod")
     plain = listener_resource("plain", stack="prod")
     with pytest.raises(_NotApplicableError) as raised:
-        run_resource_policy(g.TLS_REQUIRED, plain)
+        run_resource_policy(c.TLS_REQUIRED, plain)
     assert "not a production stack: the stack sets aio-mq:production: false" in str(
         raised.value.reason
     )
@@ -600,7 +605,7 @@ def test_production_policy_is_not_applicable_where_declared_false(
 def test_production_policy_passes_a_secure_listener(monkeypatch: pytest.MonkeyPatch) -> None:
     configured(monkeypatch, "true")
     secure = listener_resource("secure", **SECURE)
-    for name in (g.TLS_REQUIRED, g.AUTHENTICATION_REQUIRED):
+    for name in (c.TLS_REQUIRED, c.AUTHENTICATION_REQUIRED):
         assert run_resource_policy(name, secure) == []
 
 
@@ -613,26 +618,26 @@ def test_policies_ignore_other_resources() -> None:
 
 def test_everywhere_policies_run_on_any_stack() -> None:
     exposed = listener_resource("wide", stack="dev", serviceType="loadBalancer")
-    ((message, _),) = run_resource_policy(g.EXPOSED_AUTHENTICATION, exposed)
+    ((message, _),) = run_resource_policy(c.EXPOSED_AUTHENTICATION, exposed)
     assert "azure-iot-operations/wide is exposed" in message
-    assert run_resource_policy(g.AUTHORIZATION, exposed)
+    assert run_resource_policy(c.AUTHORIZATION, exposed)
     long_lived = listener_resource(
         "long", stack="dev", tls={"automatic": {"issuerRef": {"name": "ca"}, "duration": "4000h"}}
     )
-    assert run_resource_policy(g.CERTIFICATE_DURATION, long_lived)
-    assert run_resource_policy(g.CERTIFICATE_DURATION, long_lived, {"maxDays": 200}) == []
+    assert run_resource_policy(c.CERTIFICATE_DURATION, long_lived)
+    assert run_resource_policy(c.CERTIFICATE_DURATION, long_lived, {"maxDays": 200}) == []
 
 
-def policy_resource(resource: g.Resource) -> PolicyResource:
+def policy_resource(resource: c.Resource) -> PolicyResource:
     return PolicyResource(
         resource.type, resource.props, resource.urn, resource.name, OPTIONS, None, None, [], {}
     )
 
 
 def run_stack_policy(
-    resources: list[g.Resource],
+    resources: list[c.Resource],
     config: Mapping[str, Any] | None = None,
-    name: str = g.REFERENCES_EXIST,
+    name: str = c.REFERENCES_EXIST,
 ) -> list[tuple[str, str | None]]:
     policy = by_name()[name]
     reported = Reported()
@@ -661,13 +666,13 @@ def test_references_policy_is_not_applicable_elsewhere(monkeypatch: pytest.Monke
 # --- the project's stacks, rendered by the program under mocks -----------------------------
 
 
-def program_resources(engine: Engine, stack_file: Path, stack: str) -> list[g.Resource]:
+def program_resources(engine: Engine, stack_file: Path, stack: str) -> list[c.Resource]:
     """What `__main__.py` registers for a stack file, as the policies would see it."""
     config = yaml.safe_load(stack_file.read_text())["config"]
     raw = {k.removeprefix("aio-mq:"): v for k, v in config.items() if k.startswith("aio-mq:")}
     engine.run(lambda: deploy(load_config(raw)))
     return [
-        g.Resource(r.typ, urn(r.typ, r.name, stack), r.name, r.inputs)
+        c.Resource(r.typ, urn(r.typ, r.name, stack), r.name, r.inputs)
         for r in engine.mocks.registered
     ]
 
@@ -678,17 +683,17 @@ def declared(stack: str) -> dict[str, str]:
     return {k: str(v).lower() for k, v in config.items() if isinstance(v, bool)}
 
 
-def mandatory_violations(resources: list[g.Resource], stack: str) -> list[str]:
+def mandatory_violations(resources: list[c.Resource], stack: str) -> list[str]:
     env = g.environment(declared(stack), "aio-mq")
-    found: list[g.Violation] = []
-    for item in g.listeners_of(resources):
-        found += g.check_exposed_authentication(item)
+    found: list[c.Violation] = []
+    for item in b.listeners_of(resources):
+        found += b.check_exposed_authentication(item)
         if env.production:
-            found += g.check_tls_required(item) + g.check_authentication_required(item)
-    found += g.check_x509_requires_tls(resources)
+            found += b.check_tls_required(item) + b.check_authentication_required(item)
+    found += b.check_x509_requires_tls(resources)
     if env.production:
-        found += g.check_references(resources, g.Existing())
-        found += g.check_authentication_linked(resources, g.DEFAULT_EXISTING_AUTHENTICATIONS)
+        found += b.check_references(resources, c.Existing())
+        found += b.check_authentication_linked(resources, b.DEFAULT_EXISTING_AUTHENTICATIONS)
     return [v.message for v in found]
 
 
@@ -697,7 +702,7 @@ def mandatory_violations(resources: list[g.Resource], stack: str) -> list[str]:
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
 def test_project_stacks_pass_the_mandatory_policies(engine: Engine, stack: str) -> None:
     resources = program_resources(engine, ROOT / "stacks" / f"Pulumi.{stack}.yaml", stack)
-    assert g.listeners_of(resources)
+    assert b.listeners_of(resources)
     assert mandatory_violations(resources, stack) == []
 
 
@@ -721,7 +726,7 @@ AUTHENTICATION_TYPE = "kubernetes:mq.iotoperations.azure.com/v1beta1:BrokerAuthe
 
 def authentication_resource(
     name: str, listener_ref: list[str], *methods: dict[str, Any], namespace: str = NS
-) -> g.Resource:
+) -> c.Resource:
     return k8s_object(
         AUTHENTICATION_TYPE,
         name,
@@ -735,37 +740,37 @@ def authentication_resource(
 
 def test_authentication_enabled_listener_must_be_listed() -> None:
     edge = listener_resource("edge", authenticationEnabled=True, tls=AUTOMATIC)
-    (violation,) = g.check_authentication_linked([edge], g.DEFAULT_EXISTING_AUTHENTICATIONS)
+    (violation,) = b.check_authentication_linked([edge], b.DEFAULT_EXISTING_AUTHENTICATIONS)
     assert violation.urn == edge.urn
     assert "BrokerListener azure-iot-operations/edge has authentication enabled" in (
         violation.message
     )
     assert "existingAuthentications" in violation.message
     linked = authentication_resource("authn-edge", ["edge"])
-    assert g.check_authentication_linked([edge, linked], ()) == []
+    assert b.check_authentication_linked([edge, linked], ()) == []
     other_namespace = authentication_resource("authn-edge", ["edge"], namespace="other")
-    assert len(g.check_authentication_linked([edge, other_namespace], ())) == 1
+    assert len(b.check_authentication_linked([edge, other_namespace], ())) == 1
     open_listener = listener_resource("open")
-    assert g.check_authentication_linked([open_listener], ()) == []
+    assert b.check_authentication_linked([open_listener], ()) == []
 
 
 def test_existing_authentications_come_from_the_policy_config() -> None:
     default = listener_resource("listener", authenticationEnabled=True, tls=AUTOMATIC)
-    assert g.check_authentication_linked([default], g.existing_authentications({})) == []
+    assert b.check_authentication_linked([default], b.existing_authentications({})) == []
     assert (
         len(
-            g.check_authentication_linked(
-                [default], g.existing_authentications({"existingAuthentications": []})
+            b.check_authentication_linked(
+                [default], b.existing_authentications({"existingAuthentications": []})
             )
         )
         == 1
     )
     edge = listener_resource("edge", authenticationEnabled=True, tls=AUTOMATIC)
-    declared = g.existing_authentications(
+    declared = b.existing_authentications(
         {"existingAuthentications": [{"name": "site", "listenerRef": ["edge"]}]}
     )
-    assert declared == [g.Authentication("site", NS, ("edge",))]
-    assert g.check_authentication_linked([edge], declared) == []
+    assert declared == [b.Authentication("site", NS, ("edge",))]
+    assert b.check_authentication_linked([edge], declared) == []
 
 
 def test_x509_method_needs_a_listener_with_tls() -> None:
@@ -774,18 +779,18 @@ def test_x509_method_needs_a_listener_with_tls() -> None:
     x509 = authentication_resource(
         "certs", ["plain", "secure"], {"sat": {"audiences": ["a"]}}, {"x509": {}}
     )
-    (violation,) = g.check_x509_requires_tls([plain, secure, x509])
+    (violation,) = b.check_x509_requires_tls([plain, secure, x509])
     assert violation.urn == x509.urn
     assert violation.message.startswith(
         "BrokerAuthentication azure-iot-operations/certs has an x509 method and lists "
         "BrokerListener azure-iot-operations/plain, which has no TLS"
     )
     sat_only = authentication_resource("tokens", ["plain"])
-    assert g.check_x509_requires_tls([plain, sat_only]) == []
+    assert b.check_x509_requires_tls([plain, sat_only]) == []
     hollow = listener_resource("hollow", tls={})
     assert (
         len(
-            g.check_x509_requires_tls(
+            b.check_x509_requires_tls(
                 [hollow, authentication_resource("h", ["hollow"], {"x509": {}})]
             )
         )
@@ -796,7 +801,7 @@ def test_x509_method_needs_a_listener_with_tls() -> None:
 def test_x509_policy_applies_to_every_stack() -> None:
     plain = listener_resource("plain", stack="dev", authenticationEnabled=True)
     x509 = authentication_resource("certs", ["plain"], {"x509": {}})
-    ((message, at),) = run_stack_policy([plain, x509], name=g.X509_REQUIRES_TLS)
+    ((message, at),) = run_stack_policy([plain, x509], name=c.X509_REQUIRES_TLS)
     assert "has no TLS" in message
     assert at == x509.urn
 
@@ -806,9 +811,9 @@ def test_authentication_linked_policy_runs_on_production_only(
 ) -> None:
     edge = listener_resource("edge", authenticationEnabled=True, tls=AUTOMATIC)
     configured(monkeypatch, "true")
-    ((message, at),) = run_stack_policy([edge], name=g.AUTHENTICATION_LINKED)
+    ((message, at),) = run_stack_policy([edge], name=c.AUTHENTICATION_LINKED)
     assert "(Production: the stack sets aio-mq:production: true.)" in message
     assert at == edge.urn
     configured(monkeypatch, "false")
     with pytest.raises(_NotApplicableError):
-        run_stack_policy([edge], name=g.AUTHENTICATION_LINKED)
+        run_stack_policy([edge], name=c.AUTHENTICATION_LINKED)

@@ -296,3 +296,51 @@ def test_patches_and_hollow_tls_are_checked(workspace: Workspace, tmp_path: Path
     }
     assert "BrokerListener patch azure-iot-operations/default has authentication off" in out
     assert "spec.tls.keyVault.vault.name is missing" in out
+
+
+def ga_config() -> dict[str, Any]:
+    config: dict[str, Any] = yaml.safe_load((ROOT / "stacks" / "Pulumi.dev-ga.yaml").read_text())[
+        "config"
+    ]
+    return copy.deepcopy(config)
+
+
+def test_a_ga_stack_is_judged_port_by_port(workspace: Workspace, tmp_path: Path) -> None:
+    workspace.stack("dev-ga")
+    status, out = workspace.preview("dev-ga")
+    assert status == 0, out
+    # Ports 18883 and 1883 of `default` have no authorizationRef: advice, on one resource.
+    assert violations(out) == {("advisory", "listener-authorization", "default")}
+    assert "azure-iot-operations/default port 1883 (spec.ports[1]) has no authorizationRef" in out
+
+    # The same listeners in production: the one port without TLS and authentication is refused,
+    # and so is the ClusterIssuer the program does not create, until declared existing.
+    config = ga_config()
+    config["aio-mq:production"] = True
+    workspace.stack("ga-prod", config)
+    status, out = workspace.preview("ga-prod")
+    assert status != 0, out
+    assert {v for v in violations(out) if v[0] == "mandatory"} == {
+        ("mandatory", "listener-tls-required", "default"),
+        ("mandatory", "listener-authentication-required", "default"),
+        ("mandatory", "tls-references-exist", "default"),
+    }
+    assert "azure-iot-operations/default port 1883 (spec.ports[1]) has no TLS" in out
+    assert "port 18883 (spec.ports[0]) has no TLS" not in out
+    assert "port 18883 (spec.ports[0]) has no authenticationRef" not in out
+    existing = tmp_path / "existing.json"
+    issuer = "ClusterIssuer/azure-iot-operations-aio-certificate-issuer"
+    existing.write_text(json.dumps({"tls-references-exist": {"existingIssuers": [issuer]}}))
+    status, out = workspace.preview("ga-prod", "--policy-pack-config", str(existing))
+    assert ("mandatory", "tls-references-exist", "default") not in violations(out)
+
+    # Exposed without authenticationRef: refused on any stack.
+    config = ga_config()
+    config["aio-mq:listeners"][1]["ports"].append({"port": 1884})
+    workspace.stack("ga-exposed", config)
+    status, out = workspace.preview("ga-exposed")
+    assert status != 0, out
+    assert {v for v in violations(out) if v[0] == "mandatory"} == {
+        ("mandatory", "exposed-listener-authentication", "dev-edge")
+    }
+    assert "azure-iot-operations/dev-edge port 1884 (spec.ports[2]) is exposed" in out
