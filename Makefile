@@ -41,11 +41,11 @@ engine:
 # stack is changed only with CLUSTER=yes, and previewed or rendered offline on a disposable copy.
 # The local stack's cluster is a throwaway API server on this machine: started (or reused) with
 # what a fresh AIO install has, and deployed to without asking.
-CLUSTER ?= $(if $(filter local,$(STACK)),yes,)
-local_cluster = $(if $(filter local,$(STACK)),tools/local-cluster up --aio-defaults >/dev/null,true)
+CLUSTER ?= $(if $(filter local local-ga,$(STACK)),yes,)
+local_cluster = $(if $(filter local local-ga,$(STACK)),tools/local-cluster up --aio-defaults >/dev/null,true)
 
 # On the local cluster, up first reads back what the API server holds, so drift is put back.
-refresh = $(if $(filter local,$(STACK)),$(if $(filter up,$@),--refresh,),)
+refresh = $(if $(filter local local-ga,$(STACK)),$(if $(filter up,$@),--refresh,),)
 
 up preview policy-preview render destroy: setup engine
 	$(local_cluster)

@@ -22,6 +22,8 @@ from .errors import ConfigError, Problem
 from .metadata import managing_stack, stack_id
 from .registry import existing_facts, existing_link_facts, parse_items, program_listeners
 from .spec import DEFAULT_NAMESPACE
+from .v1 import models as v1
+from .v1 import sharing as v1_sharing
 from .v1beta1 import authlinks
 from .v1beta1.authlinks import AuthObject, LinkedListener
 from .v1beta1.models import (
@@ -109,6 +111,92 @@ def discover(
         auth[authlinks.AUTHENTICATION],
         auth[authlinks.AUTHORIZATION],
         touched,
+    )
+
+
+@dataclass(frozen=True)
+class DiscoveredV1:
+    """The live GA objects (mqttbroker.iotoperations.azure.com/v1) of one cluster that this
+    stack does not manage."""
+
+    context: str
+    listeners: tuple[v1_sharing.Listener, ...] = ()
+    """Rule facts: the listeners of the stack's namespaces, and node-port listeners of any."""
+    authentications: tuple[v1_sharing.Declared, ...] = ()
+    authorizations: tuple[v1_sharing.Declared, ...] = ()
+
+
+def discover_v1(
+    cluster: Cluster, namespaces: Iterable[str], this_stack: str | None = None
+) -> DiscoveredV1:
+    """Read the live GA objects that `this_stack` (default: the running stack) does not
+    manage. Raises ClusterError when the cluster cannot be read."""
+    touched = frozenset(namespaces)
+    ours = this_stack if this_stack is not None else stack_id()
+    listeners = []
+    for meta, spec, where in _foreign(
+        _list(cluster, v1.API_VERSION, "brokerlisteners", touched), ours, cluster.context
+    ):
+        fact = _v1_listener(meta, spec, where)
+        if fact.namespace in touched or any(p.node_port is not None for p in fact.ports):
+            listeners.append(fact)
+    auth = {
+        plural: tuple(
+            v1_sharing.Declared(
+                name=str(meta.get("name")),
+                namespace=str(meta.get("namespace")),
+                origin=where,
+                methods=tuple(
+                    _pascal(str(method.get("method")), ("X509",))
+                    for method in spec.get("authenticationMethods") or ()
+                    if isinstance(method, Mapping)
+                ),
+            )
+            for meta, spec, where in _foreign(
+                _list(cluster, v1.API_VERSION, plural, touched), ours, cluster.context
+            )
+            if meta.get("namespace") in touched
+        )
+        for plural in ("brokerauthentications", "brokerauthorizations")
+    }
+    return DiscoveredV1(
+        cluster.context,
+        tuple(listeners),
+        auth["brokerauthentications"],
+        auth["brokerauthorizations"],
+    )
+
+
+def _pascal(value: str, canonical: Iterable[str]) -> str:
+    """An enum value as the API writes it; the API also accepts lower-camel forms."""
+    return next((c for c in canonical if c.lower() == value.lower()), value)
+
+
+def _v1_listener(
+    meta: Mapping[str, Any], spec: Mapping[str, Any], where: str
+) -> v1_sharing.Listener:
+    name = str(meta.get("name"))
+    ports = [p for p in spec.get("ports") or () if isinstance(p, Mapping)]
+    return v1_sharing.Listener(
+        name=name,
+        namespace=str(meta.get("namespace")),
+        broker=str(spec.get("brokerRef") or v1.DEFAULT_BROKER),
+        service_type=_pascal(str(spec.get("serviceType") or "ClusterIp"), v1_sharing.SERVICE_TYPES),
+        service_name=str(spec.get("serviceName") or name),
+        ports=tuple(
+            v1_sharing.Port(
+                port=int(p.get("port") or 0),
+                node_port=p["nodePort"] if isinstance(p.get("nodePort"), int) else None,
+                authentication=p.get("authenticationRef"),
+                authorization=p.get("authorizationRef"),
+                tls=p.get("tls") is not None,
+                path="",
+            )
+            for p in ports
+        ),
+        origin="the listener",
+        existing=True,
+        on_cluster=where,
     )
 
 

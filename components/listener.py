@@ -330,7 +330,13 @@ class MqListenerV1(pulumi.ComponentResource):
             kind="BrokerListener",
             metadata=object_metadata(listener.name, namespace),
             spec=listener.spec(),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
+            # Azure IoT Operations' own components connect to `default`: a stack that manages it
+            # (to add ClusterIp ports) leaves it on the cluster when it stops managing it.
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=depends_on,
+                retain_on_delete=v1_sharing.is_installed_default(listener) or None,
+            ),
         )
         self._summary: dict[str, Any] = {
             "name": listener.name,

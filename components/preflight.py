@@ -11,27 +11,38 @@ resource is registered, read-only, each request bounded in time.
   - every manual-TLS Secret the stack does not create exists, of type kubernetes.io/tls.
 
 Each problem names the key that leads to it, once, however many listeners share the cause.
+Both API versions are checked alike: `Needs` is what a stack of either asks of the cluster.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, overload
+
+import pulumi
 
 from .cluster import Cluster, ClusterError, connect
-from .discovery import Discovered, discover
+from .discovery import Discovered, DiscoveredV1, discover, discover_v1
 from .errors import Problem
+from .issuer import IssuerRef
 from .spec import CERT_MANAGER_GROUP
 
 if TYPE_CHECKING:
-    from .stack import StackConfig
+    from .stack import StackConfig, StackConfigV1
 
 CERT_MANAGER = f"{CERT_MANAGER_GROUP}/v1"
+MQ_GA = "mqttbroker.iotoperations.azure.com/v1"
 MQ_APIS = {
     "mq.iotoperations.azure.com/v1beta1": "Azure IoT Operations (preview MQ)",
-    "mqttbroker.iotoperations.azure.com/v1": "Azure IoT Operations (GA MQTT broker)",
+    MQ_GA: "Azure IoT Operations (GA MQTT broker)",
 }
 """The BrokerListener APIs and what installs each."""
+_CERTIFICATE_KEYS = {
+    "mq.iotoperations.azure.com/v1beta1": "tls.automatic",
+    MQ_GA: "tls.certManagerCertificateSpec",
+}
+"""Where a listener (GA: a port) asks cert-manager for its certificate."""
 UNREACHABLE_FIX = (
     "start the cluster (the local stack: tools/local-cluster up), set aio-mq:kubernetes.context "
     "to a cluster that answers, or render offline with aio-mq:kubernetes.renderYamlToDirectory"
@@ -51,53 +62,155 @@ class _Uses:
         return Problem(self.paths[0], message + also, fix)
 
 
+class _Placed(Protocol):
+    @property
+    def namespace(self) -> str | None: ...
+
+
+class _Listener(_Placed, Protocol):
+    @property
+    def broker_ref(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class TlsSecret:
+    """A manual-TLS Secret a listener (GA: a port) uses."""
+
+    path: str
+    """Key path of the manual TLS block, e.g. `listeners[0].tls.manual`."""
+    name_key: str
+    """The key of the Secret's name in it (`secretName`, GA `secretRef`)."""
+    name: str
+    listener_namespace: str | None
+    secret_namespace: str | None
+    """Where the Secret is when not in the listener's namespace (preview API only)."""
+    creates: bool
+    """Whether the stack creates it (certificate and key given)."""
+
+    @property
+    def name_path(self) -> str:
+        return f"{self.path}.{self.name_key}"
+
+
+@dataclass
+class Needs:
+    """What a stack asks of the cluster, each with the key path that asks it."""
+
+    namespaces: list[tuple[str, str]] = field(default_factory=list)
+    """(namespace, key path) of everything the stack puts or reads in a namespace."""
+    listener_namespaces: set[str] = field(default_factory=set)
+    """The namespaces of the stack's listeners and of its objects that name listeners."""
+    issuers: list[str] = field(default_factory=list)
+    """Key paths of the issuers the stack creates."""
+    issuer_refs: list[tuple[str, IssuerRef, str]] = field(default_factory=list)
+    """(key path of an issuerRef, the ref, the listener's namespace) of every certificate."""
+    brokers: list[tuple[str, str, str]] = field(default_factory=list)
+    """(namespace, broker, key path) of every listener."""
+    secrets: list[tuple[str, str, str, bool]] = field(default_factory=list)
+    """(namespace, name, key path, whether the stack creates it) of every manual-TLS Secret."""
+
+    @classmethod
+    def of(cls, stack: StackConfig | StackConfigV1) -> Needs:
+        needs = cls()
+        ns = stack.namespace
+
+        def use(namespace: str | None, path: str) -> None:
+            needs.namespaces.append((namespace or ns, path if namespace else "namespace"))
+
+        for j, issuer in enumerate(stack.issuers):
+            needs.issuers.append(f"issuers[{j}]")
+            if issuer.kind == "Issuer":
+                use(issuer.namespace, f"issuers[{j}].namespace")
+        placed: list[tuple[str, Sequence[_Placed]]] = [
+            ("authentications", stack.authentications),
+            ("authorizations", stack.authorizations),
+        ]
+        for key, objects in placed:
+            for j, obj in enumerate(objects):
+                use(obj.namespace, f"{key}[{j}].namespace")
+                needs.listener_namespaces.add(obj.namespace or ns)
+        listeners: Sequence[_Listener] = stack.listeners
+        for i, listener in enumerate(listeners):
+            namespace = listener.namespace or ns
+            use(listener.namespace, f"listeners[{i}].namespace")
+            needs.listener_namespaces.add(namespace)
+            path = f"listeners[{i}].brokerRef" if listener.broker_ref else "brokerRef"
+            needs.brokers.append((namespace, listener.broker_ref or stack.broker_ref, path))
+        for path, ref, listener_namespace in stack.certificate_requests():
+            needs.issuer_refs.append((f"{path}.issuerRef", ref, listener_namespace or ns))
+        for secret in stack.tls_secrets():
+            if secret.secret_namespace:
+                use(secret.secret_namespace, f"{secret.path}.secretNamespace")
+            namespace = secret.secret_namespace or secret.listener_namespace or ns
+            needs.secrets.append((namespace, secret.name, secret.name_path, secret.creates))
+        return needs
+
+
+@overload
 def check_cluster(
-    stack: StackConfig, api_version: str, discovery: bool = True
-) -> tuple[list[Problem], Discovered | None]:
+    stack: StackConfig, discovery: bool = True
+) -> tuple[list[Problem], Discovered | None]: ...
+
+
+@overload
+def check_cluster(
+    stack: StackConfigV1, discovery: bool = True
+) -> tuple[list[Problem], DiscoveredV1 | None]: ...
+
+
+def check_cluster(
+    stack: StackConfig | StackConfigV1, discovery: bool = True
+) -> tuple[list[Problem], Discovered | DiscoveredV1 | None]:
     """Every problem the target cluster has with `stack`, and, when `discovery` is on and the
-    listener API is served, the live objects the stack must coexist with."""
+    cluster serves the stack's listener API, the live objects of that API the stack must
+    coexist with."""
     target = stack.kubernetes
     try:
         cluster = connect(target.kubeconfig, target.context)
     except ClusterError as exc:
         return [Problem(f"kubernetes.{exc.key}", str(exc), exc.fix or UNREACHABLE_FIX)], None
     try:
-        return _check(cluster, stack, api_version, discovery)
+        return _check(cluster, stack, Needs.of(stack), stack.api_version, discovery)
     except ClusterError as exc:
         return [Problem("kubernetes.context", str(exc), exc.fix or UNREACHABLE_FIX)], None
 
 
 def _check(
-    cluster: Cluster, stack: StackConfig, api_version: str, discovery: bool
-) -> tuple[list[Problem], Discovered | None]:
+    cluster: Cluster,
+    stack: StackConfig | StackConfigV1,
+    needs: Needs,
+    api_version: str,
+    discovery: bool,
+) -> tuple[list[Problem], Discovered | DiscoveredV1 | None]:
     problems: list[Problem] = []
     mq = _served_kinds(cluster, api_version)
     if "BrokerListener" not in mq:
         problems.append(_mq_not_served(cluster, api_version))
-    missing_namespaces, namespace_problems = _namespaces(cluster, stack)
+    missing_namespaces, namespace_problems = _namespaces(cluster, needs)
     problems += namespace_problems
-    users = _cert_manager_users(stack)
+    users = needs.issuers + [
+        path for path, ref, _ in needs.issuer_refs if ref.group == CERT_MANAGER_GROUP
+    ]
     if users and not _served_kinds(cluster, CERT_MANAGER) >= {"Issuer", "ClusterIssuer"}:
         problems.append(
             _Uses(users).problem(
                 f"cert-manager is not installed on the cluster (context {cluster.context}): it "
                 f"does not serve {CERT_MANAGER} Issuer and ClusterIssuer",
                 "install cert-manager on the cluster, or use tls.manual (a Secret) instead "
-                "of tls.automatic and remove aio-mq:issuers",
+                f"of {_CERTIFICATE_KEYS[api_version]} and remove aio-mq:issuers",
             )
         )
     elif users:
-        problems += _issuers(cluster, stack, missing_namespaces)
+        problems += _issuers(cluster, stack, needs, missing_namespaces)
     if "Broker" in mq:
-        problems += _brokers(cluster, stack, api_version, missing_namespaces)
-    problems += _secrets(cluster, stack, missing_namespaces)
+        problems += _brokers(cluster, needs, api_version, missing_namespaces)
+    problems += _secrets(cluster, needs, missing_namespaces)
     if not discovery or "BrokerListener" not in mq:
         return problems, None
-    # The namespaces of the stack's listeners and of the objects that list listeners.
-    touched = {item.namespace or stack.namespace for item in stack.listeners}
-    touched |= {item.namespace or stack.namespace for item in stack.authentications}
-    touched |= {item.namespace or stack.namespace for item in stack.authorizations}
-    return problems, discover(cluster, touched - missing_namespaces, api_version)
+    touched = needs.listener_namespaces - missing_namespaces
+    if api_version == MQ_GA:
+        return problems, discover_v1(cluster, touched)
+    return problems, discover(cluster, touched, api_version)
 
 
 def _served_kinds(cluster: Cluster, group_version: str) -> set[str]:
@@ -121,36 +234,37 @@ def _mq_not_served(cluster: Cluster, api_version: str) -> Problem:
             message += f"; it serves {other} instead: the cluster runs {other_product}"
             fix = (
                 f"this stack writes {api_version}: point aio-mq:kubernetes.context at a cluster "
-                f"that runs {product}"
+                f"that runs {product}, {_other_way(api_version)}"
             )
     return Problem("kubernetes.context", message, fix)
 
 
-def _cert_manager_users(stack: StackConfig) -> list[str]:
-    paths = [f"issuers[{j}]" for j in range(len(stack.issuers))]
-    for i, listener in enumerate(stack.listeners):
-        automatic = listener.tls.automatic if listener.tls else None
-        if automatic is not None and automatic.issuer_ref.group == CERT_MANAGER_GROUP:
-            paths.append(f"listeners[{i}].tls.automatic.issuerRef")
-    return paths
+def _other_way(api_version: str) -> str:
+    """How a stack can follow a cluster that serves the other MQ API."""
+    if api_version == MQ_GA:
+        return (
+            "or write this stack for the preview API (aio-mq:apiVersion "
+            "mq.iotoperations.azure.com/v1beta1 and its keys)"
+        )
+    stack_file = f"stacks/Pulumi.{pulumi.get_stack()}.yaml"
+    return f"or move this stack to GA: tools/migrate-to-v1 {stack_file} > <a new stack file>"
 
 
-def _issuers(cluster: Cluster, stack: StackConfig, missing_namespaces: set[str]) -> list[Problem]:
+def _issuers(
+    cluster: Cluster,
+    stack: StackConfig | StackConfigV1,
+    needs: Needs,
+    missing_namespaces: set[str],
+) -> list[Problem]:
     declared = {issuer.name for issuer in stack.issuers}  # wrong kind/namespace: load_config
     uses: dict[tuple[str, str | None, str], _Uses] = {}
-    for i, listener in enumerate(stack.listeners):
-        automatic = listener.tls.automatic if listener.tls else None
-        if automatic is None or automatic.issuer_ref.group != CERT_MANAGER_GROUP:
+    for path, ref, listener_namespace in needs.issuer_refs:
+        if ref.group != CERT_MANAGER_GROUP or ref.name in declared:
             continue
-        ref = automatic.issuer_ref
-        if ref.name in declared:
-            continue
-        namespace = (listener.namespace or stack.namespace) if ref.kind == "Issuer" else None
+        namespace = listener_namespace if ref.kind == "Issuer" else None
         if namespace in missing_namespaces:
             continue
-        uses.setdefault((ref.kind, namespace, ref.name), _Uses()).paths.append(
-            f"listeners[{i}].tls.automatic.issuerRef.name"
-        )
+        uses.setdefault((ref.kind, namespace, ref.name), _Uses()).paths.append(f"{path}.name")
     problems = []
     for (kind, namespace, name), use in uses.items():
         where = f"/namespaces/{namespace}/issuers" if namespace else "/clusterissuers"
@@ -169,28 +283,10 @@ def _issuers(cluster: Cluster, stack: StackConfig, missing_namespaces: set[str])
     return problems
 
 
-def _namespaces(cluster: Cluster, stack: StackConfig) -> tuple[set[str], list[Problem]]:
+def _namespaces(cluster: Cluster, needs: Needs) -> tuple[set[str], list[Problem]]:
     uses: dict[str, _Uses] = {}
-
-    def use(namespace: str | None, path: str) -> None:
-        uses.setdefault(namespace or stack.namespace, _Uses()).paths.append(
-            path if namespace else "namespace"
-        )
-
-    for i, listener in enumerate(stack.listeners):
-        use(listener.namespace, f"listeners[{i}].namespace")
-        manual = listener.tls.manual if listener.tls else None
-        if manual is not None and manual.secret_namespace:
-            use(manual.secret_namespace, f"listeners[{i}].tls.manual.secretNamespace")
-    for j, issuer in enumerate(stack.issuers):
-        if issuer.kind == "Issuer":
-            use(issuer.namespace, f"issuers[{j}].namespace")
-    for key, objects in (
-        ("authentications", stack.authentications),
-        ("authorizations", stack.authorizations),
-    ):
-        for j, obj in enumerate(objects):
-            use(obj.namespace, f"{key}[{j}].namespace")
+    for namespace, path in needs.namespaces:
+        uses.setdefault(namespace, _Uses()).paths.append(path)
     missing = {ns for ns in uses if cluster.get(f"/api/v1/namespaces/{ns}") is None}
     if not missing:
         return missing, []
@@ -206,16 +302,12 @@ def _namespaces(cluster: Cluster, stack: StackConfig) -> tuple[set[str], list[Pr
 
 
 def _brokers(
-    cluster: Cluster, stack: StackConfig, api_version: str, missing_namespaces: set[str]
+    cluster: Cluster, needs: Needs, api_version: str, missing_namespaces: set[str]
 ) -> list[Problem]:
     uses: dict[tuple[str, str], _Uses] = {}
-    for i, listener in enumerate(stack.listeners):
-        namespace = listener.namespace or stack.namespace
-        if namespace in missing_namespaces:
-            continue
-        path = f"listeners[{i}].brokerRef" if listener.broker_ref else "brokerRef"
-        broker = listener.broker_ref or stack.broker_ref
-        uses.setdefault((namespace, broker), _Uses()).paths.append(path)
+    for namespace, broker, path in needs.brokers:
+        if namespace not in missing_namespaces:
+            uses.setdefault((namespace, broker), _Uses()).paths.append(path)
     problems = []
     for (namespace, broker), use in uses.items():
         brokers = f"/apis/{api_version}/namespaces/{namespace}/brokers"
@@ -232,18 +324,14 @@ def _brokers(
     return problems
 
 
-def _secrets(cluster: Cluster, stack: StackConfig, missing_namespaces: set[str]) -> list[Problem]:
+def _secrets(cluster: Cluster, needs: Needs, missing_namespaces: set[str]) -> list[Problem]:
     created = set()
     uses: dict[tuple[str, str], _Uses] = {}
-    for i, listener in enumerate(stack.listeners):
-        manual = listener.tls.manual if listener.tls else None
-        if manual is None:
-            continue
-        key = (manual.secret_namespace or listener.namespace or stack.namespace, manual.secret_name)
-        if manual.creates_secret:
-            created.add(key)
-        elif key[0] not in missing_namespaces:
-            uses.setdefault(key, _Uses()).paths.append(f"listeners[{i}].tls.manual.secretName")
+    for namespace, name, path, creates in needs.secrets:
+        if creates:
+            created.add((namespace, name))
+        elif namespace not in missing_namespaces:
+            uses.setdefault((namespace, name), _Uses()).paths.append(path)
     problems = []
     for (namespace, name), use in uses.items():
         if (namespace, name) in created:

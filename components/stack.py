@@ -28,11 +28,11 @@ from pulumi.runtime.config import CONFIG, get_config, get_config_env
 from pydantic import Field, StrictBool, ValidationError
 
 from .auth import admit_stack_auth, resource_name
-from .discovery import Discovered, auth_key, with_declared
+from .discovery import Discovered, DiscoveredV1, auth_key, with_declared
 from .errors import ConfigError, Problem, join_path, problems_from_validation
 from .issuer import IssuerArgs, IssuerRef, cert_manager_issuer
 from .listener import MqListener, MqListenerV1, check_listener, check_listener_v1, link_facts
-from .preflight import check_cluster
+from .preflight import TlsSecret, check_cluster
 from .registry import (
     CheckedListener,
     ProgramListeners,
@@ -67,14 +67,13 @@ from .v1beta1.auth import (
     MqAuthorizationArgs,
 )
 from .v1beta1.authlinks import AuthObject, LinkedListener
+from .v1beta1.models import API_VERSION as V1BETA1
 from .v1beta1.models import (
-    API_VERSION,
     DEFAULT_BROKER,
     DEFAULT_LISTENER,
     ExistingListener,
     MqListenerArgs,
 )
-from .v1beta1.models import API_VERSION as V1BETA1
 from .v1beta1.sharing import Listener
 
 PROJECT = "aio-mq"
@@ -105,6 +104,9 @@ class StackBase(Spec):
     kubernetes: KubernetesTarget = Field(default_factory=KubernetesTarget)
     issuers: list[IssuerArgs] = Field(default_factory=list)
     """cert-manager issuers to create."""
+    discovery: StrictBool = True
+    """On a cluster, read the listeners and auth objects already there (false: only the
+    existing* keys)."""
 
 
 class StackConfig(StackBase):
@@ -117,9 +119,6 @@ class StackConfig(StackBase):
     existing_listeners: list[ExistingListener] | None = None
     """Listeners already on the cluster. Rendering, absent means the documented default
     listener; on a cluster, the discovered listeners apply and these are added to them."""
-    discovery: StrictBool = True
-    """On a cluster, read the listeners and auth objects already there (false: only the
-    existing* keys)."""
     listeners: list[MqListenerArgs]
     """The BrokerListeners to create; `[]` (written out) for none."""
     authentications: list[MqAuthenticationArgs] = Field(default_factory=list)
@@ -139,6 +138,20 @@ class StackConfig(StackBase):
             if item.tls and item.tls.automatic
         ]
 
+    def tls_secrets(self) -> list[TlsSecret]:
+        return [
+            TlsSecret(
+                f"listeners[{i}].tls.manual",
+                "secretName",
+                item.tls.manual.secret_name,
+                item.namespace,
+                item.tls.manual.secret_namespace,
+                item.tls.manual.creates_secret,
+            )
+            for i, item in enumerate(self.listeners)
+            if item.tls and item.tls.manual
+        ]
+
     def private_keys(self) -> list[str]:
         """Key paths of the manual-TLS private keys given in the config."""
         return [
@@ -156,15 +169,17 @@ class StackConfigV1(StackBase):
     broker_ref: ResourceName = v1.DEFAULT_BROKER
     """Broker of listeners that do not name one."""
     existing_listeners: list[v1.MqListenerV1Args] | None = None
-    """GA listeners already on the cluster; absent means the `default` listener Azure IoT
-    Operations installs, unless `listeners` declares it (the stack then manages it)."""
+    """GA listeners already on the cluster. Rendering, absent means the `default` listener
+    Azure IoT Operations installs, unless `listeners` declares it (the stack then manages it);
+    on a cluster, the discovered listeners apply and these are added to them."""
     listeners: list[v1.MqListenerV1Args]
     """The GA BrokerListeners to create; `[]` (written out) for none."""
     authentications: list[BrokerAuthenticationArgs] = Field(default_factory=list)
     """The GA BrokerAuthentications to create."""
     existing_authentications: list[BrokerAuthenticationArgs] | None = None
-    """BrokerAuthentications already on the cluster; absent means `default` (service account
-    tokens, audience aio-internal)."""
+    """BrokerAuthentications already on the cluster; rendering, absent means `default`
+    (service account tokens, audience aio-internal); on a cluster, the discovered ones apply
+    and these are added to them."""
     authorizations: list[BrokerAuthorizationArgs] = Field(default_factory=list)
     """The GA BrokerAuthorizations to create."""
     existing_authorizations: list[BrokerAuthorizationArgs] = Field(default_factory=list)
@@ -180,6 +195,21 @@ class StackConfigV1(StackBase):
             for i, item in enumerate(self.listeners)
             for j, port in enumerate(item.ports)
             if port.tls and port.tls.cert_manager_certificate_spec
+        ]
+
+    def tls_secrets(self) -> list[TlsSecret]:
+        return [
+            TlsSecret(
+                f"listeners[{i}].ports[{j}].tls.manual",
+                "secretRef",
+                port.tls.manual.secret_ref,
+                item.namespace,
+                None,
+                port.tls.manual.creates_secret,
+            )
+            for i, item in enumerate(self.listeners)
+            for j, port in enumerate(item.ports)
+            if port.tls and port.tls.manual
         ]
 
     def private_keys(self) -> list[str]:
@@ -262,7 +292,7 @@ def load_config(
             return []
         return public_passphrase(stack_file, stack_name)
 
-    return validate_config(raw, public_passphrase_on_a_cluster, first=first)
+    return validate_config(raw, public_passphrase_on_a_cluster, first=first, discovery_follows=True)
 
 
 def validate_config(
@@ -270,11 +300,15 @@ def validate_config(
     *checks: Callable[[StackConfig | StackConfigV1], list[Problem]],
     subject: str = "the configuration",
     first: list[Problem] | None = None,
+    discovery_follows: bool = False,
 ) -> StackConfig | StackConfigV1:
     """`raw` as the config model its `apiVersion` selects, checked as a whole (issuer
     references; under GA the listener rules and references) and by `checks`; one ConfigError
     with every problem found, after the `first` ones found on `raw`. The package's
-    MqListenerSet shares this with the stack file."""
+    MqListenerSet shares this with the stack file.
+
+    `discovery_follows`: the stack program, which on a cluster reads what exists there before
+    it creates anything; the GA checks against existing objects then wait for that."""
     version = raw.get("apiVersion", V1BETA1)
     model = CONFIG_MODELS.get(version) if isinstance(version, str) else None
     if model is None:
@@ -294,7 +328,7 @@ def validate_config(
         raise ConfigError(problems + problems_from_validation(exc, model), subject) from None
     problems += _issuer_problems(stack) + [p for check in checks for p in check(stack)]
     if isinstance(stack, StackConfigV1):
-        problems += _v1_problems(stack)
+        problems += _v1_problems(stack, live=discovery_follows and discovers(stack))
     if problems:
         raise ConfigError(problems, subject)
     return stack
@@ -375,26 +409,41 @@ def _issuer_problems(stack: StackConfig | StackConfigV1) -> list[Problem]:
     return problems
 
 
-def _v1_problems(stack: StackConfigV1) -> list[Problem]:
-    """The GA rules over the whole config: listeners, names and references."""
-    authentications = _declared(stack, "authentications", stack.authentications) + _declared(
-        stack,
-        "existingAuthentications",
-        stack.existing_authentications
-        if stack.existing_authentications is not None
-        else [DEFAULT_AUTHENTICATION],
-    )
-    authorizations = _declared(stack, "authorizations", stack.authorizations) + _declared(
+def _v1_problems(stack: StackConfigV1, live: bool = False) -> list[Problem]:
+    """The GA rules over the whole config: listeners, names and references. `live`: what
+    exists is read from the cluster later (`_deploy_v1`), so only the existing* keys count
+    here, and references wait for the cluster."""
+    authentications = _declared(stack, "authentications", stack.authentications)
+    authorizations = _declared(stack, "authorizations", stack.authorizations)
+    existing_authentications = _existing_authentications(stack, assume=not live)
+    existing_authorizations = _declared(
         stack, "existingAuthorizations", stack.existing_authorizations
     )
-    existing = v1_existing_facts(stack.existing(), stack.namespace, stack.broker_ref)
-    return [
+    existing = stack.existing_listeners or [] if live else stack.existing()
+    facts = v1_existing_facts(existing, stack.namespace, stack.broker_ref)
+    problems = [
         # The registry checks these again listener by listener; here they join the others.
-        *v1_sharing.listener_problems([*existing, *stack.listener_facts()]),
-        *v1_sharing.duplicate_names(AUTHENTICATION_KIND, authentications),
-        *v1_sharing.duplicate_names(AUTHORIZATION_KIND, authorizations),
-        *v1_sharing.reference_problems(stack.listener_facts(), authentications, authorizations),
+        *v1_sharing.listener_problems([*facts, *stack.listener_facts()]),
+        *v1_sharing.duplicate_names(
+            AUTHENTICATION_KIND, authentications + existing_authentications
+        ),
+        *v1_sharing.duplicate_names(AUTHORIZATION_KIND, authorizations + existing_authorizations),
     ]
+    if not live:
+        problems += v1_sharing.reference_problems(
+            stack.listener_facts(),
+            authentications + existing_authentications,
+            authorizations + existing_authorizations,
+        )
+    return problems
+
+
+def _existing_authentications(stack: StackConfigV1, assume: bool) -> list[v1_sharing.Declared]:
+    """The declared existing authentications; absent, when `assume`, the default one."""
+    declared = stack.existing_authentications
+    if declared is None:
+        declared = [DEFAULT_AUTHENTICATION] if assume else []
+    return _declared(stack, "existingAuthentications", declared)
 
 
 def _declared(
@@ -418,6 +467,11 @@ def _declared(
 def render_directory(target: KubernetesTarget) -> str | None:
     """Where manifests are rendered to; None when the stack talks to a cluster."""
     return os.environ.get(RENDER_OVERRIDE_ENV) or target.render_yaml_to_directory
+
+
+def discovers(stack: StackBase) -> bool:
+    """Whether the stack program reads what already exists from its cluster."""
+    return stack.discovery and render_directory(stack.kubernetes) is None
 
 
 def kubernetes_provider(
@@ -493,7 +547,7 @@ def deploy(
     cluster_problems: list[Problem] = []
     discovered = None
     if parent is None and render_directory(stack.kubernetes) is None:
-        cluster_problems, discovered = check_cluster(stack, API_VERSION, stack.discovery)
+        cluster_problems, discovered = check_cluster(stack, stack.discovery)
     existing, existing_links, existing_auth = _existing(stack, discovered)
     try:
         registry.declare_existing(existing, existing_links)
@@ -584,19 +638,27 @@ def _existing(
 def _deploy_v1(
     stack: StackConfigV1, registry: ProgramListeners, parent: pulumi.Resource | None
 ) -> dict[str, pulumi.Input[dict[str, Any]]]:
-    """`deploy` for the GA API: every listener checked first, then the issuers,
-    authentications and authorizations, then each listener after what it uses."""
-    registry.declare_existing(
-        v1_existing_facts(stack.existing(), stack.namespace, stack.broker_ref),
-        api_version=v1.API_VERSION,
-    )
+    """`deploy` for the GA API: every listener checked first (on a cluster, after the
+    pre-flight checks and against what is there), then the issuers, authentications and
+    authorizations, then each listener after what it uses."""
+    cluster_problems: list[Problem] = []
+    existing = v1_existing_facts(stack.existing(), stack.namespace, stack.broker_ref)
+    if parent is None and render_directory(stack.kubernetes) is None:
+        cluster_problems, discovered = check_cluster(stack, stack.discovery)
+        if discovered is not None:
+            existing, live_problems = _live_v1(stack, discovered)
+            cluster_problems += live_problems
+    try:
+        registry.declare_existing(existing, api_version=v1.API_VERSION)
+    except ConfigError as exc:  # conflicts among them: reported with everything else
+        cluster_problems += exc.problems
     listeners: list[CheckedListener[v1.MqListenerV1Args]] = []
     for i, item in enumerate(stack.listeners):
         args = item.resolved(stack.namespace, stack.broker_ref)
         name = resource_name(args.name, str(args.namespace), stack.namespace)
         facts, problems = check_listener_v1(args, origin=f"listeners[{i}]")
         listeners.append(CheckedListener(name, args, facts, problems, None))
-    registry.admit_all(listeners, api_version=v1.API_VERSION)
+    registry.admit_all(listeners, cluster_problems, api_version=v1.API_VERSION)
     if parent is None:
         registry.seal()
 
@@ -641,3 +703,38 @@ def _deploy_v1(
         summary = listener.summary_values() if parent is None else listener.summary
         summaries[checked.resource_name if shared else args.name] = summary
     return summaries
+
+
+def _live_v1(
+    stack: StackConfigV1, discovered: DiscoveredV1
+) -> tuple[list[v1_sharing.Listener], list[Problem]]:
+    """The existing listeners when the cluster was read: the live ones plus those the stack
+    declares; and what the stack's references and names break against the live objects."""
+    declared = v1_existing_facts(stack.existing_listeners or [], stack.namespace, stack.broker_ref)
+    authentications = with_declared(
+        discovered.authentications, _existing_authentications(stack, assume=False)
+    )
+    authorizations = with_declared(
+        discovered.authorizations,
+        _declared(stack, "existingAuthorizations", stack.existing_authorizations),
+    )
+    own_authentications = _declared(stack, "authentications", stack.authentications)
+    own_authorizations = _declared(stack, "authorizations", stack.authorizations)
+    live_names = [
+        # Live objects first: a declared one of the same name is the duplicate.
+        *v1_sharing.duplicate_names(
+            AUTHENTICATION_KIND, [*discovered.authentications, *own_authentications]
+        ),
+        *v1_sharing.duplicate_names(
+            AUTHORIZATION_KIND, [*discovered.authorizations, *own_authorizations]
+        ),
+    ]
+    references = v1_sharing.reference_problems(
+        stack.listener_facts(),
+        own_authentications + authentications,
+        own_authorizations + authorizations,
+    )
+    # A stack that declares `default` manages it: that is how GA adds ClusterIp ports.
+    managed = {(f.namespace, f.name) for f in stack.listener_facts() if f.is_default}
+    live = [f for f in discovered.listeners if (f.namespace, f.name) not in managed]
+    return with_declared(live, declared), live_names + references

@@ -18,7 +18,12 @@ KINDS = {
         "brokerauthentications": "BrokerAuthentication",
         "brokerauthorizations": "BrokerAuthorization",
     },
-    GA: {"brokers": "Broker", "brokerlisteners": "BrokerListener"},
+    GA: {
+        "brokers": "Broker",
+        "brokerlisteners": "BrokerListener",
+        "brokerauthentications": "BrokerAuthentication",
+        "brokerauthorizations": "BrokerAuthorization",
+    },
     CERT_MANAGER: {"issuers": "Issuer", "clusterissuers": "ClusterIssuer"},
 }
 COLLECTIONS = {"namespaces", "secrets", *(p for kinds in KINDS.values() for p in kinds)}
@@ -83,8 +88,8 @@ class FakeCluster:
     def namespace(self, name: str) -> FakeCluster:
         return self.add(f"/api/v1/namespaces/{name}")
 
-    def broker(self, namespace: str, name: str = "broker") -> FakeCluster:
-        return self.add(f"/apis/{MQ}/namespaces/{namespace}/brokers/{name}")
+    def broker(self, namespace: str, name: str = "broker", api: str = MQ) -> FakeCluster:
+        return self.add(f"/apis/{api}/namespaces/{namespace}/brokers/{name}")
 
     def issuer(self, name: str, namespace: str | None = None) -> FakeCluster:
         where = f"namespaces/{namespace}/issuers" if namespace else "clusterissuers"
@@ -137,3 +142,65 @@ def aio_install(context: str = "fake") -> FakeCluster:
         .authentication("authn", ["listener"])
         .issuer("mq-dmqtt-frontend", "azure-iot-operations")
     )
+
+
+# --- GA (mqttbroker.iotoperations.azure.com/v1) ----------------------------------------------
+
+GA_DEFAULT_PORT = {
+    "port": 18883,
+    "protocol": "Mqtt",
+    "authenticationRef": "default",
+    "tls": {
+        "mode": "Automatic",
+        "certManagerCertificateSpec": {
+            "issuerRef": {
+                "name": "azure-iot-operations-aio-certificate-issuer",
+                "kind": "ClusterIssuer",
+                "group": "cert-manager.io",
+            },
+            "privateKey": {"algorithm": "Ec256", "rotationPolicy": "Always"},
+        },
+    },
+}
+
+
+def ga_listener(
+    fake: FakeCluster,
+    name: str,
+    *ports: dict[str, Any],
+    namespace: str = "azure-iot-operations",
+    metadata: dict[str, Any] | None = None,
+    **spec: Any,
+) -> FakeCluster:
+    meta = {"name": name, "namespace": namespace, **(metadata or {})}
+    return fake.add(
+        f"/apis/{GA}/namespaces/{namespace}/brokerlisteners/{name}",
+        {"metadata": meta, "spec": {"brokerRef": "default", "ports": list(ports), **spec}},
+    )
+
+
+def ga_authentication(
+    fake: FakeCluster, name: str, *methods: str, namespace: str = "azure-iot-operations"
+) -> FakeCluster:
+    return fake.add(
+        f"/apis/{GA}/namespaces/{namespace}/brokerauthentications/{name}",
+        {
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {"authenticationMethods": [{"method": m} for m in methods]},
+        },
+    )
+
+
+def add_ga_install(fake: FakeCluster) -> FakeCluster:
+    """`fake` with what a fresh Azure IoT Operations (GA) install adds, as the local cluster
+    with every CRD set has beside the preview install."""
+    fake.apis.add(GA)
+    fake.namespace("azure-iot-operations").broker("azure-iot-operations", "default", GA)
+    fake.issuer("azure-iot-operations-aio-certificate-issuer")
+    ga_listener(fake, "default", GA_DEFAULT_PORT, serviceType="ClusterIp", serviceName="aio-broker")
+    return ga_authentication(fake, "default", "ServiceAccountToken")
+
+
+def aio_ga_install(context: str = "fake") -> FakeCluster:
+    """What a fresh Azure IoT Operations (GA) install has, with cert-manager."""
+    return add_ga_install(FakeCluster(context, apis={CERT_MANAGER}))

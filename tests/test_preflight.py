@@ -15,7 +15,7 @@ from components import discovery as discovery_module
 from components.discovery import discover
 from components.package import MqListenerSet
 from components.preflight import check_cluster
-from components.stack import RENDER_OVERRIDE_ENV, StackConfig
+from components.stack import CONFIG_MODELS, RENDER_OVERRIDE_ENV
 from components.v1beta1.authlinks import AUTHENTICATION, AUTHORIZATION, AuthObject
 from tests.conftest import MARK, Engine
 from tests.fake_cluster import CERT_MANAGER, GA, MQ, FakeCluster
@@ -26,8 +26,9 @@ NS = "azure-iot-operations"
 OURS = MARK
 
 
-def problems(config: dict[str, Any], api_version: str = MQ) -> list[str]:
-    found, _ = check_cluster(StackConfig.model_validate(config), api_version)
+def problems(config: dict[str, Any]) -> list[str]:
+    model = CONFIG_MODELS[config.get("apiVersion", MQ)]
+    found, _ = check_cluster(model.model_validate(config))
     return [str(problem) for problem in found]
 
 
@@ -105,10 +106,12 @@ def test_ga_only_cluster_is_named_as_such(cluster: FakeCluster) -> None:
         "mqttbroker.iotoperations.azure.com/v1 instead: the cluster runs Azure IoT Operations "
         "(GA MQTT broker)" in problem
     )
+    assert "or move this stack to GA: tools/migrate-to-v1 stacks/Pulumi.test.yaml" in problem
 
 
 def test_the_check_follows_the_stacks_api_version(cluster: FakeCluster) -> None:
-    (problem,) = problems({"listeners": [{"name": "a", "port": 1884}]}, api_version=GA)
+    ga = {"apiVersion": GA, "listeners": [{"name": "a", "ports": [{"port": 1884}]}]}
+    (problem,) = problems(ga)
     assert (
         "does not serve mqttbroker.iotoperations.azure.com/v1 BrokerListener: Azure IoT "
         "Operations (GA MQTT broker) is not installed there; it serves "
@@ -116,6 +119,7 @@ def test_the_check_follows_the_stacks_api_version(cluster: FakeCluster) -> None:
         "(preview MQ)" in problem
     )
     assert "this stack writes mqttbroker.iotoperations.azure.com/v1" in problem
+    assert "or write this stack for the preview API" in problem
 
 
 # --- cert-manager and issuers -------------------------------------------------------------

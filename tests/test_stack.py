@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from components import ConfigError
 from components.stack import RENDER_OVERRIDE_ENV
 from tests.conftest import MARK, Engine, resolve
-from tests.fake_cluster import FakeCluster
+from tests.fake_cluster import FakeCluster, add_ga_install
 from tests.pki import tls_pair
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,9 +38,9 @@ DEFAULTS = {
 
 @pytest.fixture(autouse=True)
 def _on_a_fresh_install(cluster: FakeCluster) -> FakeCluster:
-    """Stacks without renderYamlToDirectory talk to a cluster: a fresh install, unless a test
-    says otherwise."""
-    return cluster
+    """Stacks without renderYamlToDirectory talk to a cluster: a fresh install of both APIs (as
+    the local cluster has), unless a test says otherwise."""
+    return add_ga_install(cluster)
 
 
 def stack_config(path: Path) -> dict[str, Any]:
@@ -64,14 +64,17 @@ def run_main(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     return {name: resolve(value) for name, value in exported.items()}
 
 
-def test_there_are_four_preview_environments_and_a_ga_one() -> None:
+def test_there_are_four_preview_environments_and_two_ga_ones() -> None:
     assert [p.name for p in PREVIEW_STACK_FILES] == [
         "Pulumi.dev.yaml",
         "Pulumi.local.yaml",
         "Pulumi.prod.yaml",
         "Pulumi.staging.yaml",
     ]
-    assert [p.name for p in STACK_FILES if p not in PREVIEW_STACK_FILES] == ["Pulumi.dev-ga.yaml"]
+    assert [p.name for p in STACK_FILES if p not in PREVIEW_STACK_FILES] == [
+        "Pulumi.dev-ga.yaml",
+        "Pulumi.local-ga.yaml",
+    ]
 
 
 def assert_cr_matches(item: dict[str, Any], cr: dict[str, Any], config: dict[str, Any]) -> None:

@@ -10,16 +10,25 @@ import pulumi
 import pytest
 import yaml
 
-from components import ConfigError, MqListenerV1, declare_existing_listeners_v1
+from components import ConfigError, MqListenerV1, declare_existing_listeners_v1, preflight
 from components.listener import MqListener
 from components.stack import deploy, load_config
 from components.v1.models import ListenerPort, MqListenerV1Args
 from tests.conftest import Engine, resolve
+from tests.fake_cluster import FakeCluster, aio_ga_install
 from tests.pki import tls_pair
 from tests.test_stack import ROOT, STACK_FILES, on_disk, refused, run_main, stack_config
 
 GA = "mqttbroker.iotoperations.azure.com/v1"
 GA_STACK_FILES = [p for p in STACK_FILES if stack_config(p).get("apiVersion") == GA]
+
+
+@pytest.fixture(autouse=True)
+def ga_cluster(monkeypatch: pytest.MonkeyPatch) -> FakeCluster:
+    """The cluster of a GA stack in cluster mode (local-ga): a fresh GA install."""
+    fake = aio_ga_install()
+    monkeypatch.setattr(preflight, "connect", lambda kubeconfig, context: fake)
+    return fake
 
 
 def own(metadata: dict[str, Any]) -> dict[str, Any]:
@@ -49,7 +58,8 @@ AIO_PORT = {
 
 
 def ga_config(**keys: Any) -> dict[str, Any]:
-    return {"apiVersion": GA, **keys}
+    """A GA stack config that renders: what exists is what the keys say (or assume)."""
+    return {"apiVersion": GA, "kubernetes": {"renderYamlToDirectory": "rendered/ga"}, **keys}
 
 
 def with_defaults(port: dict[str, Any]) -> dict[str, Any]:

@@ -57,6 +57,9 @@ CRD_DIR = ROOT / "crds"
 CONTEXT = "aio-mq-local"
 FIELD_MANAGER = "aio-mq-local-cluster"
 AIO_NAMESPACE = "azure-iot-operations"
+GA = "mqttbroker.iotoperations.azure.com/v1"
+GA_ISSUER = "azure-iot-operations-aio-certificate-issuer"
+"""The ClusterIssuer of the certificate of GA's `default` listener."""
 
 # The build recipe: part of the cache key, so changing it gives fresh binaries.
 BINARIES = {
@@ -606,8 +609,9 @@ def garbage_collector_works(
 
 
 def aio_defaults(sets: list[str]) -> list[dict[str, Any]]:
-    """What a fresh Azure IoT Operations (preview) install has, per the seed document; objects
-    whose CRD is not installed are left out."""
+    """What a fresh Azure IoT Operations install has: the preview one per the seed document,
+    and where the GA CRDs are installed the GA one per the GA fact sheet (a real cluster has
+    one or the other); objects whose CRD is not installed are left out."""
     mq = "mq.iotoperations.azure.com/v1beta1"
     meta = {"namespace": AIO_NAMESPACE}
     objects: list[dict[str, Any]] = [
@@ -661,10 +665,56 @@ def aio_defaults(sets: list[str]) -> list[dict[str, Any]]:
             "spec": {"ca": {"secretName": "aio-ca-key-pair-test-only"}},
         },
     ]
+    if f"{GA.partition('/')[0]}/BrokerListener" in installed:
+        seeded += ga_defaults()
     for obj in seeded:
         if obj["apiVersion"].split("/")[0] + "/" + obj["kind"] in installed:
             objects.append(obj)
     return objects
+
+
+def ga_defaults() -> list[dict[str, Any]]:
+    """What a fresh GA install adds to its namespace, with the ClusterIssuer of its `default`
+    listener's certificate."""
+    meta = {"namespace": AIO_NAMESPACE}
+    tls = {
+        "mode": "Automatic",
+        "certManagerCertificateSpec": {
+            "issuerRef": {"name": GA_ISSUER, "kind": "ClusterIssuer", "group": "cert-manager.io"},
+            "privateKey": {"algorithm": "Ec256", "rotationPolicy": "Always"},
+        },
+    }
+    port = {"port": 18883, "protocol": "Mqtt", "authenticationRef": "default", "tls": tls}
+    tokens = {
+        "method": "ServiceAccountToken",
+        "serviceAccountTokenSettings": {"audiences": ["aio-internal"]},
+    }
+    return [
+        {"apiVersion": GA, "kind": "Broker", "metadata": {"name": "default", **meta}, "spec": {}},
+        {
+            "apiVersion": GA,
+            "kind": "BrokerListener",
+            "metadata": {"name": "default", **meta},
+            "spec": {
+                "brokerRef": "default",
+                "serviceType": "ClusterIp",
+                "serviceName": "aio-broker",
+                "ports": [port],
+            },
+        },
+        {
+            "apiVersion": GA,
+            "kind": "BrokerAuthentication",
+            "metadata": {"name": "default", **meta},
+            "spec": {"authenticationMethods": [tokens]},
+        },
+        {
+            "apiVersion": "cert-manager.io/v1",
+            "kind": "ClusterIssuer",
+            "metadata": {"name": GA_ISSUER},
+            "spec": {"ca": {"secretName": "aio-ca-key-pair-test-only"}},
+        },
+    ]
 
 
 # --- commands ---------------------------------------------------------------------------------

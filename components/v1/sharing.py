@@ -61,6 +61,8 @@ class Listener:
     """Where it was declared, e.g. `listeners[2]` or `existingListeners[0]`."""
     existing: bool = False
     """On the cluster already, not created by this program."""
+    on_cluster: str = ""
+    """For a listener read from the cluster: where, and whose it is."""
 
     @classmethod
     def of(
@@ -99,7 +101,14 @@ class Listener:
 
     def __str__(self) -> str:
         where = f"{self.origin} " if self.origin else ""
-        return f"{where}{self.name!r} ({self.service_type} Service {self.service_name})"
+        live = f" {self.on_cluster}" if self.on_cluster else ""
+        return f"{where}{self.name!r} ({self.service_type} Service {self.service_name}){live}"
+
+
+def _both_live(a: Listener, b: Listener) -> bool:
+    """Two listeners read from the cluster that clash are the cluster's business, not the
+    stack's: only what the stack adds is judged against them."""
+    return bool(a.on_cluster and b.on_cluster)
 
 
 def _port_path(port: Port, key: str) -> str:
@@ -127,19 +136,22 @@ class ListenerIndex:
         ns = new.namespace
 
         same_name = self._names.setdefault((ns, new.name), new)
-        if same_name is not new:
+        if same_name is not new and not _both_live(new, same_name):
             problems.append(
                 Problem(
                     new.origin,
                     f"Names: {new} and {same_name} are both BrokerListener {new.name!r} in "
                     f"namespace {ns!r}",
-                    "rename one of them; to manage an existing listener in this stack, leave "
-                    "it out of existingListeners",
+                    f"rename {new.name!r} (to manage the live listener with this stack, delete "
+                    "it on the cluster first)"
+                    if same_name.on_cluster
+                    else "rename one of them; to manage an existing listener in this stack, "
+                    "leave it out of existingListeners",
                 )
             )
 
         typed = self._types.setdefault((ns, new.broker, new.service_type), new)
-        if typed is not new:
+        if typed is not new and not _both_live(new, typed):
             problems.append(
                 Problem(
                     join_path(new.origin, ("serviceType",)),
@@ -150,7 +162,7 @@ class ListenerIndex:
             )
 
         same_service = self._services.setdefault((ns, new.service_name), new)
-        if same_service is not new:
+        if same_service is not new and not _both_live(new, same_service):
             problems.append(
                 Problem(
                     join_path(new.origin, ("serviceName",)),
@@ -163,7 +175,7 @@ class ListenerIndex:
 
         for port in new.ports:
             other, other_port = self._ports.setdefault((ns, new.broker, port.port), (new, port))
-            if other_port is not port:
+            if other_port is not port and not _both_live(new, other):
                 problems.append(
                     Problem(
                         _port_path(port, "port"),
@@ -176,7 +188,7 @@ class ListenerIndex:
             if port.node_port is None:
                 continue
             other, other_port = self._node_ports.setdefault(port.node_port, (new, port))
-            if other_port is not port:
+            if other_port is not port and not _both_live(new, other):
                 problems.append(
                     Problem(
                         _port_path(port, "nodePort"),
@@ -192,10 +204,15 @@ class ListenerIndex:
         free = [t for t in SERVICE_TYPES if (new.namespace, new.broker, t) not in self._types]
         other_types = f", or use serviceType {' or '.join(free)}" if free else ""
         if typed.is_default and typed.existing:
+            how = "" if typed.on_cluster else "leave it out of existingListeners and "
             return (
-                f"add these ports to {typed.name!r} instead: manage it in this stack (leave it "
-                f"out of existingListeners and declare it with its port 18883 and yours)"
-                f"{other_types}"
+                f"add these ports to {typed.name!r} instead: manage it in this stack ({how}"
+                f"declare it with its port 18883 and yours){other_types}"
+            )
+        if typed.on_cluster:
+            return (
+                f"add these ports to {typed.name!r} by managing it in this stack (delete it on "
+                f"the cluster, then declare it with its ports and yours){other_types}"
             )
         if typed.existing:
             return (
@@ -219,14 +236,19 @@ def assumed_existing(declared: Iterable[Listener]) -> list[MqListenerV1Args]:
     return [DEFAULT_LISTENER]
 
 
+def is_installed_default(listener: MqListenerV1Args) -> bool:
+    """Whether `listener` is the `default` listener Azure IoT Operations installs."""
+    return (listener.namespace or DEFAULT_NAMESPACE, listener.name) == (
+        DEFAULT_NAMESPACE,
+        DEFAULT_LISTENER.name,
+    )
+
+
 def default_listener_warnings(listener: MqListenerV1Args, origin: str) -> list[str]:
     """What differs from the `default` listener Azure IoT Operations installs, for a stack that
     manages it (its components connect to aio-broker:18883 with that authentication and TLS)."""
     installed = DEFAULT_LISTENER
-    if (listener.namespace or DEFAULT_NAMESPACE, listener.name) != (
-        DEFAULT_NAMESPACE,
-        installed.name,
-    ):
+    if not is_installed_default(listener):
         return []
     (expected,) = installed.ports
     ours = next((p for p in listener.ports if p.port == expected.port), None)

@@ -1,0 +1,300 @@
+"""A GA stack (mqttbroker.iotoperations.azure.com/v1) in cluster mode: the pre-flight checks at
+GA key paths, and discovery of the live GA listeners and authentication objects, which replace
+what a rendering stack assumes. The cluster is tests/fake_cluster.py's GA install."""
+
+from __future__ import annotations
+
+import runpy
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+
+from components import ConfigError, preflight
+from components.discovery import discover_v1
+from components.preflight import check_cluster
+from components.stack import StackConfigV1
+from tests.conftest import MARK, Engine
+from tests.fake_cluster import (
+    CERT_MANAGER,
+    GA,
+    GA_DEFAULT_PORT,
+    MQ,
+    FakeCluster,
+    aio_ga_install,
+    ga_authentication,
+    ga_listener,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+NS = "azure-iot-operations"
+AUTOMATIC = {
+    "mode": "Automatic",
+    "certManagerCertificateSpec": {"issuerRef": {"name": "mine", "kind": "ClusterIssuer"}},
+}
+
+
+@pytest.fixture
+def cluster(monkeypatch: pytest.MonkeyPatch) -> FakeCluster:
+    """The cluster a GA stack in cluster mode connects to: a fresh GA install."""
+    fake = aio_ga_install()
+
+    def connect(kubeconfig: str | None, context: str | None) -> FakeCluster:
+        fake.connected_with = (kubeconfig, context)
+        return fake
+
+    monkeypatch.setattr(preflight, "connect", connect)
+    return fake
+
+
+def ga(**keys: Any) -> dict[str, Any]:
+    return {"apiVersion": GA, "kubernetes": {"context": "aio-mq-local"}, **keys}
+
+
+def problems(config: dict[str, Any]) -> list[str]:
+    found, _ = check_cluster(StackConfigV1.model_validate(config))
+    return [str(problem) for problem in found]
+
+
+def run_main(engine: Engine, monkeypatch: pytest.MonkeyPatch, config: dict[str, Any]) -> None:
+    engine.configure(config)
+    monkeypatch.setattr(pulumi, "export", lambda *_: None)
+    engine.run(lambda: runpy.run_path(str(ROOT / "__main__.py")))
+
+
+def refused(engine: Engine, monkeypatch: pytest.MonkeyPatch, config: dict[str, Any]) -> str:
+    with pytest.raises(ConfigError) as caught:
+        run_main(engine, monkeypatch, config)
+    assert engine.mocks.registered == []
+    return str(caught.value)
+
+
+# --- pre-flight -----------------------------------------------------------------------------
+
+
+def test_a_fresh_ga_install_has_what_a_plain_ga_stack_needs(cluster: FakeCluster) -> None:
+    edge = {"name": "edge", "serviceType": "LoadBalancer", "ports": [{"port": 8883}]}
+    assert problems(ga(listeners=[edge])) == []
+    assert cluster.connected_with == (None, "aio-mq-local")
+    assert f"/apis/{GA}/namespaces/{NS}/brokers/default" in cluster.requests
+
+
+def test_a_preview_only_cluster_is_named_to_a_ga_stack(cluster: FakeCluster) -> None:
+    cluster.apis = {MQ, CERT_MANAGER}
+    (problem,) = problems(ga(listeners=[{"name": "edge", "ports": [{"port": 8883}]}]))
+    assert problem.startswith(
+        "kubernetes.context: the cluster (context fake) does not serve "
+        "mqttbroker.iotoperations.azure.com/v1 BrokerListener: Azure IoT Operations (GA MQTT "
+        "broker) is not installed there; it serves mq.iotoperations.azure.com/v1beta1 instead"
+    )
+    assert "or write this stack for the preview API" in problem
+
+
+def test_every_ga_pre_flight_problem_at_its_ga_key_path_in_one_report(
+    cluster: FakeCluster,
+) -> None:
+    config = ga(
+        listeners=[
+            {"name": "a", "namespace": "nowhere", "ports": [{"port": 1}]},
+            {
+                "name": "b",
+                "brokerRef": "other",
+                "serviceType": "LoadBalancer",
+                "ports": [
+                    {"port": 8883, "tls": AUTOMATIC},
+                    {"port": 8884, "tls": {"mode": "Manual", "manual": {"secretRef": "gone"}}},
+                ],
+            },
+        ]
+    )
+    found = problems(config)
+    assert [p.split(":", 1)[0] for p in found] == [
+        "listeners[0].namespace",
+        "listeners[1].ports[0].tls.certManagerCertificateSpec.issuerRef.name",
+        "listeners[1].brokerRef",
+        "listeners[1].ports[1].tls.manual.secretRef",
+    ]
+    assert "ClusterIssuer 'mine' does not exist on the cluster" in found[1]
+    assert "Broker 'other' does not exist in namespace 'azure-iot-operations'" in found[2]
+    assert "(on the cluster: default)" in found[2]
+    assert "Secret 'gone' does not exist in namespace 'azure-iot-operations'" in found[3]
+
+
+def test_cert_manager_missing_names_the_ga_key(cluster: FakeCluster) -> None:
+    cluster.apis = {GA}
+    (problem,) = problems(ga(listeners=[{"name": "b", "ports": [{"port": 1, "tls": AUTOMATIC}]}]))
+    assert problem.startswith(
+        "listeners[0].ports[0].tls.certManagerCertificateSpec.issuerRef: cert-manager is not "
+        "installed"
+    )
+    assert "instead of tls.certManagerCertificateSpec" in problem
+
+
+# --- discovery --------------------------------------------------------------------------------
+
+
+def test_discovery_reads_the_live_ga_objects(cluster: FakeCluster) -> None:
+    ga_listener(cluster, "mine", {"port": 1}, metadata=MARK, serviceType="NodePort")
+    ga_listener(
+        cluster, "np", {"port": 2, "nodePort": 30100}, namespace="other", serviceType="nodePort"
+    )
+    ga_listener(cluster, "elsewhere", {"port": 3}, namespace="other", serviceType="NodePort")
+    found = discover_v1(cluster, [NS], "organization/aio-mq/test")
+    assert [(f.name, f.service_type, [p.port for p in f.ports]) for f in found.listeners] == [
+        ("default", "ClusterIp", [18883]),
+        ("np", "NodePort", [2]),  # another namespace: for its node port only
+    ]
+    assert str(found.listeners[0]) == (
+        "the listener 'default' (ClusterIp Service aio-broker) on the cluster (context fake), "
+        "not managed by this stack"
+    )
+    assert [(a.name, a.methods) for a in found.authentications] == [
+        ("default", ("ServiceAccountToken",))
+    ]
+
+
+def test_a_second_cluster_ip_listener_meets_the_live_default(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, cluster: FakeCluster
+) -> None:
+    message = refused(engine, monkeypatch, ga(listeners=[{"name": "mine", "ports": [{"port": 1}]}]))
+    assert (
+        "listeners[0].serviceType: Service types: broker 'default' has at most one ClusterIp "
+        "listener, and the listener 'default' (ClusterIp Service aio-broker) on the cluster "
+        "(context fake), not managed by this stack is one\n"
+        "      fix: add these ports to 'default' instead: manage it in this stack (declare it "
+        "with its port 18883 and yours)" in message
+    )
+
+
+def test_declaring_default_manages_the_live_one(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, cluster: FakeCluster
+) -> None:
+    default = {
+        "name": "default",
+        "serviceName": "aio-broker",
+        "ports": [GA_DEFAULT_PORT, {"port": 1883}],
+    }
+    run_main(engine, monkeypatch, ga(listeners=[default]))
+    assert list(engine.mocks.ga_listeners) == ["default"]
+
+
+def test_without_default_on_the_cluster_nothing_is_assumed(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, cluster: FakeCluster
+) -> None:
+    del cluster.objects[f"/apis/{GA}/namespaces/{NS}/brokerlisteners/default"]
+    # A ClusterIp listener of its own is fine where no `default` listener runs ...
+    run_main(engine, monkeypatch, ga(listeners=[{"name": "mine", "ports": [{"port": 1}]}]))
+    assert list(engine.mocks.ga_listeners) == ["mine"]
+
+
+def test_references_are_checked_against_the_live_objects(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, cluster: FakeCluster
+) -> None:
+    ga_authentication(cluster, "devices", "X509")
+    config = ga(
+        listeners=[
+            {
+                "name": "edge",
+                "serviceType": "LoadBalancer",
+                "ports": [
+                    {"port": 8883, "authenticationRef": "default"},  # live: fine
+                    {"port": 8884, "authenticationRef": "devices"},  # X509 without TLS
+                    {"port": 8885, "authenticationRef": "gone"},
+                ],
+            }
+        ]
+    )
+    message = refused(engine, monkeypatch, config)
+    assert "has 2 problems" in message
+    assert (
+        "listeners[0].ports[1].authenticationRef: BrokerAuthentication 'devices' (on the "
+        "cluster (context fake), not managed by this stack) has an X509 method, but port 8884 "
+        "has no TLS" in message
+    )
+    assert (
+        "listeners[0].ports[2].authenticationRef: BrokerAuthentication 'gone' is neither "
+        "declared nor existing in namespace 'azure-iot-operations'" in message
+    )
+    assert "(known here: default, devices)" in message
+
+
+def test_a_cluster_without_the_default_authentication_refuses_a_ref_to_it(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, cluster: FakeCluster
+) -> None:
+    del cluster.objects[f"/apis/{GA}/namespaces/{NS}/brokerauthentications/default"]
+    edge = {
+        "name": "edge",
+        "serviceType": "LoadBalancer",
+        "ports": [{"port": 8883, "authenticationRef": "default"}],
+    }
+    message = refused(engine, monkeypatch, ga(listeners=[edge]))
+    assert "BrokerAuthentication 'default' is neither declared nor existing" in message
+
+
+def test_an_authentication_declared_existing_counts_where_discovery_finds_none(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, cluster: FakeCluster
+) -> None:
+    del cluster.objects[f"/apis/{GA}/namespaces/{NS}/brokerauthentications/default"]
+    edge = {
+        "name": "edge",
+        "serviceType": "LoadBalancer",
+        "ports": [{"port": 8883, "authenticationRef": "default"}],
+    }
+    tokens = {"method": "ServiceAccountToken", "serviceAccountTokenSettings": {"audiences": ["a"]}}
+    existing = [{"name": "default", "authenticationMethods": [tokens]}]
+    run_main(engine, monkeypatch, ga(listeners=[edge], existingAuthentications=existing))
+    assert list(engine.mocks.ga_listeners) == ["edge"]
+
+
+def test_a_declared_authentication_that_is_live_and_not_ours_is_a_duplicate(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, cluster: FakeCluster
+) -> None:
+    authentication = {
+        "name": "default",
+        "authenticationMethods": [{"method": "X509", "x509Settings": {}}],
+    }
+    message = refused(
+        engine,
+        monkeypatch,
+        ga(
+            listeners=[{"name": "e", "serviceType": "LoadBalancer", "ports": [{"port": 1}]}],
+            authentications=[authentication],
+        ),
+    )
+    assert (
+        "authentications[0].name: Names: BrokerAuthentication 'default' is declared twice in "
+        "namespace 'azure-iot-operations' (also on the cluster (context fake), not managed by "
+        "this stack)" in message
+    )
+
+
+def test_a_node_port_used_by_a_live_listener_elsewhere_is_refused(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, cluster: FakeCluster
+) -> None:
+    ga_listener(
+        cluster, "np", {"port": 2, "nodePort": 30100}, namespace="other", serviceType="NodePort"
+    )
+    cluster.namespace("other")
+    mine = {"name": "mine", "serviceType": "NodePort", "ports": [{"port": 1, "nodePort": 30100}]}
+    message = refused(engine, monkeypatch, ga(listeners=[mine]))
+    assert (
+        "listeners[0].ports[0].nodePort: NodePorts: nodePort 30100 is used twice (also the "
+        "listener 'np' (NodePort Service np) on the cluster (context fake), not managed by this "
+        "stack)" in message
+    )
+
+
+def test_discovery_off_keeps_the_assumed_defaults_but_still_checks_the_cluster(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, cluster: FakeCluster
+) -> None:
+    del cluster.objects[f"/apis/{GA}/namespaces/{NS}/brokerlisteners/default"]
+    config = ga(discovery=False, listeners=[{"name": "mine", "ports": [{"port": 1}]}])
+    message = refused(engine, monkeypatch, config)
+    assert "the default listener 'default' (ClusterIp Service aio-broker) is one" in message
+    cluster.apis = {MQ, CERT_MANAGER}
+    config = ga(
+        discovery=False, existingListeners=[], listeners=[{"name": "m", "ports": [{"port": 1}]}]
+    )
+    message = refused(engine, monkeypatch, config)
+    assert "does not serve mqttbroker.iotoperations.azure.com/v1 BrokerListener" in message
