@@ -13,8 +13,14 @@ import pytest
 import yaml
 
 from components import ConfigError
-from components.stack import StackConfigV1, load_config
-from components.v1.migrate import KEY_ALGORITHMS, migrate_config, migrate_stack_file
+from components.stack import RENDER_OVERRIDE_ENV, StackConfigV1, load_config
+from components.v1.migrate import (
+    KEY_ALGORITHMS,
+    Decisions,
+    migrate_config,
+    migrate_stack_file,
+    parse_arguments,
+)
 from tests.test_stack import PREVIEW_STACK_FILES, ROOT
 
 GA = "mqttbroker.iotoperations.azure.com/v1"
@@ -34,6 +40,23 @@ def refusals(config: dict[str, Any]) -> list[tuple[str, str]]:
     with pytest.raises(ConfigError) as caught:
         migrate_stack_file(stack_text(config))
     return [(p.path, p.message) for p in caught.value.problems]
+
+
+REPO_DECISIONS: dict[str, list[str]] = {
+    "Pulumi.prod.yaml": [
+        "--tls-secret",
+        "prod-edge=mq-edge-server-cert",
+        "--x509-attributes",
+        "prod-authn=stacks/migration/prod-x509-attributes.yaml",
+    ]
+}
+"""The options that carry each preview stack file of the repo over whole (README, GA section):
+what its operator decided for Key Vault TLS and X.509 attributes in a Secret."""
+
+
+def decisions_of(stack_file: Path) -> Decisions:
+    _, decisions = parse_arguments([str(stack_file), *REPO_DECISIONS.get(stack_file.name, [])])
+    return decisions
 
 
 def without_key_vault(config: dict[str, Any], key: str = "listeners") -> dict[str, Any]:
@@ -73,9 +96,11 @@ def preview_config(path: Path) -> dict[str, Any]:
     return {k.removeprefix("aio-mq:"): v for k, v in config.items() if k.startswith("aio-mq:")}
 
 
-def assert_every_port_carried_over_once(preview: dict[str, Any], ga: dict[str, Any]) -> None:
+def assert_every_port_carried_over_once(
+    preview: dict[str, Any], ga: dict[str, Any], decisions: Decisions | None = None
+) -> None:
     """Each preview listener's port is in exactly one GA port of the same namespace and broker,
-    with its TLS and authentication."""
+    with its TLS (Key Vault: the Secret decided) and authentication."""
     ga_ports = [
         (item.get("namespace", ga.get("namespace")), port)
         for item in ga["listeners"]
@@ -101,6 +126,12 @@ def assert_every_port_carried_over_once(preview: dict[str, Any], ga: dict[str, A
                     "algorithm": KEY_ALGORITHMS[(key["algorithm"], key["size"])],
                     "rotationPolicy": key["rotationPolicy"],
                 }
+        elif "keyVault" in tls:
+            assert decisions is not None
+            assert port["tls"] == {
+                "mode": "Manual",
+                "manual": {"secretRef": decisions.tls_secrets[item["name"]]},
+            }
         else:
             assert port["tls"]["mode"] == "Manual"
             assert port["tls"]["manual"]["secretRef"] == tls["manual"]["secretName"]
@@ -110,19 +141,67 @@ def assert_every_port_carried_over_once(preview: dict[str, Any], ga: dict[str, A
 
 
 @pytest.mark.parametrize("stack_file", PREVIEW_STACK_FILES, ids=lambda p: p.name)
-def test_every_preview_stack_file_migrates_or_is_refused_only_for_documented_reasons(
-    stack_file: Path,
+def test_every_preview_stack_file_migrates_with_its_documented_decisions(
+    stack_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     preview = preview_config(stack_file)
+    # Without the options, refused for exactly the documented reasons (none: migrates as is).
     expected = documented_refusals(preview)
+    assert (stack_file.name in REPO_DECISIONS) == bool(expected)
     if expected:
         assert sorted(path for path, _ in refusals(preview)) == sorted(expected)
-        preview = without_x509_attributes(without_key_vault(preview))
-    text, notes = migrate_stack_file(stack_text(preview))
+    monkeypatch.chdir(ROOT)  # the attributes files are named relative to the project
+    decisions = decisions_of(stack_file)
+    text, notes = migrate_stack_file(stack_text(preview), decisions)
     ga = {k.removeprefix("aio-mq:"): v for k, v in yaml.safe_load(text)["config"].items()}
-    assert isinstance(load_config(ga), StackConfigV1)  # passes the GA checks unchanged
-    assert_every_port_carried_over_once(preview, ga)
+    # Passes the GA checks unchanged, all of them: as rendered, what exists is not read later.
+    monkeypatch.setenv(RENDER_OVERRIDE_ENV, "rendered/migrated")
+    assert isinstance(load_config(ga), StackConfigV1)
+    assert_every_port_carried_over_once(preview, ga, decisions)
+    for authentication in ga.get("authentications", []):
+        for method in authentication["authenticationMethods"]:
+            attributes = decisions.x509_attributes.get(authentication["name"])
+            if method["method"] == "X509" and attributes is not None:
+                assert method["x509Settings"]["authorizationAttributes"] == attributes
     assert notes
+
+
+def test_the_documented_way_out_by_hand_migrates_too() -> None:
+    """Without the options: the certificate synced into a Secret named in tls.manual, the
+    attributes removed (to be written inline after migrating)."""
+    preview = without_x509_attributes(
+        without_key_vault(preview_config(ROOT / "stacks" / "Pulumi.prod.yaml"))
+    )
+    ga, _ = migrated(preview)
+    (edge,) = [item for item in ga["listeners"] if item["name"] == "prod-edge"]
+    assert edge["ports"][0]["tls"] == {
+        "mode": "Manual",
+        "manual": {"secretRef": "prod-edge-synced"},
+    }
+
+
+def test_a_decision_that_applies_to_nothing_is_refused() -> None:
+    decisions = Decisions({"nope": "s"}, {"nobody": {"x": {"subject": "CN=x"}}})
+    with pytest.raises(ConfigError) as caught:
+        migrate_stack_file(stack_text({"listeners": [{"name": "a", "port": 1}]}), decisions)
+    assert [(p.path, p.message) for p in caught.value.problems] == [
+        ("--tls-secret nope", "'nope' is not a listener with Key Vault TLS in this stack"),
+        (
+            "--x509-attributes nobody",
+            "'nobody' is not a BrokerAuthentication whose x509 method keeps its attributes in a "
+            "Secret in this stack",
+        ),
+    ]
+
+
+def test_x509_attributes_from_a_file_are_checked_as_ga_checks_them() -> None:
+    preview = preview_config(ROOT / "stacks" / "Pulumi.prod.yaml")
+    bad = Decisions({"prod-edge": "s"}, {"prod-authn": {"devices": {"attributes": {"a": "b"}}}})
+    with pytest.raises(ConfigError) as caught:
+        migrate_stack_file(stack_text(preview), bad)
+    assert [(p.path, p.message) for p in caught.value.problems] == [
+        ("--x509-attributes prod-authn: devices.subject", "required key is missing")
+    ]
 
 
 def test_the_stack_file_keeps_its_other_keys_and_salt() -> None:
@@ -340,6 +419,26 @@ def test_the_command_writes_the_stack_to_stdout_and_notes_to_stderr() -> None:
         "aio-mq: aio-mq:* of the preview stack has 2 problems; nothing was written"
     )
     assert "listeners[1].tls.keyVault: GA listeners have no Key Vault TLS" in refused.stderr
+    assert "then pass --tls-secret prod-edge=<that Secret>" in refused.stderr
+    decided = subprocess.run(
+        [str(tool), "Pulumi.prod.yaml", *REPO_DECISIONS["Pulumi.prod.yaml"]],
+        cwd=ROOT / "stacks",  # paths are read from where the command is typed
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert decided.returncode == 2  # the attributes file is named from the project
+    assert "prod-x509-attributes.yaml: cannot read it" in decided.stderr
+    decided = subprocess.run(
+        [str(tool), "stacks/Pulumi.prod.yaml", *REPO_DECISIONS["Pulumi.prod.yaml"]],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert decided.returncode == 0, decided.stderr
+    assert "secretRef: mq-edge-server-cert" in decided.stdout
+    assert "note: listeners[1]: Key Vault TLS becomes tls.manual" in decided.stderr
 
 
 SAT = {"sat": {"audiences": ["aio-mq"]}}

@@ -18,26 +18,32 @@ refused, every item at once, and nothing is written. The mapping follows the fac
 Refused: Key Vault TLS, a Secret in another namespace than the object using it, key sizes GA
 has no algorithm for, usernamePassword authentication, X.509 attributes kept in a Secret, a
 listener listed by several objects of one kind, existing objects given without their spec, and
-keys this tool does not know.
+keys this tool does not know. Two of them are carried over when the operator says how
+(`Decisions`): Key Vault TLS, as manual TLS from the Secret that Azure IoT Operations' secret
+sync writes the certificate to (`--tls-secret LISTENER=SECRET`), and X.509 attributes, inline
+from a file holding what their Secret holds (`--x509-attributes AUTHENTICATION=FILE`).
 """
 
 from __future__ import annotations
 
+import argparse
 import copy
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
-from ..errors import ConfigError, Problem
+from ..errors import ConfigError, Problem, problems_from_validation
 from ..spec import DEFAULT_NAMESPACE
 from ..stack import PROJECT, StackBase, StackConfig, config_keys, validate_config
 from ..v1beta1 import auth as preview_auth
 from ..v1beta1 import models as preview
 from . import models as ga
-from .auth import DEFAULT_AUTHENTICATION
+from .auth import DEFAULT_AUTHENTICATION, X509Attributes
 
 KEY_ALGORITHMS = {
     ("ECDSA", 256): "Ec256",
@@ -62,6 +68,19 @@ MAPPED_KEYS = {
 """The preview-only keys this tool maps; keys common to both APIs are carried over as they are."""
 
 
+@dataclass(frozen=True)
+class Decisions:
+    """What the operator decided for what has no GA counterpart (the command's options)."""
+
+    tls_secrets: Mapping[str, str] = field(default_factory=dict)
+    """`--tls-secret LISTENER=SECRET`: the kubernetes.io/tls Secret (in the listener's
+    namespace) that secret sync fills with a Key Vault listener's certificate."""
+    x509_attributes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """`--x509-attributes AUTHENTICATION=FILE`: what the Secret of the x509 method's
+    `attributes` holds, in GA's `authorizationAttributes` shape (name -> {subject,
+    attributes})."""
+
+
 @dataclass
 class Migration:
     """The GA config keys (without the project prefix) and what was decided on the way."""
@@ -69,6 +88,9 @@ class Migration:
     config: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     refused: list[Problem] = field(default_factory=list)
+    decisions: Decisions = field(default_factory=Decisions)
+    used: set[tuple[str, str]] = field(default_factory=set)
+    """(option, name) of the decisions applied; any other is a mistake."""
 
     def note(self, text: str) -> None:
         self.notes.append(text)
@@ -77,9 +99,9 @@ class Migration:
         self.refused.append(Problem(path, message, fix))
 
 
-def migrate_config(raw: dict[str, Any]) -> Migration:
+def migrate_config(raw: dict[str, Any], decisions: Decisions | None = None) -> Migration:
     """The GA form of a preview stack's `aio-mq:*` keys (given without the prefix)."""
-    out = Migration()
+    out = Migration(decisions=decisions or Decisions())
     version = raw.get("apiVersion", preview.API_VERSION)
     if version != preview.API_VERSION:
         out.refuse(
@@ -109,7 +131,27 @@ def migrate_config(raw: dict[str, Any]) -> Migration:
     _broker_ref(out, stack)
     links = _auth(out, stack)
     _listeners(out, stack, raw.get("listeners", []), links)
+    _unused_decisions(out)
     return out
+
+
+def _unused_decisions(out: Migration) -> None:
+    options = (
+        ("--tls-secret", out.decisions.tls_secrets, "a listener with Key Vault TLS"),
+        (
+            "--x509-attributes",
+            out.decisions.x509_attributes,
+            "a BrokerAuthentication whose x509 method keeps its attributes in a Secret",
+        ),
+    )
+    for option, given, what in options:
+        for name in given:
+            if (option, name) not in out.used:
+                out.refuse(
+                    f"{option} {name}",
+                    f"{name!r} is not {what} in this stack",
+                    f"remove the option, or name {what}",
+                )
 
 
 def _without_secure_values(value: Any) -> Any:
@@ -314,13 +356,23 @@ def _tls(
         return None
     namespace = item.namespace or stack.namespace
     if tls.key_vault is not None:
-        out.refuse(
-            f"{path}.tls.keyVault",
-            "GA listeners have no Key Vault TLS",
-            "sync the certificate from Key Vault into a kubernetes.io/tls Secret (Azure IoT "
-            "Operations' secret sync) and use tls.manual with its secretName",
+        secret = out.decisions.tls_secrets.get(item.name)
+        if secret is None:
+            out.refuse(
+                f"{path}.tls.keyVault",
+                "GA listeners have no Key Vault TLS",
+                "sync the certificate from Key Vault into a kubernetes.io/tls Secret of the "
+                "listener's namespace (Azure IoT Operations' secret sync), then pass "
+                f"--tls-secret {item.name}=<that Secret>",
+            )
+            return None
+        out.used.add(("--tls-secret", item.name))
+        out.note(
+            f"{path}: Key Vault TLS becomes tls.manual with secretRef {secret!r} "
+            f"(--tls-secret): Azure IoT Operations' secret sync must keep certificate "
+            f"{tls.key_vault.vault_cert.name!r} of vault {tls.key_vault.vault.name!r} in it"
         )
-        return None
+        return {"mode": "Manual", "manual": {"secretRef": secret}}
     if tls.automatic is not None:
         automatic = tls.automatic
         spec = copy.deepcopy(raw_tls["automatic"])
@@ -549,21 +601,10 @@ def _authentication(out: Migration, obj: Any, origin: str, namespace: str) -> di
                 }
             )
         elif method.x509 is not None:
+            settings: dict[str, Any] = {"trustedClientCaCert": method.x509.trusted_client_ca_cert}
             if method.x509.attributes is not None:
-                out.refuse(
-                    f"{path}.x509.attributes",
-                    "GA keeps the attributes of client certificates inline "
-                    "(x509Settings.authorizationAttributes), not in a Secret",
-                    f"remove attributes here, and after migrating write the entries of Secret "
-                    f"{method.x509.attributes.secret_name!r} into "
-                    "x509Settings.authorizationAttributes",
-                )
-            methods.append(
-                {
-                    "method": "X509",
-                    "x509Settings": {"trustedClientCaCert": method.x509.trusted_client_ca_cert},
-                }
-            )
+                settings.update(_x509_attributes(out, obj.name, method.x509.attributes, path))
+            methods.append({"method": "X509", "x509Settings": settings})
         elif method.custom is not None:
             methods.append(
                 {"method": "Custom", "customSettings": _custom(out, method.custom, path, namespace)}
@@ -576,6 +617,42 @@ def _authentication(out: Migration, obj: Any, origin: str, namespace: str) -> di
                 "custom auth server, and remove the method",
             )
     return {**_head(obj), "authenticationMethods": methods}
+
+
+def _x509_attributes(out: Migration, name: str, attributes: Any, path: str) -> dict[str, Any]:
+    """GA's inline `authorizationAttributes` for an x509 method whose attributes are in a
+    Secret: from the operator's file, checked as GA checks them, or refused."""
+    secret = attributes.secret_name
+    given = out.decisions.x509_attributes.get(name)
+    if given is None:
+        out.refuse(
+            f"{path}.x509.attributes",
+            "GA keeps the attributes of client certificates inline "
+            "(x509Settings.authorizationAttributes), not in a Secret",
+            f"write the entries of Secret {secret!r} into a YAML file (name: {{subject, "
+            f"attributes}}) and pass --x509-attributes {name}=<that file>; or remove "
+            "attributes here",
+        )
+        return {}
+    out.used.add(("--x509-attributes", name))
+    checked: dict[str, X509Attributes] = {}
+    for key, entry in given.items():
+        try:
+            checked[key] = X509Attributes.model_validate(entry)
+        except ValidationError as exc:
+            where = f"--x509-attributes {name}: {key}"
+            out.refused += problems_from_validation(exc, X509Attributes, where)
+    if len(checked) < len(given):
+        return {}
+    out.note(
+        f"{path}: the attributes of Secret {secret!r} become x509Settings."
+        f"authorizationAttributes ({len(checked)} entr{'y' if len(checked) == 1 else 'ies'}, --x509-attributes)"
+    )
+    return {
+        "authorizationAttributes": {
+            key: value.model_dump(by_alias=True) for key, value in checked.items()
+        }
+    }
 
 
 def _custom(out: Migration, custom: Any, path: str, namespace: str) -> dict[str, Any]:
@@ -626,14 +703,14 @@ def _authorization(out: Migration, obj: Any, origin: str) -> dict[str, Any]:
 # --- the stack file ------------------------------------------------------------------------
 
 
-def migrate_stack_file(text: str) -> tuple[str, list[str]]:
+def migrate_stack_file(text: str, decisions: Decisions | None = None) -> tuple[str, list[str]]:
     """The GA stack file for a preview stack file's text, and the notes. Raises ConfigError
     with every item that cannot be carried over."""
     document = yaml.safe_load(text) or {}
     config: dict[str, Any] = document.get("config") or {}
     prefix = f"{PROJECT}:"
     raw = {k.removeprefix(prefix): v for k, v in config.items() if k.startswith(prefix)}
-    migration = migrate_config(raw)
+    migration = migrate_config(raw, decisions)
     if not migration.refused:
         try:
             validate_config(_without_secure_values(migration.config))
@@ -658,23 +735,72 @@ def migrate_stack_file(text: str) -> tuple[str, list[str]]:
     return header + yaml.safe_dump(result, sort_keys=False, width=100), migration.notes
 
 
+def _pair(value: str) -> tuple[str, str]:
+    name, equals, target = value.partition("=")
+    if not (name and equals and target):
+        raise argparse.ArgumentTypeError(f"{value!r} is not NAME=VALUE")
+    return name, target
+
+
+def _arguments() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tools/migrate-to-v1",
+        description="Write the GA (mqttbroker.iotoperations.azure.com/v1) form of a preview "
+        "stack file to stdout, a note per decision to stderr; what cannot be carried over is "
+        "listed, nothing is written and the exit status is 1.",
+        epilog="e.g. tools/migrate-to-v1 stacks/Pulumi.staging.yaml > "
+        "stacks/Pulumi.staging-ga.yaml",
+    )
+    parser.add_argument("stack_file", type=Path, help="a preview stack file")
+    parser.add_argument(
+        "--tls-secret",
+        type=_pair,
+        action="append",
+        default=[],
+        metavar="LISTENER=SECRET",
+        help="a listener with Key Vault TLS: the kubernetes.io/tls Secret of its namespace that "
+        "Azure IoT Operations' secret sync fills with its certificate (becomes manual TLS)",
+    )
+    parser.add_argument(
+        "--x509-attributes",
+        type=_pair,
+        action="append",
+        default=[],
+        metavar="AUTHENTICATION=FILE",
+        help="a BrokerAuthentication whose x509 method keeps its attributes in a Secret: a YAML "
+        "file with that Secret's entries as name: {subject, attributes} (written inline)",
+    )
+    return parser
+
+
+def parse_arguments(argv: list[str]) -> tuple[Path, Decisions]:
+    """The stack file and the decisions of a command line (argparse exits 2 when it is wrong)."""
+    parser = _arguments()
+    args = parser.parse_args(argv)
+    attributes: dict[str, Mapping[str, Any]] = {}
+    for name, file in args.x509_attributes:
+        try:
+            loaded = yaml.safe_load(Path(file).read_text())
+        except (OSError, yaml.YAMLError) as exc:
+            parser.error(f"--x509-attributes {name}={file}: cannot read it: {exc}")
+        if not isinstance(loaded, dict):
+            parser.error(
+                f"--x509-attributes {name}={file}: not a YAML mapping of name: "
+                "{subject, attributes}"
+            )
+        attributes[name] = loaded
+    return args.stack_file, Decisions(dict(args.tls_secret), attributes)
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) != 1 or argv[0] in ("-h", "--help"):
-        print(
-            "usage: tools/migrate-to-v1 stacks/Pulumi.<stack>.yaml > stacks/Pulumi.<new>.yaml\n"
-            "Writes the GA (mqttbroker.iotoperations.azure.com/v1) form of a preview stack file "
-            "to stdout, a note per decision to stderr.",
-            file=sys.stderr,
-        )
-        return 2
-    path = Path(argv[0])
+    path, decisions = parse_arguments(argv)
     try:
         text = path.read_text()
     except OSError as exc:
         print(f"migrate-to-v1: cannot read {path}: {exc.strerror}", file=sys.stderr)
         return 2
     try:
-        output, notes = migrate_stack_file(text)
+        output, notes = migrate_stack_file(text, decisions)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 1

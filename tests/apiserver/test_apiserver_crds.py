@@ -179,3 +179,26 @@ def test_the_aio_defaults_are_seeded(cluster: Cluster) -> None:
         "cert-manager.io", "v1", "issuers", "mq-dmqtt-frontend", "azure-iot-operations"
     )
     assert issuer["spec"] == {"ca": {"secretName": "aio-ca-key-pair-test-only"}}
+
+
+def test_the_ga_defaults_are_seeded_beside_them(cluster: Cluster) -> None:
+    ga, version, ns = "mqttbroker.iotoperations.azure.com", "v1", "azure-iot-operations"
+    default = cluster.get(ga, version, "brokerlisteners", "default", ns)
+    assert default["spec"]["serviceName"] == "aio-broker"
+    ((port,),) = [default["spec"]["ports"]]
+    assert (port["port"], port["authenticationRef"], port["tls"]["mode"]) == (
+        18883,
+        "default",
+        "Automatic",
+    )
+    assert cluster.get(ga, version, "brokers", "default", ns)
+    authn = cluster.get(ga, version, "brokerauthentications", "default", ns)
+    assert authn["spec"]["authenticationMethods"] == [
+        {
+            "method": "ServiceAccountToken",
+            "serviceAccountTokenSettings": {"audiences": ["aio-internal"]},
+        }
+    ]
+    assert cluster.custom.get_cluster_custom_object(
+        "cert-manager.io", "v1", "clusterissuers", "azure-iot-operations-aio-certificate-issuer"
+    )

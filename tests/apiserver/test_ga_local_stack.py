@@ -1,0 +1,94 @@
+"""The `local-ga` stack on a real API server that serves only the GA API (a cluster of today:
+CRD sets v1 and cert-manager, with what a fresh GA install has). What is there is discovered:
+the stack takes over `default` to add a port, uses the live `default` authentication, is refused
+while a listener made out of band breaks a rule, and `destroy` leaves `default` in place."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from .conftest import AIO_NAMESPACE, CONTEXT, Project, StartCluster
+
+pytestmark = [pytest.mark.e2e, pytest.mark.apiserver]
+
+STACK = "local-ga"
+GROUP, VERSION = "mqttbroker.iotoperations.azure.com", "v1"
+LIVE = f"on the cluster (context {CONTEXT}), not managed by this stack"
+
+
+def test_local_ga_discovers_manages_default_is_refused_out_of_band_and_leaves_default(
+    start_cluster: StartCluster, project: Project
+) -> None:
+    cluster = start_cluster(crds="v1,cert-manager")
+
+    def listener(name: str) -> Any:
+        return cluster.get(GROUP, VERSION, "brokerlisteners", name, AIO_NAMESPACE)
+
+    installed_port = listener("default")["spec"]["ports"][0]
+    cluster.use_in(project, STACK)
+    project.init(STACK)
+    project.pulumi("up", "--yes", "--stack", STACK)
+
+    default = listener("default")
+    assert [p["port"] for p in default["spec"]["ports"]] == [18883, 1883]
+    assert default["spec"]["ports"][0] == installed_port  # as Azure IoT Operations installs it
+    assert default["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "aio-mq"
+    edge = listener("local-ga-edge")
+    assert edge["spec"]["serviceType"] == "LoadBalancer"
+    assert edge["spec"]["ports"][0]["authenticationRef"] == "default"  # the live one
+    project.pulumi("preview", "--expect-no-changes", "--stack", STACK)
+
+    # Someone adds a second ClusterIp listener by hand: the stack's `default` now breaks the
+    # one-listener-per-serviceType rule against it, and nothing is applied until it is gone.
+    rogue = {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": "BrokerListener",
+        "metadata": {"name": "rogue"},
+        "spec": {"brokerRef": "default", "serviceType": "ClusterIp", "ports": [{"port": 1884}]},
+    }
+    cluster.custom.create_namespaced_custom_object(
+        GROUP, VERSION, AIO_NAMESPACE, "brokerlisteners", rogue
+    )
+    started = time.monotonic()
+    refused = project.pulumi("preview", "--stack", STACK, check=False)
+    print(f"\n[preview refused in {time.monotonic() - started:.1f} s]")
+    output = refused.stdout + refused.stderr
+    assert refused.returncode != 0, output
+    assert "Traceback" not in output
+    assert (
+        "listeners[0].serviceType: Service types: broker 'default' has at most one ClusterIp "
+        f"listener, and the listener 'rogue' (ClusterIp Service rogue) {LIVE} is one" in output
+    )
+    assert "no resource was registered" in output
+    cluster.custom.delete_namespaced_custom_object(
+        GROUP, VERSION, AIO_NAMESPACE, "brokerlisteners", "rogue"
+    )
+    project.pulumi("preview", "--expect-no-changes", "--stack", STACK)
+
+    project.pulumi("destroy", "--yes", "--stack", STACK)
+    assert listener("local-ga-edge") is None
+    kept = listener("default")  # retained: Azure IoT Operations' components connect to it
+    assert [p["port"] for p in kept["spec"]["ports"]] == [18883, 1883]
+    assert cluster.get(GROUP, VERSION, "brokerauthentications", "default", AIO_NAMESPACE)
+
+
+def test_a_ga_stack_on_a_preview_cluster_is_told_what_it_serves(
+    start_cluster: StartCluster, project: Project
+) -> None:
+    cluster = start_cluster(crds="v1beta1,cert-manager")
+    cluster.use_in(project, STACK)
+    project.init(STACK)
+    refused = project.pulumi("preview", "--stack", STACK, check=False)
+    output = refused.stdout + refused.stderr
+    assert refused.returncode != 0, output
+    assert (
+        f"kubernetes.context: the cluster (context {CONTEXT}) does not serve "
+        "mqttbroker.iotoperations.azure.com/v1 BrokerListener: Azure IoT Operations (GA MQTT "
+        "broker) is not installed there; it serves mq.iotoperations.azure.com/v1beta1 instead"
+        in output
+    )
+    assert "or write this stack for the preview API" in output
+    assert "no resource was registered" in output
