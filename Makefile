@@ -39,17 +39,9 @@ engine:
 # tools/stacks decides per stack (docs: README "Environments"): a production stack
 # (aio-mq:production, true unless a stack says false) runs the guardrails policy pack; a cluster
 # stack is changed only with CLUSTER=yes, and previewed or rendered offline on a disposable copy.
-# The local stack's cluster is a throwaway API server on this machine: started (or reused) with
-# what a fresh AIO install has, and deployed to without asking.
-CLUSTER ?= $(if $(filter local local-ga,$(STACK)),yes,)
-local_cluster = $(if $(filter local local-ga,$(STACK)),tools/local-cluster up --aio-defaults >/dev/null,true)
-
-# On the local cluster, up first reads back what the API server holds, so drift is put back.
-refresh = $(if $(filter local local-ga,$(STACK)),$(if $(filter up,$@),--refresh,),)
-
+# A local stack (local, local-ga: on tools/local-cluster) starts its cluster and acts on it.
 up preview policy-preview render destroy: setup engine
-	$(local_cluster)
-	tools/stacks run $@ $(STACK) --cluster '$(CLUSTER)' $(if $(refresh),-- $(refresh))
+	tools/stacks run $@ $(STACK) --cluster '$(CLUSTER)'
 
 recover: setup engine
 	tools/recover $(STACK)

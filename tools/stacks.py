@@ -2,6 +2,7 @@
 
     tools/stacks facts prod                 # {"stack": "prod", "production": true, ...}
     tools/stacks github-output              # all=/staged=/production= lists for the workflow
+                                            # (local stacks left out)
     tools/stacks run preview prod           # what `make preview STACK=prod` does
     tools/stacks run up prod --cluster yes  # what `make up STACK=prod CLUSTER=yes` does
 
@@ -11,7 +12,10 @@ Two facts come from a stack file (stacks/Pulumi.<stack>.yaml), read the way Pulu
   value but `true`/`false` is refused. The program, the policy pack (policy/guardrails.py) and the
   workflow's approval gate read the same key.
 - target: `aio-mq:kubernetes.renderYamlToDirectory` makes a *render stack* (dev): its state only
-  describes files, so it is updated in place. Any other stack is a *cluster stack*.
+  describes files, so it is updated in place. Any other stack is a *cluster stack*; one whose
+  kubeconfig is the project's local cluster's (.local-cluster/kubeconfig: local, local-ga) is a
+  *local stack*: `make` starts that throwaway cluster and acts on it without being asked, and
+  the workflow leaves it out (it exists on a developer's machine only).
 
 Offline work never touches a cluster stack's state. `preview`/`policy-preview`/`render` of a
 cluster stack run on a disposable stack in a temporary backend (diffed against nothing) and render
@@ -43,6 +47,8 @@ DISPOSABLE_ENV = "AIO_MQ_DISPOSABLE_STATE"
 """Set for a backend that is thrown away after the run; tools/pulumi lets render-mode updates
 happen only there."""
 RENDER_ENV = "AIO_MQ_RENDER_YAML_TO_DIRECTORY"
+LOCAL_KUBECONFIG = ".local-cluster/kubeconfig"
+"""The kubeconfig `tools/local-cluster up` writes (relative to the project)."""
 COMMANDS = ("up", "preview", "policy-preview", "render", "destroy")
 
 
@@ -57,16 +63,23 @@ class StackFacts:
     render_dir: str | None
     """renderYamlToDirectory of a render stack; None for a cluster stack."""
     context: str | None
+    kubeconfig: str | None = None
 
     @property
     def cluster(self) -> bool:
         return self.render_dir is None
 
+    @property
+    def local(self) -> bool:
+        """Whether its cluster is the project's local one (tools/local-cluster)."""
+        return self.cluster and self.kubeconfig == LOCAL_KUBECONFIG
+
     def as_json(self) -> dict[str, Any]:
+        target = "local" if self.local else "cluster" if self.cluster else "render"
         return {
             "stack": self.stack,
             "production": self.production,
-            "target": "cluster" if self.cluster else "render",
+            "target": target,
             "renderYamlToDirectory": self.render_dir,
             "context": self.context,
         }
@@ -102,12 +115,19 @@ def facts(root: Path, stack: str) -> StackFacts:
     kubernetes = config.get(KUBERNETES_KEY)
     kubernetes = kubernetes if isinstance(kubernetes, dict) else {}
     render_dir = kubernetes.get("renderYamlToDirectory") or None
-    return StackFacts(stack, production, render_dir, kubernetes.get("context") or None)
+    return StackFacts(
+        stack,
+        production,
+        render_dir,
+        kubernetes.get("context") or None,
+        kubernetes.get("kubeconfig") or None,
+    )
 
 
 def github_output(root: Path) -> str:
-    """The stack lists the workflow's jobs run over: production ones wait for approval."""
-    all_facts = [facts(root, name) for name in stack_names(root)]
+    """The stack lists the workflow's jobs run over: production ones wait for approval. Local
+    stacks are left out: their cluster runs on a developer's machine."""
+    all_facts = [f for f in (facts(root, name) for name in stack_names(root)) if not f.local]
     production = [f.stack for f in all_facts if f.production]
     staged = [f.stack for f in all_facts if not f.production]
     names = [f.stack for f in all_facts]
@@ -165,6 +185,21 @@ def refusal(command: str, stack: StackFacts) -> str:
 def run(root: Path, command: str, stack_name: str, cluster: bool, extra: Sequence[str] = ()) -> int:
     stack = facts(root, stack_name)
     engine = [*ENGINE_COMMAND[command], *extra]
+    if stack.local and command != "render":
+        # A throwaway API server on this machine: started (or reused) with what a fresh Azure
+        # IoT Operations install has, and acted on without asking; `up` first reads back what
+        # it holds, so drift is put back.
+        say(f"{stack.stack} is a local stack: starting (or reusing) tools/local-cluster")
+        started = subprocess.run(
+            [str(root / "tools" / "local-cluster"), "up", "--aio-defaults"],
+            stdout=subprocess.DEVNULL,
+            check=False,
+        )
+        if started.returncode != 0:
+            return started.returncode
+        cluster = True
+        if engine[0] == "up":
+            engine.append("--refresh")
     if stack.cluster and not cluster:
         if command in ("up", "destroy"):
             say(refusal(command, stack))
