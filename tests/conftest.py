@@ -105,7 +105,11 @@ def resolve(output: Any) -> Any:
 def cluster(monkeypatch: pytest.MonkeyPatch) -> FakeCluster:
     """The cluster that a stack in cluster mode connects to: a fresh Azure IoT Operations
     install with cert-manager, in memory. Tests change it before running the program."""
-    fake = aio_install()
+    return serve(monkeypatch, aio_install())
+
+
+def serve(monkeypatch: pytest.MonkeyPatch, fake: FakeCluster) -> FakeCluster:
+    """Make `fake` the cluster every stack in cluster mode connects to."""
 
     def connect(kubeconfig: str | None, context: str | None) -> FakeCluster:
         fake.connected_with = (kubeconfig, context)

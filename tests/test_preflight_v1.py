@@ -11,11 +11,11 @@ from typing import Any
 import pulumi
 import pytest
 
-from components import ConfigError, preflight
+from components import ConfigError
 from components.discovery import discover_v1
 from components.preflight import check_cluster
 from components.stack import StackConfigV1
-from tests.conftest import MARK, Engine
+from tests.conftest import MARK, Engine, serve
 from tests.fake_cluster import (
     CERT_MANAGER,
     GA,
@@ -38,14 +38,7 @@ AUTOMATIC = {
 @pytest.fixture
 def cluster(monkeypatch: pytest.MonkeyPatch) -> FakeCluster:
     """The cluster a GA stack in cluster mode connects to: a fresh GA install."""
-    fake = aio_ga_install()
-
-    def connect(kubeconfig: str | None, context: str | None) -> FakeCluster:
-        fake.connected_with = (kubeconfig, context)
-        return fake
-
-    monkeypatch.setattr(preflight, "connect", connect)
-    return fake
+    return serve(monkeypatch, aio_ga_install())
 
 
 def ga(**keys: Any) -> dict[str, Any]:
@@ -219,31 +212,29 @@ def test_references_are_checked_against_the_live_objects(
     assert "(known here: default, devices)" in message
 
 
+DEFAULT_AUTHENTICATION = f"/apis/{GA}/namespaces/{NS}/brokerauthentications/default"
+EDGE_ON_DEFAULT = {
+    "name": "edge",
+    "serviceType": "LoadBalancer",
+    "ports": [{"port": 8883, "authenticationRef": "default"}],
+}
+
+
 def test_a_cluster_without_the_default_authentication_refuses_a_ref_to_it(
     engine: Engine, monkeypatch: pytest.MonkeyPatch, cluster: FakeCluster
 ) -> None:
-    del cluster.objects[f"/apis/{GA}/namespaces/{NS}/brokerauthentications/default"]
-    edge = {
-        "name": "edge",
-        "serviceType": "LoadBalancer",
-        "ports": [{"port": 8883, "authenticationRef": "default"}],
-    }
-    message = refused(engine, monkeypatch, ga(listeners=[edge]))
+    del cluster.objects[DEFAULT_AUTHENTICATION]
+    message = refused(engine, monkeypatch, ga(listeners=[EDGE_ON_DEFAULT]))
     assert "BrokerAuthentication 'default' is neither declared nor existing" in message
 
 
 def test_an_authentication_declared_existing_counts_where_discovery_finds_none(
     engine: Engine, monkeypatch: pytest.MonkeyPatch, cluster: FakeCluster
 ) -> None:
-    del cluster.objects[f"/apis/{GA}/namespaces/{NS}/brokerauthentications/default"]
-    edge = {
-        "name": "edge",
-        "serviceType": "LoadBalancer",
-        "ports": [{"port": 8883, "authenticationRef": "default"}],
-    }
+    del cluster.objects[DEFAULT_AUTHENTICATION]
     tokens = {"method": "ServiceAccountToken", "serviceAccountTokenSettings": {"audiences": ["a"]}}
     existing = [{"name": "default", "authenticationMethods": [tokens]}]
-    run_main(engine, monkeypatch, ga(listeners=[edge], existingAuthentications=existing))
+    run_main(engine, monkeypatch, ga(listeners=[EDGE_ON_DEFAULT], existingAuthentications=existing))
     assert list(engine.mocks.ga_listeners) == ["edge"]
 
 

@@ -15,6 +15,7 @@ from components.v1.auth import (
     BrokerAuthorizationArgs,
 )
 from components.v1.models import DEFAULT_LISTENER, MqListenerV1Args
+from tests.fake_cluster import GA_DEFAULT_PORT
 
 AUTOMATIC = {"mode": "Automatic", "certManagerCertificateSpec": {"issuerRef": {"name": "ca"}}}
 
@@ -204,24 +205,7 @@ def test_default_listener_is_what_azure_iot_operations_installs() -> None:
         "brokerRef": "default",
         "serviceType": "ClusterIp",
         "serviceName": "aio-broker",
-        "ports": [
-            {
-                "port": 18883,
-                "protocol": "Mqtt",
-                "authenticationRef": "default",
-                "tls": {
-                    "mode": "Automatic",
-                    "certManagerCertificateSpec": {
-                        "issuerRef": {
-                            "name": "azure-iot-operations-aio-certificate-issuer",
-                            "kind": "ClusterIssuer",
-                            "group": "cert-manager.io",
-                        },
-                        "privateKey": {"algorithm": "Ec256", "rotationPolicy": "Always"},
-                    },
-                },
-            }
-        ],
+        "ports": [GA_DEFAULT_PORT],
     }
 
 

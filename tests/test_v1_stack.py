@@ -10,11 +10,11 @@ import pulumi
 import pytest
 import yaml
 
-from components import ConfigError, MqListenerV1, declare_existing_listeners_v1, preflight
+from components import ConfigError, MqListenerV1, declare_existing_listeners_v1
 from components.listener import MqListener
 from components.stack import deploy, load_config
 from components.v1.models import ListenerPort, MqListenerV1Args
-from tests.conftest import Engine, resolve
+from tests.conftest import Engine, resolve, serve
 from tests.fake_cluster import FakeCluster, aio_ga_install
 from tests.pki import tls_pair
 from tests.test_stack import ROOT, STACK_FILES, on_disk, refused, run_main, stack_config
@@ -26,9 +26,7 @@ GA_STACK_FILES = [p for p in STACK_FILES if stack_config(p).get("apiVersion") ==
 @pytest.fixture(autouse=True)
 def ga_cluster(monkeypatch: pytest.MonkeyPatch) -> FakeCluster:
     """The cluster of a GA stack in cluster mode (local-ga): a fresh GA install."""
-    fake = aio_ga_install()
-    monkeypatch.setattr(preflight, "connect", lambda kubeconfig, context: fake)
-    return fake
+    return serve(monkeypatch, aio_ga_install())
 
 
 def own(metadata: dict[str, Any]) -> dict[str, Any]:

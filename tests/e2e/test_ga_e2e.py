@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from tests.e2e.conftest import ROOT, Project
+from tests.fake_cluster import GA_DEFAULT_PORT
 from tests.test_migrate import REPO_DECISIONS, documented_refusals
 from tests.test_stack import PREVIEW_STACK_FILES
 from tests.test_v1_stack import own
@@ -51,22 +52,7 @@ def test_up_on_dev_ga_renders_the_exact_manifests_then_previews_clean(project: P
             "serviceType": "ClusterIp",
             "serviceName": "aio-broker",
             "ports": [
-                {
-                    "port": 18883,
-                    "protocol": "Mqtt",
-                    "authenticationRef": "default",
-                    "tls": {
-                        "mode": "Automatic",
-                        "certManagerCertificateSpec": {
-                            "issuerRef": {
-                                "name": "azure-iot-operations-aio-certificate-issuer",
-                                "kind": "ClusterIssuer",
-                                "group": "cert-manager.io",
-                            },
-                            "privateKey": {"algorithm": "Ec256", "rotationPolicy": "Always"},
-                        },
-                    },
-                },
+                GA_DEFAULT_PORT,
                 {"port": 1883, "protocol": "Mqtt"},
             ],
         },
