@@ -9,8 +9,8 @@ $AIO_MQ_CLUSTER_DIR, by default `.local-cluster/` in the project.
 `up` installs the CRDs under crds/ (every set, or the ones named with `--crds`) before the
 controller manager starts — its garbage collector only watches the types that exist when it
 starts, and Pulumi's Kubernetes provider deletes with foreground propagation, which only the
-garbage collector completes. `--aio-defaults` adds what a fresh Azure IoT Operations (preview)
-install has. The last line `up` prints is the kubeconfig's path. Progress goes to stderr.
+garbage collector completes. `--aio-defaults` adds what a fresh Azure IoT Operations install
+has: the preview one, and where the GA CRDs are installed the GA one. The last line `up` prints is the kubeconfig's path. Progress goes to stderr.
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ while a listener made out of band breaks a rule, and `destroy` leaves `default` 
 
 from __future__ import annotations
 
+import json
+import subprocess
 import time
 from typing import Any
 
@@ -92,3 +94,46 @@ def test_a_ga_stack_on_a_preview_cluster_is_told_what_it_serves(
     )
     assert "or write this stack for the preview API" in output
     assert "no resource was registered" in output
+
+
+def make(project: Project, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["make", *args],
+        cwd=project.root,
+        env=project.env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+
+
+def test_make_up_runs_a_ga_stack_rendered_and_on_the_local_cluster(project: Project) -> None:
+    # As a user runs them: `make up STACK=dev-ga` renders; `make up STACK=local-ga` starts the
+    # project's own local cluster, deploys, prints the outputs; destroy leaves `default`.
+    try:
+        rendered = make(project, "up", "STACK=dev-ga")
+        assert rendered.returncode == 0, rendered.stdout + rendered.stderr
+        assert list((project.root / "rendered" / "dev-ga").rglob("*.yaml"))
+
+        up = make(project, "up", "STACK=local-ga")
+        assert up.returncode == 0, up.stdout + up.stderr
+        assert "local-ga is a local stack: starting (or reusing) tools/local-cluster" in up.stderr
+        outputs = json.loads(up.stdout[up.stdout.rindex("\n{") :])
+        assert [p["port"] for p in outputs["listeners"]["default"]["ports"]] == [18883, 1883]
+
+        preview = make(project, "preview", "STACK=local-ga")
+        assert preview.returncode == 0, preview.stdout + preview.stderr
+        assert "7 unchanged" in preview.stdout
+
+        destroyed = make(project, "destroy", "STACK=local-ga")
+        assert destroyed.returncode == 0, destroyed.stdout + destroyed.stderr
+    finally:
+        subprocess.run(
+            [str(project.root / "tools" / "local-cluster"), "down", "--purge"],
+            cwd=project.root,
+            env=project.env,
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
