@@ -10,7 +10,12 @@ MqListenerV1("edge", MqListenerV1Args(name="edge", service_type="LoadBalancer",
 """
 
 from .auth import MqAuthentication, MqAuthorization, declare_existing_auth
-from .discovery import Discovered, discover_existing_listeners
+from .discovery import (
+    Discovered,
+    DiscoveredV1,
+    discover_existing_listeners,
+    discover_existing_listeners_v1,
+)
 from .errors import ConfigError, Problem
 from .issuer import CaIssuer, IssuerArgs, IssuerRef, San, SelfSignedIssuer, cert_manager_issuer
 from .listener import MqListener, MqListenerV1
@@ -54,6 +59,7 @@ __all__ = [
     "CertPrivateKey",
     "ConfigError",
     "Discovered",
+    "DiscoveredV1",
     "ExistingAuthentication",
     "ExistingAuthorization",
     "ExistingListener",
@@ -82,4 +88,5 @@ __all__ = [
     "declare_existing_listeners",
     "declare_existing_listeners_v1",
     "discover_existing_listeners",
+    "discover_existing_listeners_v1",
 ]

@@ -20,7 +20,13 @@ from typing import Any, Protocol, TypeVar
 from .cluster import Cluster, ClusterError, connect
 from .errors import ConfigError, Problem
 from .metadata import managing_stack, stack_id
-from .registry import existing_facts, existing_link_facts, parse_items, program_listeners
+from .registry import (
+    existing_facts,
+    existing_link_facts,
+    parse_items,
+    program_listeners,
+    v1_existing_facts,
+)
 from .spec import DEFAULT_NAMESPACE
 from .v1 import models as v1
 from .v1 import sharing as v1_sharing
@@ -319,4 +325,29 @@ def discover_existing_listeners(
         with_declared(discovered.listener_links, existing_link_facts(declared, origin="also")),
     )
     registry.declare_existing_auth([*discovered.authentications, *discovered.authorizations])
+    return discovered
+
+
+def discover_existing_listeners_v1(
+    kubeconfig: str | None = None,
+    context: str | None = None,
+    namespaces: Iterable[str] = (DEFAULT_NAMESPACE,),
+    also: Iterable[v1.MqListenerV1Args | Mapping[str, Any]] = (),
+) -> DiscoveredV1:
+    """The same for the GA API's `MqListenerV1`s: the live GA listeners (with `also`, GA
+    listeners you know of that are not there yet) are what the program's must coexist with,
+    instead of the assumed `default`. Call it once, before the first MqListenerV1. The live
+    BrokerAuthentications/Authorizations are returned for your own reference checks."""
+    declared = parse_items(also, v1.MqListenerV1Args, "also", "discover_existing_listeners_v1")
+    try:
+        discovered = discover_v1(connect(kubeconfig, context), namespaces)
+    except ClusterError as exc:
+        raise ConfigError(
+            [Problem("", str(exc), "pass the kubeconfig and context of a running cluster")],
+            "discover_existing_listeners_v1",
+        ) from None
+    program_listeners().declare_existing(
+        with_declared(discovered.listeners, v1_existing_facts(declared, origin="also")),
+        api_version=v1.API_VERSION,
+    )
     return discovered

@@ -11,7 +11,8 @@ from typing import Any
 import pulumi
 import pytest
 
-from components import ConfigError
+from components import ConfigError, MqListenerV1, discover_existing_listeners_v1
+from components import discovery as discovery_module
 from components.discovery import discover_v1
 from components.preflight import check_cluster
 from components.stack import StackConfigV1
@@ -29,6 +30,7 @@ from tests.fake_cluster import (
 
 ROOT = Path(__file__).resolve().parent.parent
 NS = "azure-iot-operations"
+LIVE_FAKE = "on the cluster (context fake), not managed by this stack"
 AUTOMATIC = {
     "mode": "Automatic",
     "certManagerCertificateSpec": {"issuerRef": {"name": "mine", "kind": "ClusterIssuer"}},
@@ -289,3 +291,40 @@ def test_discovery_off_keeps_the_assumed_defaults_but_still_checks_the_cluster(
     )
     message = refused(engine, monkeypatch, config)
     assert "does not serve mqttbroker.iotoperations.azure.com/v1 BrokerListener" in message
+
+
+def test_a_composition_discovers_the_live_ga_listeners(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, cluster: FakeCluster
+) -> None:
+    monkeypatch.setattr(discovery_module, "connect", lambda kubeconfig, context: cluster)
+
+    def program() -> None:
+        also = [{"name": "soon", "serviceType": "NodePort", "ports": [{"port": 1890}]}]
+        discover_existing_listeners_v1(context="aio-mq-local", also=also)
+        MqListenerV1("ok", {"name": "ok", "serviceType": "LoadBalancer", "ports": [{"port": 1}]})
+        MqListenerV1("clash", {"name": "clash", "ports": [{"port": 2}]})
+
+    with pytest.raises(ConfigError) as caught:
+        engine.run(program)
+    message = str(caught.value)
+    assert (
+        "Service types: broker 'default' has at most one ClusterIp listener, and the listener "
+        f"'default' (ClusterIp Service aio-broker) {LIVE_FAKE} is one" in message
+    )
+    assert "'ok'" not in message
+    assert engine.mocks.registered == []
+
+
+def test_a_composition_on_a_cluster_without_default_assumes_none(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, cluster: FakeCluster
+) -> None:
+    del cluster.objects[f"/apis/{GA}/namespaces/{NS}/brokerlisteners/default"]
+    monkeypatch.setattr(discovery_module, "connect", lambda kubeconfig, context: cluster)
+
+    def program() -> None:
+        found = discover_existing_listeners_v1()
+        assert [a.name for a in found.authentications] == ["default"]
+        MqListenerV1("mine", {"name": "mine", "ports": [{"port": 2}]})
+
+    engine.run(program)
+    assert list(engine.mocks.ga_listeners) == ["mine"]

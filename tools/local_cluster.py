@@ -10,7 +10,8 @@ $AIO_MQ_CLUSTER_DIR, by default `.local-cluster/` in the project.
 controller manager starts — its garbage collector only watches the types that exist when it
 starts, and Pulumi's Kubernetes provider deletes with foreground propagation, which only the
 garbage collector completes. `--aio-defaults` adds what a fresh Azure IoT Operations install
-has: the preview one, and where the GA CRDs are installed the GA one. The last line `up` prints is the kubeconfig's path. Progress goes to stderr.
+has: the preview one, and where the GA CRDs are installed the GA one. The last line `up` prints
+is the kubeconfig's path. Progress goes to stderr.
 """
 
 from __future__ import annotations

@@ -644,9 +644,10 @@ def _x509_attributes(out: Migration, name: str, attributes: Any, path: str) -> d
             out.refused += problems_from_validation(exc, X509Attributes, where)
     if len(checked) < len(given):
         return {}
+    entries = f"{len(checked)} entr{'y' if len(checked) == 1 else 'ies'}"
     out.note(
         f"{path}: the attributes of Secret {secret!r} become x509Settings."
-        f"authorizationAttributes ({len(checked)} entr{'y' if len(checked) == 1 else 'ies'}, --x509-attributes)"
+        f"authorizationAttributes ({entries}, --x509-attributes)"
     )
     return {
         "authorizationAttributes": {
