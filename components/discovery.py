@@ -140,8 +140,13 @@ def discover_v1(
     touched = frozenset(namespaces)
     ours = this_stack if this_stack is not None else stack_id()
     listeners = []
+    # `default` is retained on delete (components/listener.py): once managed, it stays.
+    retained = frozenset({(DEFAULT_NAMESPACE, v1.DEFAULT_LISTENER.name)})
     for meta, spec, where in _foreign(
-        _list(cluster, v1.API_VERSION, "brokerlisteners", touched), ours, cluster.context
+        _list(cluster, v1.API_VERSION, "brokerlisteners", touched),
+        ours,
+        cluster.context,
+        retained,
     ):
         fact = _v1_listener(meta, spec, where)
         if fact.namespace in touched or any(p.node_port is not None for p in fact.ports):
@@ -225,16 +230,24 @@ def _list(
 
 
 def _foreign(
-    items: Iterable[Mapping[str, Any]], ours: str, context: str
+    items: Iterable[Mapping[str, Any]],
+    ours: str,
+    context: str,
+    retained: frozenset[tuple[str, str]] = frozenset(),
 ) -> Iterable[tuple[Mapping[str, Any], Mapping[str, Any], str]]:
-    """metadata, spec and a description of where each object not managed by `ours` is."""
+    """metadata, spec and a description of where each object not managed by `ours` is. An
+    object of `retained` (namespace, name) counts even with our mark: the stack leaves it on
+    the cluster when it stops managing it, and a stack that manages it says so itself."""
     for item in items:
         meta = item.get("metadata") or {}
         owner = managing_stack(meta)
-        if owner == ours:
+        kept = (str(meta.get("namespace")), str(meta.get("name"))) in retained
+        if owner == ours and not kept:
             continue
         whose = (
-            f"managed by the aio-mq stack {owner}, not this one"
+            "left in place by this stack"
+            if owner == ours
+            else f"managed by the aio-mq stack {owner}, not this one"
             if owner
             else "not managed by this stack"
         )

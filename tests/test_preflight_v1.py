@@ -328,3 +328,37 @@ def test_a_composition_on_a_cluster_without_default_assumes_none(
 
     engine.run(program)
     assert list(engine.mocks.ga_listeners) == ["mine"]
+
+
+def left_in_place(cluster: FakeCluster) -> None:
+    """`default` as a stack that managed it (adding 1883), then stopped, leaves it: retained,
+    with the stack's mark."""
+    ga_listener(
+        cluster,
+        "default",
+        GA_DEFAULT_PORT,
+        {"port": 1883},
+        metadata=MARK,
+        serviceType="ClusterIp",
+        serviceName="aio-broker",
+    )
+
+
+def test_a_default_once_managed_and_left_in_place_still_counts(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, cluster: FakeCluster
+) -> None:
+    left_in_place(cluster)
+    message = refused(engine, monkeypatch, ga(listeners=[{"name": "mine", "ports": [{"port": 1}]}]))
+    assert (
+        "the listener 'default' (ClusterIp Service aio-broker) on the cluster (context fake), "
+        "left in place by this stack is one" in message
+    )
+
+
+def test_a_default_left_in_place_is_managed_again_when_declared(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, cluster: FakeCluster
+) -> None:
+    left_in_place(cluster)
+    default = {"name": "default", "serviceName": "aio-broker", "ports": [GA_DEFAULT_PORT]}
+    run_main(engine, monkeypatch, ga(listeners=[default]))
+    assert list(engine.mocks.ga_listeners) == ["default"]
