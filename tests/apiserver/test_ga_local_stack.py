@@ -98,7 +98,8 @@ def test_a_ga_stack_on_a_preview_cluster_is_told_what_it_serves(
 
 def make(project: Project, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["make", *args],
+        # Under `make test` the outer make's flags would make this one print its directory.
+        ["make", "--no-print-directory", *args],
         cwd=project.root,
         env=project.env,
         capture_output=True,
@@ -119,7 +120,8 @@ def test_make_up_runs_a_ga_stack_rendered_and_on_the_local_cluster(project: Proj
         up = make(project, "up", "STACK=local-ga")
         assert up.returncode == 0, up.stdout + up.stderr
         assert "local-ga is a local stack: starting (or reusing) tools/local-cluster" in up.stderr
-        outputs = json.loads(up.stdout[up.stdout.rindex("\n{") :])
+        # The outputs are the last JSON object printed (`pulumi stack output --json`).
+        outputs, _ = json.JSONDecoder().raw_decode(up.stdout, up.stdout.rindex("\n{") + 1)
         assert [p["port"] for p in outputs["listeners"]["default"]["ports"]] == [18883, 1883]
 
         preview = make(project, "preview", "STACK=local-ga")
