@@ -362,3 +362,15 @@ def test_a_default_left_in_place_is_managed_again_when_declared(
     default = {"name": "default", "serviceName": "aio-broker", "ports": [GA_DEFAULT_PORT]}
     run_main(engine, monkeypatch, ga(listeners=[default]))
     assert list(engine.mocks.ga_listeners) == ["default"]
+
+
+def test_a_live_cluster_ip_listener_beside_a_managed_default_must_go(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, cluster: FakeCluster
+) -> None:
+    ga_listener(cluster, "rogue", {"port": 1884}, serviceType="ClusterIp")
+    default = {"name": "default", "serviceName": "aio-broker", "ports": [GA_DEFAULT_PORT]}
+    message = refused(engine, monkeypatch, ga(listeners=[default]))
+    assert (
+        "fix: 'rogue' takes the ClusterIp place of 'default', which Azure IoT Operations' "
+        "components connect to: delete it on the cluster, or give it another serviceType" in message
+    )

@@ -209,6 +209,13 @@ class ListenerIndex:
                 f"add these ports to {typed.name!r} instead: manage it in this stack ({how}"
                 f"declare it with its port 18883 and yours){other_types}"
             )
+        if typed.on_cluster and new.is_default:
+            # `default` cannot move: Azure IoT Operations' components connect to it.
+            return (
+                f"{typed.name!r} takes the ClusterIp place of 'default', which Azure IoT "
+                "Operations' components connect to: delete it on the cluster, or give it "
+                "another serviceType"
+            )
         if typed.on_cluster:
             return (
                 f"add these ports to {typed.name!r} by managing it in this stack (delete it on "

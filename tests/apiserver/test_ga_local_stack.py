@@ -64,6 +64,10 @@ def test_local_ga_discovers_manages_default_is_refused_out_of_band_and_leaves_de
         "listeners[0].serviceType: Service types: broker 'default' has at most one ClusterIp "
         f"listener, and the listener 'rogue' (ClusterIp Service rogue) {LIVE} is one" in output
     )
+    assert (
+        "fix: 'rogue' takes the ClusterIp place of 'default', which Azure IoT Operations' "
+        "components connect to: delete it on the cluster, or give it another serviceType" in output
+    )
     assert "no resource was registered" in output
     cluster.custom.delete_namespaced_custom_object(
         GROUP, VERSION, AIO_NAMESPACE, "brokerlisteners", "rogue"
