@@ -325,13 +325,12 @@ def discover_existing_listeners(
     says why and nothing is registered.
     """
     declared = parse_items(also, ExistingListener, "also", "discover_existing_listeners")
-    try:
-        discovered = discover(connect(kubeconfig, context), namespaces)
-    except ClusterError as exc:
-        raise ConfigError(
-            [Problem("", str(exc), "pass the kubeconfig and context of a running cluster")],
-            "discover_existing_listeners",
-        ) from None
+    discovered = _read_cluster(
+        "discover_existing_listeners",
+        lambda cluster: discover(cluster, namespaces),
+        kubeconfig,
+        context,
+    )
     registry = program_listeners()
     registry.declare_existing(
         with_declared(discovered.listeners, existing_facts(declared, origin="also")),
@@ -352,15 +351,31 @@ def discover_existing_listeners_v1(
     instead of the assumed `default`. Call it once, before the first MqListenerV1. The live
     BrokerAuthentications/Authorizations are returned for your own reference checks."""
     declared = parse_items(also, v1.MqListenerV1Args, "also", "discover_existing_listeners_v1")
-    try:
-        discovered = discover_v1(connect(kubeconfig, context), namespaces)
-    except ClusterError as exc:
-        raise ConfigError(
-            [Problem("", str(exc), "pass the kubeconfig and context of a running cluster")],
-            "discover_existing_listeners_v1",
-        ) from None
+    discovered = _read_cluster(
+        "discover_existing_listeners_v1",
+        lambda cluster: discover_v1(cluster, namespaces),
+        kubeconfig,
+        context,
+    )
     program_listeners().declare_existing(
         with_declared(discovered.listeners, v1_existing_facts(declared, origin="also")),
         api_version=v1.API_VERSION,
     )
     return discovered
+
+
+R = TypeVar("R")
+
+
+def _read_cluster(
+    caller: str, read: Callable[[Cluster], R], kubeconfig: str | None, context: str | None
+) -> R:
+    """`read` on the cluster of a kubeconfig and context; a ConfigError naming `caller` when
+    the cluster cannot be read within the bounded time."""
+    try:
+        return read(connect(kubeconfig, context))
+    except ClusterError as exc:
+        raise ConfigError(
+            [Problem("", str(exc), "pass the kubeconfig and context of a running cluster")],
+            caller,
+        ) from None

@@ -11,8 +11,14 @@ from typing import Any
 import pulumi
 import pytest
 
-from components import ConfigError, MqListenerV1, discover_existing_listeners_v1
+from components import (
+    ConfigError,
+    MqListenerV1,
+    discover_existing_listeners,
+    discover_existing_listeners_v1,
+)
 from components import discovery as discovery_module
+from components.cluster import ClusterError
 from components.discovery import discover_v1
 from components.preflight import check_cluster
 from components.stack import StackConfigV1
@@ -374,3 +380,22 @@ def test_a_live_cluster_ip_listener_beside_a_managed_default_must_go(
         "fix: 'rogue' takes the ClusterIp place of 'default', which Azure IoT Operations' "
         "components connect to: delete it on the cluster, or give it another serviceType" in message
     )
+
+
+@pytest.mark.parametrize(
+    "discover_existing", [discover_existing_listeners, discover_existing_listeners_v1]
+)
+def test_a_composition_on_a_cluster_that_does_not_answer_is_told_so(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, discover_existing: Any
+) -> None:
+    def connect(kubeconfig: str | None, context: str | None) -> FakeCluster:
+        raise ClusterError("the API server of context 'x' did not answer within 10 s")
+
+    monkeypatch.setattr(discovery_module, "connect", connect)
+    with pytest.raises(ConfigError) as caught:
+        engine.run(lambda: discover_existing(context="x"))
+    message = str(caught.value)
+    assert message.startswith(f"aio-mq: {discover_existing.__name__} has 1 problem")
+    assert "did not answer within 10 s" in message
+    assert "fix: pass the kubeconfig and context of a running cluster" in message
+    assert engine.mocks.registered == []
