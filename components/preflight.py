@@ -100,8 +100,8 @@ class Needs:
     """(namespace, key path) of everything the stack puts or reads in a namespace."""
     listener_namespaces: set[str] = field(default_factory=set)
     """The namespaces of the stack's listeners and of its objects that name listeners."""
-    issuers: list[str] = field(default_factory=list)
-    """Key paths of the issuers the stack creates."""
+    issuers: list[tuple[str, str]] = field(default_factory=list)
+    """(key path, name) of each issuer the stack creates."""
     issuer_refs: list[tuple[str, IssuerRef, str]] = field(default_factory=list)
     """(key path of an issuerRef, the ref, the listener's namespace) of every certificate."""
     brokers: list[tuple[str, str, str]] = field(default_factory=list)
@@ -118,7 +118,7 @@ class Needs:
             needs.namespaces.append((namespace or ns, path if namespace else "namespace"))
 
         for j, issuer in enumerate(stack.issuers):
-            needs.issuers.append(f"issuers[{j}]")
+            needs.issuers.append((f"issuers[{j}]", issuer.name))
             if issuer.kind == "Issuer":
                 use(issuer.namespace, f"issuers[{j}].namespace")
         placed: list[tuple[str, Sequence[_Placed]]] = [
@@ -170,17 +170,13 @@ def check_cluster(
     except ClusterError as exc:
         return [Problem(f"kubernetes.{exc.key}", str(exc), exc.fix or UNREACHABLE_FIX)], None
     try:
-        return _check(cluster, stack, Needs.of(stack), stack.api_version, discovery)
+        return _check(cluster, Needs.of(stack), stack.api_version, discovery)
     except ClusterError as exc:
         return [Problem("kubernetes.context", str(exc), exc.fix or UNREACHABLE_FIX)], None
 
 
 def _check(
-    cluster: Cluster,
-    stack: StackConfig | StackConfigV1,
-    needs: Needs,
-    api_version: str,
-    discovery: bool,
+    cluster: Cluster, needs: Needs, api_version: str, discovery: bool
 ) -> tuple[list[Problem], Discovered | DiscoveredV1 | None]:
     problems: list[Problem] = []
     mq = _served_kinds(cluster, api_version)
@@ -188,7 +184,7 @@ def _check(
         problems.append(_mq_not_served(cluster, api_version))
     missing_namespaces, namespace_problems = _namespaces(cluster, needs)
     problems += namespace_problems
-    users = needs.issuers + [
+    users = [path for path, _ in needs.issuers] + [
         path for path, ref, _ in needs.issuer_refs if ref.group == CERT_MANAGER_GROUP
     ]
     if users and not _served_kinds(cluster, CERT_MANAGER) >= {"Issuer", "ClusterIssuer"}:
@@ -201,7 +197,7 @@ def _check(
             )
         )
     elif users:
-        problems += _issuers(cluster, stack, needs, missing_namespaces)
+        problems += _issuers(cluster, needs, missing_namespaces)
     if "Broker" in mq:
         problems += _brokers(cluster, needs, api_version, missing_namespaces)
     problems += _secrets(cluster, needs, missing_namespaces)
@@ -250,13 +246,8 @@ def _other_way(api_version: str) -> str:
     return f"or move this stack to GA: tools/migrate-to-v1 {stack_file} > <a new stack file>"
 
 
-def _issuers(
-    cluster: Cluster,
-    stack: StackConfig | StackConfigV1,
-    needs: Needs,
-    missing_namespaces: set[str],
-) -> list[Problem]:
-    declared = {issuer.name for issuer in stack.issuers}  # wrong kind/namespace: load_config
+def _issuers(cluster: Cluster, needs: Needs, missing_namespaces: set[str]) -> list[Problem]:
+    declared = {name for _, name in needs.issuers}  # wrong kind/namespace: load_config
     uses: dict[tuple[str, str | None, str], _Uses] = {}
     for path, ref, listener_namespace in needs.issuer_refs:
         if ref.group != CERT_MANAGER_GROUP or ref.name in declared:

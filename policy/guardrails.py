@@ -237,6 +237,14 @@ def _stack_validation(
     return validate
 
 
+def _check_references(resources: Sequence[Resource], config: Mapping[str, Any]) -> list[Violation]:
+    existing = Existing.from_config(config)
+    return [
+        *v1beta1.check_references(resources, existing),
+        *v1.check_references(resources, existing),
+    ]
+
+
 def _max_days(config: Mapping[str, Any]) -> float:
     value = config.get("maxDays", DEFAULT_MAX_CERT_DAYS)
     return float(value) if isinstance(value, int | float) and value > 0 else DEFAULT_MAX_CERT_DAYS
@@ -273,10 +281,7 @@ def policies() -> list[Policy]:
             "that BrokerListeners (GA: their ports) reference are created by the program or "
             "declared as existing.",
             validate=_stack_validation(
-                lambda resources, config: [
-                    *v1beta1.check_references(resources, Existing.from_config(config)),
-                    *v1.check_references(resources, Existing.from_config(config)),
-                ],
+                _check_references,
                 production_only=True,
             ),
             enforcement_level=mandatory,
