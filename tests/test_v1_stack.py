@@ -15,7 +15,7 @@ from components.listener import MqListener
 from components.stack import deploy, load_config
 from components.v1.models import ListenerPort, MqListenerV1Args
 from tests.conftest import Engine, resolve, serve
-from tests.fake_cluster import FakeCluster, aio_ga_install
+from tests.fake_cluster import GA_DEFAULT_PORT, FakeCluster, aio_ga_install
 from tests.pki import tls_pair
 from tests.test_stack import ROOT, STACK_FILES, on_disk, refused, run_main, stack_config
 
@@ -39,20 +39,6 @@ def own(metadata: dict[str, Any]) -> dict[str, Any]:
 
 AUTHENTICATION = f"kubernetes:{GA}:BrokerAuthentication"
 AUTHORIZATION = f"kubernetes:{GA}:BrokerAuthorization"
-AIO_PORT = {
-    "port": 18883,
-    "authenticationRef": "default",
-    "tls": {
-        "mode": "Automatic",
-        "certManagerCertificateSpec": {
-            "issuerRef": {
-                "name": "azure-iot-operations-aio-certificate-issuer",
-                "kind": "ClusterIssuer",
-            },
-            "privateKey": {"algorithm": "Ec256", "rotationPolicy": "Always"},
-        },
-    },
-}
 
 
 def ga_config(**keys: Any) -> dict[str, Any]:
@@ -190,18 +176,24 @@ def test_a_second_cluster_ip_listener_is_refused_with_the_way_out(
     )
 
 
+@pytest.fixture
+def warnings(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """What the program logs as warnings."""
+    logged: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, resource=None: logged.append(message))
+    return logged
+
+
 def test_managing_default_as_installed_adds_ports_without_warning(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, warnings: list[str]
 ) -> None:
-    warnings: list[str] = []
-    monkeypatch.setattr(pulumi.log, "warn", lambda message, resource=None: warnings.append(message))
     engine.configure(
         ga_config(
             listeners=[
                 {
                     "name": "default",
                     "serviceName": "aio-broker",
-                    "ports": [AIO_PORT, {"port": 1883}],
+                    "ports": [GA_DEFAULT_PORT, {"port": 1883}],
                 }
             ]
         )
@@ -212,10 +204,8 @@ def test_managing_default_as_installed_adds_ports_without_warning(
 
 
 def test_managing_default_with_another_18883_is_a_warning(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, warnings: list[str]
 ) -> None:
-    warnings: list[str] = []
-    monkeypatch.setattr(pulumi.log, "warn", lambda message, resource=None: warnings.append(message))
     engine.configure(
         ga_config(
             listeners=[{"name": "default", "serviceName": "aio-broker", "ports": [{"port": 18883}]}]
@@ -439,7 +429,11 @@ def test_preview_and_ga_listeners_follow_their_own_rules_in_one_program(engine: 
         MqListener("preview", {"name": "preview", "port": 1883})
         MqListenerV1(
             "ga",
-            {"name": "default", "serviceName": "aio-broker", "ports": [AIO_PORT, {"port": 1883}]},
+            {
+                "name": "default",
+                "serviceName": "aio-broker",
+                "ports": [GA_DEFAULT_PORT, {"port": 1883}],
+            },
         )
 
     engine.run(program)
