@@ -28,6 +28,7 @@ from .registry import (
     v1_existing_facts,
 )
 from .spec import DEFAULT_NAMESPACE
+from .v1 import live as v1_live
 from .v1 import models as v1
 from .v1 import sharing as v1_sharing
 from .v1beta1 import authlinks
@@ -153,16 +154,7 @@ def discover_v1(
             listeners.append(fact)
     auth = {
         plural: tuple(
-            v1_sharing.Declared(
-                name=str(meta.get("name")),
-                namespace=str(meta.get("namespace")),
-                origin=where,
-                methods=tuple(
-                    _pascal(str(method.get("method")), ("X509",))
-                    for method in spec.get("authenticationMethods") or ()
-                    if isinstance(method, Mapping)
-                ),
-            )
+            v1_live.auth_object(str(meta.get("name")), str(meta.get("namespace")), spec, where)
             for meta, spec, where in _foreign(
                 _list(cluster, v1.API_VERSION, plural, touched), ours, cluster.context
             )
@@ -178,37 +170,12 @@ def discover_v1(
     )
 
 
-def _pascal(value: str, canonical: Iterable[str]) -> str:
-    """An enum value as the API writes it; the API also accepts lower-camel forms."""
-    return next((c for c in canonical if c.lower() == value.lower()), value)
-
-
 def _v1_listener(
     meta: Mapping[str, Any], spec: Mapping[str, Any], where: str
 ) -> v1_sharing.Listener:
-    name = str(meta.get("name"))
-    ports = [p for p in spec.get("ports") or () if isinstance(p, Mapping)]
-    return v1_sharing.Listener(
-        name=name,
-        namespace=str(meta.get("namespace")),
-        broker=str(spec.get("brokerRef") or v1.DEFAULT_BROKER),
-        service_type=_pascal(str(spec.get("serviceType") or "ClusterIp"), v1_sharing.SERVICE_TYPES),
-        service_name=str(spec.get("serviceName") or name),
-        ports=tuple(
-            v1_sharing.Port(
-                port=int(p.get("port") or 0),
-                node_port=p["nodePort"] if isinstance(p.get("nodePort"), int) else None,
-                authentication=p.get("authenticationRef"),
-                authorization=p.get("authorizationRef"),
-                tls=p.get("tls") is not None,
-                path="",
-            )
-            for p in ports
-        ),
-        origin="the listener",
-        existing=True,
-        on_cluster=where,
-    )
+    name, namespace = str(meta.get("name")), str(meta.get("namespace"))
+    broker = str(spec.get("brokerRef") or v1.DEFAULT_BROKER)
+    return v1_live.listener(name, namespace, broker, spec, where)
 
 
 def _list(
