@@ -1,0 +1,2 @@
+"""Azure Resource Manager: the broker's listeners, authentications and authorizations as ARM
+resources."""

@@ -1,0 +1,309 @@
+"""ARM discovery (components/arm/discovery.py) against a local ARM-shaped endpoint.
+
+No real Azure is reached: the real SDK client (azure-mgmt-iotoperations, its real pipeline and
+HTTP transport) talks to `tests/fake_arm.FakeArm` on 127.0.0.1, with a fake TokenCredential or,
+for DefaultAzureCredential, a fake `az` on PATH. What is proven is the SDK wiring, the paging,
+the facts and every failure mode's problem; what real ARM answers is taken from its REST
+specification and documentation (docs/arm-discovery.md).
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from azure.identity import CredentialUnavailableError
+
+from components.arm.discovery import API_VERSION, KEY, discover_arm
+from components.discovery import DiscoveredV1
+from components.errors import Problem
+from components.v1 import sharing
+from tests.fake_arm import (
+    SUBSCRIPTION,
+    FakeArm,
+    FakeCredential,
+    RefusedCredential,
+    fake_arm,
+    fake_az_cli,
+)
+
+__all__ = ["fake_arm"]  # the fixture
+
+RG, INSTANCE, NS = "rg-factory", "aio-factory", "azure-iot-operations"
+WHERE = "in Azure instance aio-factory (rg-factory), not managed by this stack"
+TLS = {"mode": "Manual", "manual": {"secretRef": "edge-tls"}}
+EDGE = {
+    "serviceType": "LoadBalancer",
+    "ports": [
+        {"port": 8883, "authenticationRef": "devices", "authorizationRef": "topics", "tls": TLS},
+        {"port": 1883, "nodePort": None},
+    ],
+}
+NODES = {
+    "serviceType": "nodePort",
+    "serviceName": "mq-nodes",
+    "ports": [{"port": 1884, "nodePort": 31884}],
+}
+
+
+class NoCredential(FakeCredential):
+    """What DefaultAzureCredential raises when no credential source is configured."""
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        raise CredentialUnavailableError("DefaultAzureCredential failed to retrieve a token")
+
+
+def discover(
+    arm: FakeArm, credential: Any = None, instance: str = INSTANCE, **kwargs: Any
+) -> tuple[DiscoveredV1 | None, list[Problem]]:
+    return discover_arm(
+        kwargs.pop("subscription", SUBSCRIPTION),
+        kwargs.pop("resource_group", RG),
+        instance,
+        kwargs.pop("broker", "default"),
+        NS,
+        kwargs.pop("declared", ()),
+        credential=credential or FakeCredential(),
+        base_url=arm.url,
+        **kwargs,
+    )
+
+
+def factory(arm: FakeArm) -> None:
+    (
+        arm.broker(RG, INSTANCE)
+        .installed_defaults()
+        .listener("edge", EDGE)
+        .listener("nodes", NODES)
+        .authentication("devices", "X509", "ServiceAccountToken")
+        .authorization("topics")
+    )
+
+
+def test_listeners_and_auth_objects_become_rule_facts(fake_arm: FakeArm) -> None:
+    factory(fake_arm)
+    credential = FakeCredential()
+    found, problems = discover(fake_arm, credential)
+    assert problems == []
+    assert found is not None
+    assert found.context == "Azure instance aio-factory (rg-factory)"
+    default, edge, nodes = found.listeners
+    assert edge == sharing.Listener(
+        name="edge",
+        namespace=NS,
+        broker="default",
+        service_type="LoadBalancer",
+        service_name="edge",
+        ports=(
+            sharing.Port(8883, None, "devices", "topics", tls=True, path=""),
+            sharing.Port(1883, None, None, None, tls=False, path=""),
+        ),
+        origin="the listener",
+        existing=True,
+        on_cluster=WHERE,
+    )
+    assert (nodes.service_type, nodes.service_name, nodes.ports[0].node_port) == (
+        "NodePort",
+        "mq-nodes",
+        31884,
+    )
+    assert (default.service_name, default.ports[0].port, default.ports[0].tls) == (
+        "aio-broker",
+        18883,
+        True,
+    )
+    assert found.authentications == (
+        sharing.Declared("default", NS, WHERE, ("ServiceAccountToken",)),
+        sharing.Declared("devices", NS, WHERE, ("X509", "ServiceAccountToken")),
+    )
+    assert found.authorizations == (sharing.Declared("topics", NS, WHERE),)
+    # Read-only, with the credential's ARM token, at the api-version azure-native writes.
+    assert {r.method for r in fake_arm.requests} == {"GET"}
+    assert {r.authorization for r in fake_arm.requests} == {"Bearer fake-arm-token"}
+    assert {tuple(r.query["api-version"]) for r in fake_arm.requests} == {(API_VERSION,)}
+    assert credential.scopes[0] == ("https://management.azure.com/.default",)
+
+
+def test_every_page_is_read(fake_arm: FakeArm) -> None:
+    broker = fake_arm.broker(RG, INSTANCE)
+    for i in range(5):
+        broker.listener(f"l{i}", {"ports": [{"port": 2000 + i}]})
+    found, problems = discover(fake_arm)
+    assert problems == []
+    assert found is not None
+    assert [f.name for f in found.listeners] == ["l0", "l1", "l2", "l3", "l4"]
+    pages = [r for r in fake_arm.requests if r.path.endswith("/listeners")]
+    assert [r.query.get("$skiptoken") for r in pages] == [None, ["2"], ["4"]]
+
+
+def test_the_stacks_own_names_are_left_out(fake_arm: FakeArm) -> None:
+    factory(fake_arm)
+    found, _ = discover(
+        fake_arm,
+        declared=["edge", "default"],
+        declared_authentications=["devices"],
+        declared_authorizations=["topics"],
+    )
+    assert found is not None
+    assert [f.name for f in found.listeners] == ["nodes"]
+    assert [f.name for f in found.authentications] == ["default"]
+    assert found.authorizations == ()
+
+
+def test_a_new_listener_is_judged_against_the_arm_ones(fake_arm: FakeArm) -> None:
+    """What the user sees: the GA rules name the ARM listener a new one clashes with."""
+    factory(fake_arm)
+    found, _ = discover(fake_arm)
+    assert found is not None
+    new = sharing.Listener(
+        "edge2", NS, "default", "ClusterIp", "edge2",
+        (sharing.Port(31884, 31884, None, None, tls=False, path="listeners[0].ports[0]"),),
+        origin="listeners[0]",
+    )  # fmt: skip
+    problems = sharing.listener_problems([*found.listeners, new])
+    assert [p.path for p in problems] == [
+        "listeners[0].serviceType",
+        "listeners[0].ports[0].nodePort",
+    ]
+    assert f"'default' (ClusterIp Service aio-broker) {WHERE}" in problems[0].message
+    assert f"'nodes' (NodePort Service mq-nodes) {WHERE}" in problems[1].message
+
+
+def test_no_credentials(fake_arm: FakeArm) -> None:
+    found, (problem,) = discover(fake_arm, NoCredential())
+    assert found is None
+    assert problem.path == KEY
+    assert problem.message == (
+        "no Azure token to read what broker aio-factory/default (resource group rg-factory) "
+        "has: DefaultAzureCredential failed to retrieve a token"
+    )
+    assert problem.fix is not None
+    assert problem.fix.startswith("sign in with `az login`, or set AZURE_TENANT_ID")
+    assert problem.fix.endswith(
+        "or set aio-mq:discovery: false to check against the GA defaults instead"
+    )
+    assert fake_arm.requests == []
+
+
+def test_refused_credential(fake_arm: FakeArm) -> None:
+    _, (problem,) = discover(fake_arm, RefusedCredential())
+    assert problem.path == KEY
+    assert "no Azure token to read what broker aio-factory/default" in problem.message
+    assert problem.message.endswith("AADSTS7000215: Invalid client secret provided.")
+
+
+@pytest.fixture
+def bare_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No Azure sign-in of any kind: no AZURE_* variables, no az/azd/pwsh, an empty home."""
+    for name in ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET", "AZURE_USERNAME",
+                 "AZURE_FEDERATED_TOKEN_FILE", "IDENTITY_ENDPOINT", "MSI_ENDPOINT"):  # fmt: skip
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    return tmp_path
+
+
+def test_default_credential_without_any_sign_in(fake_arm: FakeArm, bare_environment: Path) -> None:
+    start = time.monotonic()
+    found, (problem,) = discover_arm(
+        SUBSCRIPTION, RG, INSTANCE, "default", NS, base_url=fake_arm.url
+    )
+    assert time.monotonic() - start < 10
+    assert found is None
+    assert problem.path == KEY
+    assert "no Azure token" in problem.message
+    assert "DefaultAzureCredential failed to retrieve a token" in problem.message
+    assert fake_arm.requests == []
+
+
+def test_default_credential_uses_az_login(
+    fake_arm: FakeArm, bare_environment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DefaultAzureCredential takes the Azure CLI's token (a fake `az`), and the endpoint
+    comes from $AIO_MQ_ARM_ENDPOINT."""
+    factory(fake_arm)
+    fake_az_cli(bare_environment)
+    monkeypatch.setenv("AIO_MQ_ARM_ENDPOINT", fake_arm.url)
+    found, problems = discover_arm(SUBSCRIPTION, RG, INSTANCE, "default", NS)
+    assert problems == []
+    assert found is not None
+    assert [f.name for f in found.listeners] == ["default", "edge", "nodes"]
+
+
+def test_refused_token(fake_arm: FakeArm) -> None:
+    factory(fake_arm)
+    _, (problem,) = discover(fake_arm, FakeCredential("expired"))
+    assert problem.path == KEY
+    assert problem.message.startswith("Azure Resource Manager refused the credential's token")
+    assert "(401 InvalidAuthenticationToken: The access token is invalid.)" in problem.message
+
+
+def test_forbidden(fake_arm: FakeArm) -> None:
+    factory(fake_arm)
+    fake_arm.deny()
+    found, (problem,) = discover(fake_arm)
+    assert found is None
+    assert problem.path == KEY
+    assert problem.message.startswith(
+        "the Azure identity may not read what broker aio-factory/default (resource group "
+        "rg-factory) has (403 AuthorizationFailed: The client 'someone@example.com'"
+    )
+    assert problem.fix is not None
+    assert "the Reader role on the resource group" in problem.fix
+
+
+@pytest.mark.parametrize(
+    ("where", "key", "message"),
+    [
+        ({"instance": "aio-nope"}, "instance", "there is no IoT Operations instance 'aio-nope' in resource group 'rg-factory' (404 ParentResourceNotFound: Can not perform requested operation on nested resource. Parent resource 'aio-nope' not found.)"),
+        ({"broker": "other"}, "broker", "IoT Operations instance 'aio-factory' has no broker 'other' (404 ParentResourceNotFound"),
+        ({"resource_group": "rg-nope"}, "resourceGroup", "there is no resource group 'rg-nope' (404 ResourceGroupNotFound"),
+        ({"subscription": "1" * 8}, "subscriptionId", "Azure does not know subscription '11111111', or the identity cannot see it (404 SubscriptionNotFound"),
+    ],
+)  # fmt: skip
+def test_unknown(fake_arm: FakeArm, where: dict[str, str], key: str, message: str) -> None:
+    factory(fake_arm)
+    found, (problem,) = discover(fake_arm, **where)
+    assert found is None
+    assert problem.path == f"{KEY}.{key}"
+    assert problem.message.startswith(message)
+
+
+def test_unreachable_endpoint() -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    start = time.monotonic()
+    found, (problem,) = discover_arm(
+        SUBSCRIPTION, RG, INSTANCE, "default", NS,
+        credential=FakeCredential(), base_url=f"http://127.0.0.1:{port}",
+    )  # fmt: skip
+    assert time.monotonic() - start < 10
+    assert found is None
+    assert problem.path == KEY
+    assert problem.message.startswith(
+        f"Azure Resource Manager at http://127.0.0.1:{port} cannot be reached within 10 s"
+    )
+
+
+def test_an_unregistered_provider_is_not_registered(fake_arm: FakeArm) -> None:
+    """Read-only: ARM's answer to a subscription without Microsoft.IoTOperations makes the SDK
+    offer to register the provider (a POST); discovery reports it instead."""
+    factory(fake_arm)
+    fake_arm.fail(
+        409,
+        "MissingSubscriptionRegistration",
+        "The subscription is not registered to use namespace 'Microsoft.IoTOperations'.",
+    )
+    found, (problem,) = discover(fake_arm)
+    assert found is None
+    assert {r.method for r in fake_arm.requests} == {"GET"}
+    assert problem.path == f"{KEY}.subscriptionId"
+    assert problem.message == (
+        f"subscription {SUBSCRIPTION!r} has no IoT Operations: ARM says its resource provider "
+        "Microsoft.IoTOperations is not registered (discovery only reads, so it does not "
+        "register it)"
+    )
