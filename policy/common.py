@@ -76,6 +76,20 @@ def kubernetes_type(token: str) -> KubernetesType | None:
     return KubernetesType(group, version, parts[2])
 
 
+AZURE_NATIVE_MODULE = "iotoperations"
+"""azure-native's module of Azure IoT Operations resources (`azure-native:iotoperations:...`)."""
+
+
+def azure_native_kind(token: str) -> str | None:
+    """The resource kind in an azure-native IoT Operations type token,
+    `azure-native:iotoperations:BrokerListener` or one of a pinned api-version
+    (`azure-native:iotoperations/v20241101:BrokerListener`); None for other tokens."""
+    parts = token.split(":")
+    if len(parts) != 3 or parts[0] != "azure-native":
+        return None
+    return parts[2] if parts[1].split("/")[0] == AZURE_NATIVE_MODULE else None
+
+
 def custom_resource_of(resource: Resource, group: str, kind: str) -> tuple[bool, bool]:
     """(does the resource declare or patch a `kind` of API `group`, is it a patch)."""
     found = kubernetes_type(resource.type)

@@ -7,7 +7,9 @@ hand, or one applying YAML.
 
 Both APIs are guarded by the same policies: the preview API's rules (policy/v1beta1.py) judge a
 listener, GA's (policy/v1.py) each port of a listener, since GA sets TLS and authentication per
-port. Every rule is a plain function that returns `Violation`s, so it is tested without the
+port. GA's rules also judge the ARM form of the GA objects (azure-native's
+`azure-native:iotoperations:BrokerListener`, `BrokerAuthentication`), whose `properties` are the
+GA spec. Every rule is a plain function that returns `Violation`s, so it is tested without the
 engine; `policies()` wraps them in pulumi_policy policies.
 
 | policy                            | level     | where                 |

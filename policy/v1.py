@@ -3,6 +3,11 @@ is one Service with a list of ports, and TLS, authentication and authorization a
 (`authenticationRef` / `authorizationRef` name a BrokerAuthentication / BrokerAuthorization of
 the listener's namespace). So every rule here judges one port.
 
+The same rules judge the ARM form of these objects (azure-native's
+`azure-native:iotoperations:BrokerListener` / `BrokerAuthentication` / `BrokerAuthorization`):
+their `properties` are the custom resource's `spec`, so only where an object lives differs
+(`Home`: a namespace, or an ARM broker) and how messages name it.
+
 The API accepts lower-camel forms of its enums (`loadBalancer`, `automatic`) beside the
 PascalCase it writes, so the rules compare them without regard to case.
 """
@@ -24,6 +29,7 @@ from .common import (
     Reference,
     Resource,
     Violation,
+    azure_native_kind,
     check_duration,
     check_issuer,
     check_secret,
@@ -69,6 +75,74 @@ def tls_gaps(tls: Mapping[str, Any], where: str) -> list[str]:
 
 
 @dataclass(frozen=True)
+class Home:
+    """Where a GA object lives: what messages put before its name, where its references
+    resolve, and where its TLS Secrets and issuers are."""
+
+    path: str
+    """`azure-iot-operations` for a custom resource (its namespace), `aio-factory/default`
+    for an ARM resource (its instance and broker)."""
+    key: str
+    """Objects whose homes have the same key see each other's names."""
+    field: str
+    """Where the object's body is: `spec`, or ARM's `properties`."""
+    namespace: str
+    """The Kubernetes namespace of its TLS Secrets and cert-manager Issuers."""
+    arm: bool = False
+
+    @property
+    def words(self) -> str:
+        return f"broker {self.path}" if self.arm else f"namespace {self.path}"
+
+
+def namespace_home(namespace: str) -> Home:
+    return Home(namespace, namespace, "spec", namespace)
+
+
+ARM_NAME_KEYS = {
+    LISTENER_KIND: "listenerName",
+    AUTHENTICATION_KIND: "authenticationName",
+    "BrokerAuthorization": "authorizationName",
+}
+"""The input that names an azure-native resource of each kind."""
+
+
+@dataclass(frozen=True)
+class Body:
+    """A GA object a resource declares or patches: its name, home and spec (or properties)."""
+
+    name: str
+    home: Home
+    fields: Mapping[str, Any]
+    patch: bool = False
+
+
+def body_of(resource: Resource, kind: str) -> Body | None:
+    """The GA `kind` object a resource declares or patches: a custom resource, or its ARM form
+    (azure-native), whose `properties` are the spec. None if it is neither."""
+    if azure_native_kind(resource.type) == kind:
+        props = resource.props
+        instance, broker = text(props.get("instanceName")), text(props.get("brokerName"))
+        path = f"{instance}/{broker}"
+        # ARM resources are not in a namespace; their Secrets and issuers are on the cluster,
+        # in the namespace Azure IoT Operations runs in.
+        home = Home(
+            path,
+            f"{text(props.get('resourceGroupName'))}/{path}",
+            "properties",
+            IOT_OPERATIONS_NAMESPACE,
+            arm=True,
+        )
+        name = text(props.get(ARM_NAME_KEYS[kind])) or resource.name
+        return Body(name, home, mapping(props.get("properties")))
+    is_kind, patch = custom_resource_of(resource, GROUP, kind)
+    if not is_kind:
+        return None
+    name, namespace = metadata_of(resource)
+    return Body(name, namespace_home(namespace), mapping(resource.props.get("spec")), patch)
+
+
+@dataclass(frozen=True)
 class Port:
     """One port of a GA BrokerListener, with what the rules read of its listener.
 
@@ -77,7 +151,7 @@ class Port:
     no ports here. A serviceType the patch leaves out is None: unknown, and not judged."""
 
     listener: str
-    namespace: str
+    home: Home
     urn: str
     index: int
     port: int | None
@@ -92,11 +166,15 @@ class Port:
     def ref(self) -> str:
         kind = "BrokerListener patch" if self.patch else "BrokerListener"
         number = f"port {self.port}" if self.port is not None else "a port without a number"
-        return f"{kind} {self.namespace}/{self.listener} {number} (spec.ports[{self.index}])"
+        return f"{kind} {self.home.path}/{self.listener} {number} ({self.path})"
+
+    @property
+    def path(self) -> str:
+        return f"{self.home.field}.ports[{self.index}]"
 
     @property
     def tls_path(self) -> str:
-        return f"spec.ports[{self.index}].tls"
+        return f"{self.path}.tls"
 
     @property
     def tls_gaps(self) -> list[str]:
@@ -107,13 +185,11 @@ class Port:
 
 def ports_of(resource: Resource) -> list[Port] | None:
     """The ports of the GA listener a resource declares or patches; None if it does neither."""
-    is_listener, patch = custom_resource_of(resource, GROUP, LISTENER_KIND)
-    if not is_listener:
+    body = body_of(resource, LISTENER_KIND)
+    if body is None:
         return None
-    name, namespace = metadata_of(resource)
-    spec = mapping(resource.props.get("spec"))
-    service_type = text(spec.get("serviceType")) or (None if patch else "ClusterIp")
-    items = spec.get("ports")
+    service_type = text(body.fields.get("serviceType")) or (None if body.patch else "ClusterIp")
+    items = body.fields.get("ports")
     if not isinstance(items, Sequence) or isinstance(items, str):
         return []
     ports = []
@@ -121,8 +197,8 @@ def ports_of(resource: Resource) -> list[Port] | None:
         tls = item.get("tls")
         ports.append(
             Port(
-                listener=name,
-                namespace=namespace,
+                listener=body.name,
+                home=body.home,
                 urn=resource.urn,
                 index=index,
                 port=port_number(item.get("port")),
@@ -130,7 +206,7 @@ def ports_of(resource: Resource) -> list[Port] | None:
                 authentication_ref=text(item.get("authenticationRef")),
                 authorization_ref=text(item.get("authorizationRef")),
                 tls=tls if isinstance(tls, Mapping) else None,
-                patch=patch,
+                patch=body.patch,
             )
         )
     return ports
@@ -219,7 +295,8 @@ def check_certificate_duration(
 
 def check_references(resources: Sequence[Resource], existing: Existing) -> list[Violation]:
     """Every manual TLS Secret and cert-manager issuer a port names is created by the program
-    or declared as existing. GA certificates and Secrets live in the listener's namespace."""
+    or declared as existing. GA certificates and Secrets live in the listener's namespace; an
+    ARM listener's, which are not ARM resources, in the one Azure IoT Operations runs in."""
     objects = objects_of(resources)
     violations: list[Violation] = []
     for port in all_ports(resources):
@@ -228,12 +305,12 @@ def check_references(resources: Sequence[Resource], existing: Existing) -> list[
         spec = mapping(tls.get("certManagerCertificateSpec"))
         if secret is not None:
             ref = Reference(port.ref, port.urn, f"{port.tls_path}.manual.secretRef")
-            violations += check_secret(ref, secret, port.namespace, objects, existing)
+            violations += check_secret(ref, secret, port.home.namespace, objects, existing)
         if spec:
             field = f"{port.tls_path}.certManagerCertificateSpec.issuerRef"
             ref = Reference(port.ref, port.urn, field)
             issuer_ref = mapping(spec.get("issuerRef"))
-            violations += check_issuer(ref, issuer_ref, [port.namespace], objects, existing)
+            violations += check_issuer(ref, issuer_ref, [port.home.namespace], objects, existing)
     return violations
 
 
@@ -242,25 +319,25 @@ class Authentication:
     """A GA BrokerAuthentication: ports name it, and it may have an X509 method."""
 
     name: str
-    namespace: str
+    home: Home
     x509: bool = False
     urn: str | None = None
     """None for one declared as existing."""
 
     @property
     def ref(self) -> str:
-        return f"BrokerAuthentication {self.namespace}/{self.name}"
+        return f"BrokerAuthentication {self.home.path}/{self.name}"
 
 
 def authentication_of(resource: Resource) -> Authentication | None:
-    if custom_resource_of(resource, GROUP, AUTHENTICATION_KIND) != (True, False):
+    body = body_of(resource, AUTHENTICATION_KIND)
+    if body is None or body.patch:
         return None
-    name, namespace = metadata_of(resource)
-    methods = mapping(resource.props.get("spec")).get("authenticationMethods")
+    methods = body.fields.get("authenticationMethods")
     x509 = isinstance(methods, Sequence) and any(
         str(mapping(m).get("method", "")).lower() == "x509" for m in methods
     )
-    return Authentication(name, namespace, x509, resource.urn)
+    return Authentication(body.name, body.home, x509, resource.urn)
 
 
 def existing_authentications(config: Mapping[str, Any]) -> list[Authentication]:
@@ -268,10 +345,14 @@ def existing_authentications(config: Mapping[str, Any]) -> list[Authentication]:
     namespace); absent: the deployment's `default`."""
     given = config.get("existingAuthentications")
     if not isinstance(given, Sequence) or isinstance(given, str):
-        return [Authentication(name, ns) for name, ns in DEFAULT_EXISTING_AUTHENTICATIONS]
+        return [
+            Authentication(name, namespace_home(ns))
+            for name, ns in DEFAULT_EXISTING_AUTHENTICATIONS
+        ]
     return [
         Authentication(
-            text(item.get("name")) or "", text(item.get("namespace")) or IOT_OPERATIONS_NAMESPACE
+            text(item.get("name")) or "",
+            namespace_home(text(item.get("namespace")) or IOT_OPERATIONS_NAMESPACE),
         )
         for item in map(mapping, given)
     ]
@@ -280,37 +361,40 @@ def existing_authentications(config: Mapping[str, Any]) -> list[Authentication]:
 def check_authentication_linked(
     resources: Sequence[Resource], existing: Sequence[Authentication]
 ) -> list[Violation]:
-    """Every authenticationRef names a BrokerAuthentication of the port's namespace that the
-    program creates or that is declared as existing."""
-    known = {(a.namespace, a.name) for a in existing} | {
-        (a.namespace, a.name) for r in resources if (a := authentication_of(r)) is not None
+    """Every authenticationRef names a BrokerAuthentication of the port's home (namespace, or
+    ARM broker) that the program creates or that is declared as existing. ARM brokers have no
+    namespace, so there a declared existing one counts by its name in every broker."""
+    known = {(a.home.key, a.name) for a in existing} | {
+        (a.home.key, a.name) for r in resources if (a := authentication_of(r)) is not None
     }
+    in_every_broker = {a.name for a in existing}
     return [
         Violation(
             f"{port.ref} has authenticationRef {port.authentication_ref!r}, but no "
-            f"BrokerAuthentication of that name in namespace {port.namespace} is created by "
+            f"BrokerAuthentication of that name in {port.home.words} is created by "
             "this program or declared as existing: the broker refuses every client on the "
-            "port. Create it in the program, name one that exists, or if it is on the cluster "
-            f"declare it in existingAuthentications in the {AUTHENTICATION_LINKED} policy "
-            "config.",
+            "port. Create it in the program, name one that exists, or if it is "
+            f"{'in Azure' if port.home.arm else 'on the cluster'} declare it in "
+            f"existingAuthentications in the {AUTHENTICATION_LINKED} policy config.",
             port.urn,
         )
         for port in all_ports(resources)
         if port.authentication_ref is not None
-        and (port.namespace, port.authentication_ref) not in known
+        and (port.home.key, port.authentication_ref) not in known
+        and not (port.home.arm and port.authentication_ref in in_every_broker)
     ]
 
 
 def check_x509_requires_tls(resources: Sequence[Resource]) -> list[Violation]:
     """No port without TLS names a BrokerAuthentication with an X509 method."""
     x509 = {
-        (a.namespace, a.name): a
+        (a.home.key, a.name): a
         for r in resources
         if (a := authentication_of(r)) is not None and a.x509
     }
     violations = []
     for port in all_ports(resources):
-        authentication = x509.get((port.namespace, port.authentication_ref or ""))
+        authentication = x509.get((port.home.key, port.authentication_ref or ""))
         if authentication is not None and port.tls_gaps:
             violations.append(
                 Violation(

@@ -281,7 +281,7 @@ def test_authentication_ref_must_name_an_authentication() -> None:
     none = v1.existing_authentications({"existingAuthentications": []})
     assert len(v1.check_authentication_linked([default], none)) == 1
     declared_site = v1.existing_authentications({"existingAuthentications": [{"name": "devices"}]})
-    assert declared_site == [v1.Authentication("devices", NS)]
+    assert declared_site == [v1.Authentication("devices", v1.namespace_home(NS))]
     assert v1.check_authentication_linked([edge], declared_site) == []
 
 
