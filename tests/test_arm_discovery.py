@@ -9,18 +9,23 @@ specification and documentation (docs/arm-discovery.md).
 
 from __future__ import annotations
 
+import runpy
 import socket
 import time
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 from azure.identity import CredentialUnavailableError
 
+from components import stack as stack_module
 from components.arm.discovery import API_VERSION, KEY, discover_arm
 from components.discovery import DiscoveredV1
-from components.errors import Problem
+from components.errors import ConfigError, Problem
+from components.stack import StackConfigV1
 from components.v1 import sharing
+from tests.conftest import Engine
 from tests.fake_arm import (
     SUBSCRIPTION,
     FakeArm,
@@ -32,6 +37,8 @@ from tests.fake_arm import (
 
 __all__ = ["fake_arm"]  # the fixture
 
+ROOT = Path(__file__).resolve().parent.parent
+GA = "mqttbroker.iotoperations.azure.com/v1"
 RG, INSTANCE, NS = "rg-factory", "aio-factory", "azure-iot-operations"
 WHERE = "in Azure instance aio-factory (rg-factory), not managed by this stack"
 TLS = {"mode": "Manual", "manual": {"secretRef": "edge-tls"}}
@@ -306,4 +313,64 @@ def test_an_unregistered_provider_is_not_registered(fake_arm: FakeArm) -> None:
         f"subscription {SUBSCRIPTION!r} has no IoT Operations: ARM says its resource provider "
         "Microsoft.IoTOperations is not registered (discovery only reads, so it does not "
         "register it)"
+    )
+
+
+# --- what a stack does with the facts (the ARM target's wiring, stood in for here) -------------
+
+
+def run_ga_stack(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, arm: FakeArm, config: dict[str, Any]
+) -> None:
+    """The GA stack program (__main__.py) with its cluster read replaced by ARM discovery, as
+    the ARM target calls it: the names the stack declares are its own."""
+
+    def read_arm(stack: StackConfigV1, discovery: bool = True) -> tuple[list[Problem], Any]:
+        found, problems = discover_arm(
+            SUBSCRIPTION, RG, INSTANCE, "default", stack.namespace,
+            [listener.name for listener in stack.listeners],
+            declared_authentications=[a.name for a in stack.authentications],
+            declared_authorizations=[a.name for a in stack.authorizations],
+            credential=FakeCredential(), base_url=arm.url,
+        )  # fmt: skip
+        return problems, found
+
+    monkeypatch.setattr(stack_module, "check_cluster", read_arm)
+    engine.configure({"apiVersion": GA, "kubernetes": {"context": "unused"}, **config})
+    monkeypatch.setattr(pulumi, "export", lambda *_: None)
+    engine.run(lambda: runpy.run_path(str(ROOT / "__main__.py")))
+
+
+STACK = {
+    "listeners": [EDGE | {"name": "edge"}],
+    "authentications": [{"name": "devices", "authenticationMethods": [{"method": "ServiceAccountToken", "serviceAccountTokenSettings": {"audiences": ["aio-internal"]}}]}],
+}  # fmt: skip
+
+
+def test_a_stack_previews_again_over_its_own_arm_objects(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, fake_arm: FakeArm
+) -> None:
+    """After `up`, ARM has the stack's own listener and authentication: they are not counted
+    as someone else's (the same name, the same ports, the same Service)."""
+    factory(fake_arm)
+    run_ga_stack(engine, monkeypatch, fake_arm, STACK)
+    assert list(engine.mocks.ga_listeners) == ["edge"]
+
+
+def test_a_new_listener_clashing_with_an_arm_one_is_refused(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, fake_arm: FakeArm
+) -> None:
+    factory(fake_arm)
+    clash = {"name": "edge2", "serviceType": "NodePort", "ports": [{"port": 1885, "nodePort": 31884, "authenticationRef": "devices"}]}  # fmt: skip
+    with pytest.raises(ConfigError) as caught:
+        run_ga_stack(engine, monkeypatch, fake_arm, {**STACK, "listeners": [clash]})
+    assert engine.mocks.registered == []
+    message = str(caught.value)
+    assert (
+        "listeners[0].serviceType: Service types: broker 'default' has at most one NodePort "
+        f"listener, and the listener 'nodes' (NodePort Service mq-nodes) {WHERE} is one" in message
+    )
+    assert (
+        f"listeners[0].ports[0].nodePort: NodePorts: nodePort 31884 is used twice (also the listener 'nodes' (NodePort Service mq-nodes) {WHERE})"
+        in message
     )
