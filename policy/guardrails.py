@@ -378,7 +378,8 @@ def policies() -> list[Policy]:
                         "description": "BrokerAuthentications already on the cluster (default: "
                         "the deployment's authn, listenerRef [listener], in "
                         "azure-iot-operations; under GA its default). listenerRef matters to "
-                        "preview listeners only: a GA port names its authentication.",
+                        "preview listeners only: a GA port names its authentication. For ARM "
+                        "listeners an item counts by its name in every broker.",
                     },
                 }
             ),

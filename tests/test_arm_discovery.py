@@ -260,6 +260,10 @@ def test_forbidden(fake_arm: FakeArm) -> None:
     )
     assert problem.fix is not None
     assert "the Reader role on the resource group" in problem.fix
+    assert (
+        f"--role Reader --scope /subscriptions/{SUBSCRIPTION}/resourceGroups/rg-factory)"
+        in problem.fix
+    )
 
 
 @pytest.mark.parametrize(

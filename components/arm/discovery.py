@@ -112,7 +112,8 @@ def discover_arm(  # noqa: PLR0917 - the contract's signature; the ARM target ca
             except ResourceNotFoundError as exc:
                 return None, [_not_found(exc, read)]
     except AzureError as exc:
-        return None, [_problem(exc, url, _objects(resource_group, instance, broker))]
+        scope = f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
+        return None, [_problem(exc, url, _objects(resource_group, instance, broker), scope)]
     return DiscoveredV1(
         context,
         tuple(
@@ -217,7 +218,7 @@ def _objects(resource_group: str, instance: str, broker: str) -> str:
     return f"what broker {instance}/{broker} (resource group {resource_group}) has"
 
 
-def _problem(exc: AzureError, url: str, objects: str) -> Problem:
+def _problem(exc: AzureError, url: str, objects: str, scope: str) -> Problem:
     """What a failed read means for the user, and what to do about it."""
     if isinstance(exc, ClientAuthenticationError) and exc.status_code is None:
         # No response: the credential got no token (CredentialUnavailableError and friends).
@@ -242,7 +243,7 @@ def _problem(exc: AzureError, url: str, objects: str) -> Problem:
                 f"the Azure identity may not read {objects} (403 {code}: {said})",
                 "give it read access to the instance, e.g. the Reader role on the resource "
                 f"group (az role assignment create --assignee <identity> --role Reader "
-                f"--resource-group <group>); {_DISCOVERY_OFF}",
+                f"--scope {scope}); {_DISCOVERY_OFF}",
             )
         return Problem(
             KEY,
@@ -307,7 +308,7 @@ def _not_found(exc: ResourceNotFoundError, read: _Reader) -> Problem:
         f"{KEY}.broker",
         f"IoT Operations instance {instance!r} has no broker {broker!r} {arm}",
         "set aio-mq:azure.broker to the instance's broker (a deployment creates `default`; "
-        f"az iot ops broker list -g {resource_group} -i {instance} lists them)",
+        f"az iot ops broker list --in {instance} -g {resource_group} lists them)",
     )
 
 
