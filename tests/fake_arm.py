@@ -29,7 +29,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from azure.core.credentials import AccessToken
-from azure.core.exceptions import ClientAuthenticationError
 
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 TOKEN = "fake-arm-token"
@@ -268,10 +267,13 @@ def _handler(arm: FakeArm) -> type[BaseHTTPRequestHandler]:
 
 
 class FakeCredential:
-    """A TokenCredential giving the fake endpoint's token, as `az login` would give a real one."""
+    """A TokenCredential giving the fake endpoint's token, as `az login` would give a real one;
+    with `error`, one that cannot get a token and raises it (as azure-identity's credentials
+    raise CredentialUnavailableError or ClientAuthenticationError)."""
 
-    def __init__(self, token: str = TOKEN) -> None:
+    def __init__(self, token: str = TOKEN, error: Exception | None = None) -> None:
         self.token = token
+        self.error = error
         self.scopes: list[tuple[str, ...]] = []
 
     def get_token(
@@ -283,24 +285,9 @@ class FakeCredential:
         **kwargs: Any,
     ) -> AccessToken:
         self.scopes.append(scopes)
+        if self.error is not None:
+            raise self.error
         return AccessToken(self.token, EXPIRES)
-
-
-class RefusedCredential(FakeCredential):
-    """A credential that cannot get a token, as a service principal with a wrong secret."""
-
-    def get_token(
-        self,
-        *scopes: str,
-        claims: str | None = None,
-        tenant_id: str | None = None,
-        enable_cae: bool = False,
-        **kwargs: Any,
-    ) -> AccessToken:
-        raise ClientAuthenticationError(
-            "ClientSecretCredential authentication failed: AADSTS7000215: Invalid client "
-            "secret provided."
-        )
 
 
 def fake_az_cli(directory: Path, token: str = TOKEN) -> Path:

@@ -17,6 +17,7 @@ from typing import Any
 
 import pulumi
 import pytest
+from azure.core.exceptions import ClientAuthenticationError
 from azure.identity import CredentialUnavailableError
 
 from components import stack as stack_module
@@ -30,7 +31,6 @@ from tests.fake_arm import (
     SUBSCRIPTION,
     FakeArm,
     FakeCredential,
-    RefusedCredential,
     fake_arm,
     fake_az_cli,
 )
@@ -56,11 +56,8 @@ NODES = {
 }
 
 
-class NoCredential(FakeCredential):
-    """What DefaultAzureCredential raises when no credential source is configured."""
-
-    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
-        raise CredentialUnavailableError("DefaultAzureCredential failed to retrieve a token")
+NO_CREDENTIAL = CredentialUnavailableError("DefaultAzureCredential failed to retrieve a token")
+"""What DefaultAzureCredential raises when no credential source is configured."""
 
 
 def discover(
@@ -180,7 +177,7 @@ def test_a_new_listener_is_judged_against_the_arm_ones(fake_arm: FakeArm) -> Non
 
 
 def test_no_credentials(fake_arm: FakeArm) -> None:
-    found, (problem,) = discover(fake_arm, NoCredential())
+    found, (problem,) = discover(fake_arm, FakeCredential(error=NO_CREDENTIAL))
     assert found is None
     assert problem.path == KEY
     assert problem.message == (
@@ -195,8 +192,13 @@ def test_no_credentials(fake_arm: FakeArm) -> None:
     assert fake_arm.requests == []
 
 
+WRONG_SECRET = ClientAuthenticationError(
+    "ClientSecretCredential authentication failed: AADSTS7000215: Invalid client secret provided."
+)
+
+
 def test_refused_credential(fake_arm: FakeArm) -> None:
-    _, (problem,) = discover(fake_arm, RefusedCredential())
+    _, (problem,) = discover(fake_arm, FakeCredential(error=WRONG_SECRET))
     assert problem.path == KEY
     assert "no Azure token to read what broker aio-factory/default" in problem.message
     assert problem.message.endswith("AADSTS7000215: Invalid client secret provided.")
