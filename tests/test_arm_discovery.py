@@ -302,6 +302,20 @@ def test_unreachable_endpoint() -> None:
     )
 
 
+def test_no_token_over_plain_http_to_another_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIO_MQ_ARM_ENDPOINT", "http://arm.example.com")
+    credential = FakeCredential()
+    found, (problem,) = discover_arm(
+        SUBSCRIPTION, RG, INSTANCE, "default", NS, credential=credential
+    )
+    assert found is None
+    assert problem.path == KEY
+    assert problem.message.startswith(
+        "the Azure Resource Manager endpoint http://arm.example.com is not HTTPS"
+    )
+    assert credential.scopes == []  # no token was even asked for
+
+
 def test_an_unregistered_provider_is_not_registered(fake_arm: FakeArm) -> None:
     """Read-only: ARM's answer to a subscription without Microsoft.IoTOperations makes the SDK
     offer to register the provider (a POST); discovery reports it instead."""

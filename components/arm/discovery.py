@@ -94,6 +94,16 @@ def discover_arm(  # noqa: PLR0917 - the contract's signature; the ARM target ca
     `namespace` (the stack's), as ARM objects have none of their own.
     """
     url = base_url or os.environ.get(ARM_ENDPOINT_ENV) or PUBLIC_ARM
+    if urlsplit(url).scheme != "https" and not _loopback(url):
+        return None, [
+            Problem(
+                KEY,
+                f"the Azure Resource Manager endpoint {url} is not HTTPS: the bearer token "
+                "would cross the network in clear (plain HTTP is for a test endpoint on this "
+                "machine only)",
+                f"give an https:// endpoint (${ARM_ENDPOINT_ENV}), or unset it for public Azure",
+            )
+        ]
     context = f"Azure instance {instance} ({resource_group})"
     where = f"in {context}, not managed by this stack"
     ours = {
