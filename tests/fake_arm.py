@@ -12,12 +12,14 @@ Pulumi program run as a subprocess). Every request is recorded, so a test can pr
 discovery only reads.
 
 Reuse it in any test: `with FakeArm() as arm: arm.broker("rg", "aio").listener("edge", {...})`,
-then point the code at `arm.url` (or `$AIO_MQ_ARM_ENDPOINT`, see `arm.env()`).
+then point the code at `arm.url`, or a Pulumi program's environment at `arm.env(tmp_path)`
+($AIO_MQ_ARM_ENDPOINT, and a fake `az` first on PATH).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -136,9 +138,15 @@ class FakeArm:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
 
-    def env(self) -> dict[str, str]:
-        """What points aio-mq's ARM discovery at this endpoint."""
-        return {"AIO_MQ_ARM_ENDPOINT": self.url}
+    def env(self, az_directory: Path | None = None) -> dict[str, str]:
+        """What points aio-mq's ARM discovery at this endpoint; with `az_directory`, also a
+        fake `az` there, first on PATH, from which DefaultAzureCredential takes this endpoint's
+        token (for a Pulumi program run as a subprocess)."""
+        env = {"AIO_MQ_ARM_ENDPOINT": self.url}
+        if az_directory is not None:
+            fake_az_cli(az_directory)
+            env["PATH"] = f"{az_directory}{os.pathsep}{os.environ.get('PATH', '')}"
+        return env
 
     def broker(self, resource_group: str, instance: str, name: str = "default") -> FakeBroker:
         key = (resource_group, instance, name)

@@ -32,7 +32,6 @@ from tests.fake_arm import (
     FakeArm,
     FakeCredential,
     fake_arm,
-    fake_az_cli,
 )
 
 __all__ = ["fake_arm"]  # the fixture
@@ -234,8 +233,8 @@ def test_default_credential_uses_az_login(
     """DefaultAzureCredential takes the Azure CLI's token (a fake `az`), and the endpoint
     comes from $AIO_MQ_ARM_ENDPOINT."""
     factory(fake_arm)
-    fake_az_cli(bare_environment)
-    monkeypatch.setenv("AIO_MQ_ARM_ENDPOINT", fake_arm.url)
+    for name, value in fake_arm.env(bare_environment).items():
+        monkeypatch.setenv(name, value)
     found, problems = discover_arm(SUBSCRIPTION, RG, INSTANCE, "default", NS)
     assert problems == []
     assert found is not None
