@@ -107,6 +107,7 @@ def test_listeners_and_auth_objects_become_rule_facts(fake_arm: FakeArm) -> None
         origin="the listener",
         existing=True,
         on_cluster=WHERE,
+        in_azure=True,
     )
     assert (nodes.service_type, nodes.service_name, nodes.ports[0].node_port) == (
         "NodePort",
@@ -388,6 +389,10 @@ def test_a_new_listener_clashing_with_an_arm_one_is_refused(
     assert (
         "listeners[0].serviceType: Service types: broker 'default' has at most one NodePort "
         f"listener, and the listener 'nodes' (NodePort Service mq-nodes) {WHERE} is one" in message
+    )
+    assert (
+        "fix: add these ports to 'nodes' by managing it in this stack (import it with "
+        "`pulumi import`, then declare it with its ports and yours)\n" in message
     )
     assert (
         f"listeners[0].ports[0].nodePort: NodePorts: nodePort 31884 is used twice (also the listener 'nodes' (NodePort Service mq-nodes) {WHERE})"

@@ -126,7 +126,8 @@ def discover_arm(  # noqa: PLR0917 - the contract's signature; the ARM target ca
     return DiscoveredV1(
         context,
         tuple(
-            live.listener(name, namespace, broker, body, where) for name, body in found["listeners"]
+            live.listener(name, namespace, broker, body, where, in_azure=True)
+            for name, body in found["listeners"]
         ),
         tuple(
             live.auth_object(name, namespace, body, where)

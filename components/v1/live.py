@@ -22,10 +22,16 @@ def _pascal(value: str, canonical: Iterable[str]) -> str:
 
 
 def listener(
-    name: str, namespace: str, broker: str, body: Mapping[str, Any], where: str
+    name: str,
+    namespace: str,
+    broker: str,
+    body: Mapping[str, Any],
+    where: str,
+    *,
+    in_azure: bool = False,
 ) -> sharing.Listener:
-    """A live BrokerListener named `name` of `broker`, with its spec or ARM properties `body`;
-    `where` says where it was read and whose it is."""
+    """A live BrokerListener named `name` of `broker`, with its spec or ARM properties `body`
+    (`in_azure`); `where` says where it was read and whose it is."""
     ports = [p for p in body.get("ports") or () if isinstance(p, Mapping)]
     return sharing.Listener(
         name=name,
@@ -47,6 +53,7 @@ def listener(
         origin="the listener",
         existing=True,
         on_cluster=where,
+        in_azure=in_azure,
     )
 
 

@@ -63,6 +63,9 @@ class Listener:
     """On the cluster already, not created by this program."""
     on_cluster: str = ""
     """For a listener read from the cluster: where, and whose it is."""
+    in_azure: bool = False
+    """Read from Azure Resource Manager, not a cluster: a stack takes it over by importing it
+    (`pulumi import`), not by deleting and re-creating it."""
 
     @classmethod
     def of(
@@ -209,17 +212,21 @@ class ListenerIndex:
                 f"add these ports to {typed.name!r} instead: manage it in this stack ({how}"
                 f"declare it with its port 18883 and yours){other_types}"
             )
+        where = "in Azure" if typed.in_azure else "on the cluster"
         if typed.on_cluster and new.is_default:
             # `default` cannot move: Azure IoT Operations' components connect to it.
             return (
                 f"{typed.name!r} takes the ClusterIp place of 'default', which Azure IoT "
-                "Operations' components connect to: delete it on the cluster, or give it "
-                "another serviceType"
+                f"Operations' components connect to: delete it {where}, or give it another "
+                "serviceType"
             )
         if typed.on_cluster:
+            take_over = (
+                "import it with `pulumi import`" if typed.in_azure else "delete it on the cluster"
+            )
             return (
-                f"add these ports to {typed.name!r} by managing it in this stack (delete it on "
-                f"the cluster, then declare it with its ports and yours){other_types}"
+                f"add these ports to {typed.name!r} by managing it in this stack ({take_over}, "
+                f"then declare it with its ports and yours){other_types}"
             )
         if typed.existing:
             return (
