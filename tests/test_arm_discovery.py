@@ -398,3 +398,17 @@ def test_a_new_listener_clashing_with_an_arm_one_is_refused(
         f"listeners[0].ports[0].nodePort: NodePorts: nodePort 31884 is used twice (also the listener 'nodes' (NodePort Service mq-nodes) {WHERE})"
         in message
     )
+
+
+def test_a_clusterip_listener_is_told_to_join_the_installed_default(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, fake_arm: FakeArm
+) -> None:
+    factory(fake_arm)
+    mine = {"name": "mine", "ports": [{"port": 1883, "authenticationRef": "default"}]}
+    with pytest.raises(ConfigError) as caught:
+        run_ga_stack(engine, monkeypatch, fake_arm, {"listeners": [mine]})
+    assert engine.mocks.registered == []
+    assert (
+        "fix: add these ports to 'default' instead: manage it in this stack (import it with "
+        "`pulumi import`, then declare it with its port 18883 and yours)" in str(caught.value)
+    )

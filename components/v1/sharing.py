@@ -207,7 +207,9 @@ class ListenerIndex:
         free = [t for t in SERVICE_TYPES if (new.namespace, new.broker, t) not in self._types]
         other_types = f", or use serviceType {' or '.join(free)}" if free else ""
         if typed.is_default and typed.existing:
-            how = "" if typed.on_cluster else "leave it out of existingListeners and "
+            how = "leave it out of existingListeners and "
+            if typed.on_cluster:
+                how = "import it with `pulumi import`, then " if typed.in_azure else ""
             return (
                 f"add these ports to {typed.name!r} instead: manage it in this stack ({how}"
                 f"declare it with its port 18883 and yours){other_types}"
