@@ -21,6 +21,7 @@ from azure.core.exceptions import ClientAuthenticationError
 from azure.identity import CredentialUnavailableError
 
 from components import stack as stack_module
+from components.arm import discovery as discovery_module
 from components.arm.discovery import API_VERSION, KEY, discover_arm
 from components.discovery import DiscoveredV1
 from components.errors import ConfigError, Problem
@@ -299,6 +300,28 @@ def test_unreachable_endpoint() -> None:
     assert problem.path == KEY
     assert problem.message.startswith(
         f"Azure Resource Manager at http://127.0.0.1:{port} cannot be reached within 10 s"
+    )
+
+
+def test_a_silent_endpoint_fails_within_the_timeout_without_retries(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An endpoint that accepts connections and never answers (a hung proxy): one read
+    timeout, no retries. The timeout is cut to 1 s here; it is 10 s for real."""
+    monkeypatch.setattr(discovery_module, "TIMEOUT_SECONDS", 1)
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # the kernel completes the handshake; nobody reads or answers
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        start = time.monotonic()
+        found, (problem,) = discover_arm(
+            SUBSCRIPTION, RG, INSTANCE, "default", NS, credential=FakeCredential(), base_url=url
+        )
+        elapsed = time.monotonic() - start
+    assert 1 <= elapsed < 3  # one timeout: a retry would add another
+    assert found is None
+    assert problem.message.startswith(
+        f"Azure Resource Manager at {url} cannot be reached within 1 s"
     )
 
 
