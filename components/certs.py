@@ -57,6 +57,18 @@ class TlsMaterial(Spec):
                     },
                 )
         given = [inline for (inline, _), pair in sources.items() if pair != (None, None)]
+        if given == ["certificate"] and holds_private_key(self.certificate or ""):
+            # The key is there, in the wrong field: saying it is missing would send the user
+            # looking for it. The text is never quoted, it holds the key.
+            raise PydanticCustomError(
+                "key_in_certificate",
+                "the certificate text holds a private key, and privateKey is not given",
+                {
+                    "fix": "move the private key's PEM block out of certificate into privateKey, "
+                    "set encrypted (config set --secret), or into a file named by "
+                    "privateKeyFile; certificate keeps only the certificates"
+                },
+            )
         if len(given) == 1:
             raise PydanticCustomError(
                 "tls_material",
