@@ -42,13 +42,18 @@ _DNS1123_SUBDOMAIN = re.compile(
 _SAN_DNS = re.compile(
     r"^(?=.{1,253}$)(\*\.)?[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?)*$"
 )
-# Go's time.ParseDuration syntax, which cert-manager uses for duration and renewBefore.
-_GO_DURATION = re.compile(r"^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$")
-_GO_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
+# Go's time.ParseDuration syntax, which cert-manager uses for duration and renewBefore (no
+# sign: a negative lifetime is no certificate's). Digits are [0-9], never \d: Python's \d
+# takes every script's digits, Go only ASCII ones.
+_GO_NUMBER = r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
+_GO_UNIT = r"(?:ns|us|\u00b5s|\u03bcs|ms|s|m|h)"  # micro sign and Greek mu, as Go reads both
+_GO_DURATION = re.compile(rf"^(?:{_GO_NUMBER}{_GO_UNIT})+$")
+_GO_DURATION_PART = re.compile(rf"({_GO_NUMBER})({_GO_UNIT})")
 _GO_UNIT_NS = {
     "ns": 1,
     "us": 10**3,
-    "µs": 10**3,
+    "\u00b5s": 10**3,
+    "\u03bcs": 10**3,
     "ms": 10**6,
     "s": 10**9,
     "m": 60 * 10**9,
@@ -124,14 +129,19 @@ class PascalCase:
 
 def _check_ip(value: str) -> str:
     try:
-        return str(ipaddress.ip_address(value))
+        address = ipaddress.ip_address(value)
+        # Python keeps an IPv6 zone ("fe80::1%eth0", any text); Go's net.ParseIP refuses one.
+        if isinstance(address, ipaddress.IPv6Address) and address.scope_id is not None:
+            raise ValueError(value)
+        return str(address)
     except ValueError:
         raise PydanticCustomError(
             "ip_address",
             "{value} is not an IP address",
             {
                 "value": quote(value),
-                "fix": "write an IPv4 or IPv6 address such as 10.0.0.4; DNS names go in san.dns",
+                "fix": "write an IPv4 or IPv6 address such as 10.0.0.4 (digits 0-9, no %zone); DNS "
+                "names go in san.dns",
             },
         ) from None
 
@@ -249,7 +259,13 @@ RenewBefore = Annotated[GoDuration, _at_least("5m", "cert-manager's minimum rene
 
 def _check_https(value: str) -> str:
     parts = urlsplit(value)
-    if parts.scheme != "https" or not parts.hostname:
+    try:
+        # Read, so that a port that is no number (or is 0) is refused; Python 3.11 reads ASCII
+        # digits only here, as the broker does.
+        bad_port = parts.port == 0
+    except ValueError:
+        bad_port = True
+    if parts.scheme != "https" or not parts.hostname or bad_port:
         raise PydanticCustomError(
             "https_url",
             "{value} is not an https URL",
