@@ -285,27 +285,6 @@ HttpsUrl = Annotated[
 ]
 
 
-def _check_topic_filter(value: str) -> str:
-    """An MQTT topic filter: '#' only as the whole last level, '+' only as a whole level."""
-    levels = value.split("/")
-    bad = value == "" or any(
-        ("#" in level and (level != "#" or i != len(levels) - 1)) or ("+" in level and level != "+")
-        for i, level in enumerate(levels)
-    )
-    if bad:
-        raise PydanticCustomError(
-            "topic_filter",
-            "{value} is not an MQTT topic filter",
-            {
-                "value": repr(value),
-                "fix": "use '/'-separated levels; '+' stands for one whole level and '#' only "
-                "for the whole last level (e.g. sensors/+/temperature, sensors/#)",
-            },
-        )
-    return value
-
-
-TopicFilter = Annotated[str, AfterValidator(_check_topic_filter)]
 KeyVaultName = Annotated[
     str,
     _Matching(
