@@ -35,6 +35,8 @@ CERT_MANAGER_GROUP = "cert-manager.io"
 IssuerKind = Literal["Issuer", "ClusterIssuer"]
 
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+# A Service name: a DNS-1035 label, which unlike a DNS-1123 label starts with a letter.
+_DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 _DNS1123_SUBDOMAIN = re.compile(
     r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 )
@@ -90,8 +92,11 @@ class _Matching:
         json_schema.update(pattern=self.pattern.pattern, description=f"{self.what}: {self.fix}")
         return json_schema
 
+    def matches(self, value: str) -> bool:
+        return self.pattern.fullmatch(value) is not None
+
     def _check(self, value: str) -> str:
-        if not self.pattern.fullmatch(value):
+        if not self.matches(value):
             raise PydanticCustomError(
                 self.error, "{value} is not " + self.what, {"value": quote(value), "fix": self.fix}
             )
@@ -222,6 +227,15 @@ Dns1123Label = Annotated[
         "starting and ending with a letter or digit",
     ),
 ]
+SERVICE_NAME = _Matching(
+    _DNS1035_LABEL,
+    "dns1035_label",
+    "a DNS-1035 label (a Kubernetes Service name)",
+    "use at most 63 lower-case letters, digits and '-', starting with a letter and ending with "
+    "a letter or digit",
+)
+ServiceName = Annotated[str, SERVICE_NAME]
+"""What the API server takes as a Service's name, so what a listener's Service may be called."""
 ResourceName = Annotated[
     str,
     _Matching(
