@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -142,3 +143,23 @@ def test_a_key_appended_to_the_certificate_is_named_as_such_and_not_echoed(
     assert "privateKey is missing" not in str(problem)
     body = key.splitlines()[1]
     assert body not in str(problem)
+
+
+def test_a_key_in_the_certificate_file_is_named_as_such_and_not_echoed(tmp_path: Path) -> None:
+    cert, key = tls_pair(["l"])
+    pem = tmp_path / "chain-and-key.pem"
+    pem.write_text(cert + key)
+    manual = {"secretRef": "s", "certificateFile": str(pem)}
+    item = {"name": "l", "ports": [{"port": 1, "tls": {"mode": "Manual", "manual": manual}}]}
+    with pytest.raises(ValidationError) as caught:
+        MqListenerV1Args.model_validate(item)
+    (problem,) = problems_from_validation(caught.value, MqListenerV1Args, "listeners[0]")
+    assert problem.message == (
+        f"the certificate file {str(pem)!r} holds a private key, and privateKey is not given"
+    )
+    assert problem.fix is not None and "privateKeyFile" in problem.fix
+    assert key.splitlines()[1] not in str(problem)
+    # a certificate file without a key still says what is missing
+    pem.write_text(cert)
+    with pytest.raises(ValidationError, match="privateKey is missing"):
+        MqListenerV1Args.model_validate(item)
