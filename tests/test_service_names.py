@@ -21,7 +21,8 @@ from components import (
 from components import discovery as discovery_module
 from components.discovery import discover_existing_listeners_v1
 from components.errors import Problem, problems_from_validation
-from components.package import MqListenerSet
+from components.package import MqListener as PackageListener
+from components.package import MqListenerSet as PackageListenerSet
 from components.stack import RENDER_OVERRIDE_ENV, StackConfigV1, load_config
 from components.v1.models import ListenerPort
 from tests.conftest import Engine
@@ -131,11 +132,19 @@ def test_a_preview_composition_is_refused_before_registration(engine: Engine) ->
 
 
 def test_the_component_package_refuses_it(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The package takes the preview shape: a set of listeners, or one listener.
     monkeypatch.setenv(RENDER_OVERRIDE_ENV, "rendered/test")
-    config = {"apiVersion": GA, "listeners": [ga("1edge")]}
+    config = {
+        "listeners": [{"name": "edge", "port": 1884, "serviceName": "9svc"}],
+        "existingListeners": [{"name": "old", "port": 1, "serviceName": "8old"}],
+    }
     with pytest.raises(ConfigError) as caught:
-        engine.run(lambda: MqListenerSet("set", config))  # type: ignore[arg-type]
-    assert [p.path for p in caught.value.problems] == ["listeners[0].name"]
+        engine.run(lambda: PackageListenerSet("set", config))  # type: ignore[arg-type]
+    assert [p.path for p in caught.value.problems] == ["listeners[0].serviceName"]
+    with pytest.raises(ConfigError, match=r"serviceName: '9svc' is not a DNS-1035 label"):
+        engine.run(
+            lambda: PackageListener("one", {"name": "one", "port": 1885, "serviceName": "9svc"})
+        )
     assert engine.mocks.registered == []
 
 
