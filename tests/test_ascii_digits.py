@@ -158,7 +158,13 @@ def test_a_custom_auth_endpoint_port_in_other_digits_is_refused() -> None:
 
 @pytest.mark.parametrize(
     ("text", "nanoseconds"),
-    [("1.5h", 5400 * 10**9), (".5h", 1800 * 10**9), ("1.h", 3600 * 10**9), ("2μs", 2000)],
+    [
+        ("1.5h", 5400 * 10**9),
+        (".5h", 1800 * 10**9),
+        ("1.h", 3600 * 10**9),
+        ("2μs", 2000),
+        ("2\u00b5s", 2000),
+    ],
 )
 def test_go_number_forms_the_cluster_accepts(text: str, nanoseconds: int) -> None:
     # Valid Go spellings must not be refused either (μ: Greek mu, which Go reads like µ).
