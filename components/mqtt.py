@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Self
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
 from .errors import quote
@@ -49,7 +49,18 @@ def check_topic_filter(value: str) -> str:
     return value
 
 
-TopicFilter = Annotated[str, AfterValidator(check_topic_filter)]
+TopicFilter = Annotated[
+    str,
+    AfterValidator(check_topic_filter),
+    # the same rule for editors (levels of '+', a last '#', or text without either)
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^(?:(?:\+|[^/+#\u0000]*)/)*(?:\+|#|[^/+#\u0000]*)$",
+            "minLength": 1,
+        }
+    ),
+]
 """A topic filter of a rule; it may hold substitutions such as {principal.username}."""
 
 AttributeMap = Annotated[dict[str, str], Field(min_length=1)]

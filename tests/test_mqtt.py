@@ -3,14 +3,18 @@ the same way, with the same words, whichever API a BrokerAuthorization is writte
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import TypeAdapter
 from pydantic_core import PydanticCustomError
 
 from components import ConfigError
 from components.errors import Problem
-from components.mqtt import check_topic_filter
+from components.mqtt import TopicFilter, check_topic_filter
 from components.stack import load_config
 
 GA = "mqttbroker.iotoperations.azure.com/v1"
@@ -167,3 +171,16 @@ def test_topic_filters_mqtt_accepts(topic: str) -> None:
 def test_topic_filters_mqtt_refuses(topic: str) -> None:
     with pytest.raises(PydanticCustomError, match="is not an MQTT topic filter"):
         check_topic_filter(topic)
+
+
+@given(st.text(alphabet="ab/+#\x00", max_size=12))
+def test_the_schema_pattern_agrees_with_the_check(topic: str) -> None:
+    # Editors get the topic-filter rule as a JSON Schema pattern: it must say what the check says.
+    schema = TypeAdapter(TopicFilter).json_schema()
+    by_schema = len(topic) >= schema["minLength"] and re.search(schema["pattern"], topic)
+    try:
+        check_topic_filter(topic)
+        by_check = True
+    except PydanticCustomError:
+        by_check = False
+    assert bool(by_schema) == by_check

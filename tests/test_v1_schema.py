@@ -67,6 +67,44 @@ BAD = {
         "config": {"aio-mq:listeners": [{"name": "x", "ports": [{"port": 1}]}]}
     },
     "no ports": ga_listener(ports=[]),
+    "Service takes a digit-first name": ga_listener(name="1x"),
+    "topic filter with # inside": {
+        "config": {
+            "aio-mq:apiVersion": GA,
+            "aio-mq:authorizations": [
+                {
+                    "name": "z",
+                    "authorizationPolicies": {
+                        "rules": [
+                            {
+                                "principals": {"usernames": ["u"]},
+                                "brokerResources": [{"method": "Publish", "topics": ["a/#/b"]}],
+                            }
+                        ]
+                    },
+                }
+            ],
+        }
+    },
+    "digit-first serviceName": ga_listener(serviceName="9svc"),
+    "publish without topics, in lower camel": {
+        "config": {
+            "aio-mq:apiVersion": GA,
+            "aio-mq:authorizations": [
+                {
+                    "name": "z",
+                    "authorizationPolicies": {
+                        "rules": [
+                            {
+                                "principals": {"usernames": ["u"]},
+                                "brokerResources": [{"method": "publish"}],
+                            }
+                        ]
+                    },
+                }
+            ],
+        }
+    },
     "authorizationRef alone": ga_listener(ports=[{"port": 1, "authorizationRef": "z"}]),
     "two TLS blocks": with_port(
         tls={

@@ -238,6 +238,11 @@ class MqListenerV1Args(ExistingListenerV1):
             )
         return self
 
+    @classmethod
+    def extend_json_schema(cls, schema: dict[str, Any]) -> None:
+        schema["if"] = {"not": {"required": ["serviceName"]}}
+        schema["then"] = {"properties": {"name": {"pattern": SERVICE_NAME.pattern.pattern}}}
+
 
 # --- what every GA deployment contains -----------------------------------------------------
 
