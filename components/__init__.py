@@ -20,7 +20,7 @@ from .errors import ConfigError, Problem
 from .issuer import CaIssuer, IssuerArgs, IssuerRef, San, SelfSignedIssuer, cert_manager_issuer
 from .listener import MqListener, MqListenerV1
 from .registry import declare_existing_listeners, declare_existing_listeners_v1
-from .v1.models import MqListenerV1Args
+from .v1.models import ExistingListenerV1, MqListenerV1Args
 from .v1beta1.auth import (
     DEFAULT_AUTHENTICATION,
     AuthenticationMethod,
@@ -63,6 +63,7 @@ __all__ = [
     "ExistingAuthentication",
     "ExistingAuthorization",
     "ExistingListener",
+    "ExistingListenerV1",
     "IssuerArgs",
     "IssuerRef",
     "KeyVaultTls",

@@ -21,6 +21,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_core import PydanticCustomError
 
 from .errors import Problem, join_path
+from .project_files import read_project_file
 from .spec import Spec
 
 _PRIVATE_KEY_PEM = re.compile(r"-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY-----")
@@ -57,6 +58,27 @@ class TlsMaterial(Spec):
                     },
                 )
         given = [inline for (inline, _), pair in sources.items() if pair != (None, None)]
+        if given == ["certificate"] and self._certificate_holds_key():
+            # The key is there, in the wrong place: saying it is missing would send the user
+            # looking for it. Its text is never quoted.
+            where, fix = (
+                (
+                    "text",
+                    "move the private key's PEM block out of certificate into privateKey, "
+                    "set encrypted (config set --secret), or into a file named by privateKeyFile",
+                )
+                if self.certificate is not None
+                else (
+                    f"file {self.certificate_file!r}",
+                    "move the private key's PEM block "
+                    "out of that file into a file of its own, named by privateKeyFile",
+                )
+            )
+            raise PydanticCustomError(
+                "key_in_certificate",
+                "the certificate {where} holds a private key, and privateKey is not given",
+                {"where": where, "fix": f"{fix}; the certificate keeps only the certificates"},
+            )
         if len(given) == 1:
             raise PydanticCustomError(
                 "tls_material",
@@ -68,6 +90,13 @@ class TlsMaterial(Spec):
                 },
             )
         return self
+
+    def _certificate_holds_key(self) -> bool:
+        if self.certificate is not None:
+            return holds_private_key(self.certificate)
+        # Read only to word this error; an unreadable file is reported where files are read.
+        text, _ = read_project_file(str(self.certificate_file), "")
+        return holds_private_key(text)
 
     @property
     def creates_secret(self) -> bool:

@@ -311,13 +311,13 @@ def discover_existing_listeners_v1(
     kubeconfig: str | None = None,
     context: str | None = None,
     namespaces: Iterable[str] = (DEFAULT_NAMESPACE,),
-    also: Iterable[v1.MqListenerV1Args | Mapping[str, Any]] = (),
+    also: Iterable[v1.ExistingListenerV1 | Mapping[str, Any]] = (),
 ) -> DiscoveredV1:
     """The same for the GA API's `MqListenerV1`s: the live GA listeners (with `also`, GA
     listeners you know of that are not there yet) are what the program's must coexist with,
     instead of the assumed `default`. Call it once, before the first MqListenerV1. The live
     BrokerAuthentications/Authorizations are returned for your own reference checks."""
-    declared = parse_items(also, v1.MqListenerV1Args, "also", "discover_existing_listeners_v1")
+    declared = parse_items(also, v1.ExistingListenerV1, "also", "discover_existing_listeners_v1")
     discovered = _read_cluster(
         "discover_existing_listeners_v1",
         lambda cluster: discover_v1(cluster, namespaces),

@@ -30,7 +30,21 @@ def quote(value: Any) -> str:
         return "(a PEM private key, not shown)"
     if len(text) <= QUOTE_LIMIT:
         return text
-    return f"{text[:QUOTE_LIMIT]}... ({len(text):,} characters)"
+    return f"{text[:QUOTE_LIMIT]}... ({_size(value, text)})"
+
+
+def _size(value: Any, text: str) -> str:
+    """How long `value` is, as its owner counts it: a string's own characters (not repr's
+    quotes and escapes, which a length rule such as "at most 63" never sees), a list's items."""
+    if isinstance(value, str):
+        return _count(len(value), "character")
+    if isinstance(value, list | tuple | dict):
+        return f"a {type(value).__name__} of {_count(len(value), 'item')}"
+    return _count(len(text), "character")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}" + ("" if number == 1 else "s")
 
 
 @dataclass(frozen=True)

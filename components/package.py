@@ -184,7 +184,7 @@ class Listener(TypedDict):
     serviceType: NotRequired[ServiceType]
     """Service type (default clusterIp)."""
     serviceName: NotRequired[str]
-    """Service the listener is exposed through (default aio-mq-dmqtt-frontend)."""
+    """Service the listener is exposed through, a DNS-1035 label (default aio-mq-dmqtt-frontend)."""
     nodePort: NotRequired[int]
     """Node port, only with serviceType nodePort."""
     authenticationEnabled: NotRequired[bool]

@@ -158,7 +158,7 @@ def conflict_problems(conflicts: Iterable[Conflict]) -> list[Problem]:
 
 
 def v1_existing_facts(
-    listeners: Sequence[v1.MqListenerV1Args],
+    listeners: Sequence[v1.ExistingListenerV1],
     namespace: str = DEFAULT_NAMESPACE,
     broker: str = v1.DEFAULT_BROKER,
     origin: str = "existingListeners",
@@ -482,7 +482,7 @@ def declare_existing_listeners(
 
 
 def declare_existing_listeners_v1(
-    listeners: Iterable[v1.MqListenerV1Args | Mapping[str, Any]],
+    listeners: Iterable[v1.ExistingListenerV1 | Mapping[str, Any]],
     namespace: str = DEFAULT_NAMESPACE,
     broker_ref: str = v1.DEFAULT_BROKER,
 ) -> None:
@@ -491,7 +491,7 @@ def declare_existing_listeners_v1(
     assumed, unless the first MqListenerV1 is that listener (the program then manages it).
     """
     parsed = parse_items(
-        listeners, v1.MqListenerV1Args, "existingListeners", "declare_existing_listeners_v1"
+        listeners, v1.ExistingListenerV1, "existingListeners", "declare_existing_listeners_v1"
     )
     program_listeners().declare_existing(
         v1_existing_facts(parsed, namespace, broker_ref), api_version=v1.API_VERSION

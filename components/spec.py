@@ -35,6 +35,8 @@ CERT_MANAGER_GROUP = "cert-manager.io"
 IssuerKind = Literal["Issuer", "ClusterIssuer"]
 
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+# A Service name: a DNS-1035 label, which unlike a DNS-1123 label starts with a letter.
+_DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 _DNS1123_SUBDOMAIN = re.compile(
     r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 )
@@ -42,13 +44,18 @@ _DNS1123_SUBDOMAIN = re.compile(
 _SAN_DNS = re.compile(
     r"^(?=.{1,253}$)(\*\.)?[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?)*$"
 )
-# Go's time.ParseDuration syntax, which cert-manager uses for duration and renewBefore.
-_GO_DURATION = re.compile(r"^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$")
-_GO_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
+# Go's time.ParseDuration syntax, which cert-manager uses for duration and renewBefore (no
+# sign: a negative lifetime is no certificate's). Digits are [0-9], never \d: Python's \d
+# takes every script's digits, Go only ASCII ones.
+_GO_NUMBER = r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
+_GO_UNIT = r"(?:ns|us|\u00b5s|\u03bcs|ms|s|m|h)"  # micro sign and Greek mu, as Go reads both
+_GO_DURATION = re.compile(rf"^(?:{_GO_NUMBER}{_GO_UNIT})+$")
+_GO_DURATION_PART = re.compile(rf"({_GO_NUMBER})({_GO_UNIT})")
 _GO_UNIT_NS = {
     "ns": 1,
     "us": 10**3,
-    "µs": 10**3,
+    "\u00b5s": 10**3,
+    "\u03bcs": 10**3,
     "ms": 10**6,
     "s": 10**9,
     "m": 60 * 10**9,
@@ -85,8 +92,11 @@ class _Matching:
         json_schema.update(pattern=self.pattern.pattern, description=f"{self.what}: {self.fix}")
         return json_schema
 
+    def matches(self, value: str) -> bool:
+        return self.pattern.fullmatch(value) is not None
+
     def _check(self, value: str) -> str:
-        if not self.pattern.fullmatch(value):
+        if not self.matches(value):
             raise PydanticCustomError(
                 self.error, "{value} is not " + self.what, {"value": quote(value), "fix": self.fix}
             )
@@ -124,14 +134,19 @@ class PascalCase:
 
 def _check_ip(value: str) -> str:
     try:
-        return str(ipaddress.ip_address(value))
+        address = ipaddress.ip_address(value)
+        # Python keeps an IPv6 zone ("fe80::1%eth0", any text); Go's net.ParseIP refuses one.
+        if isinstance(address, ipaddress.IPv6Address) and address.scope_id is not None:
+            raise ValueError(value)
+        return str(address)
     except ValueError:
         raise PydanticCustomError(
             "ip_address",
             "{value} is not an IP address",
             {
                 "value": quote(value),
-                "fix": "write an IPv4 or IPv6 address such as 10.0.0.4; DNS names go in san.dns",
+                "fix": "write an IPv4 or IPv6 address such as 10.0.0.4 (digits 0-9, no %zone); DNS "
+                "names go in san.dns",
             },
         ) from None
 
@@ -212,6 +227,15 @@ Dns1123Label = Annotated[
         "starting and ending with a letter or digit",
     ),
 ]
+SERVICE_NAME = _Matching(
+    _DNS1035_LABEL,
+    "dns1035_label",
+    "a DNS-1035 label (a Kubernetes Service name)",
+    "use at most 63 lower-case letters, digits and '-', starting with a letter and ending with "
+    "a letter or digit",
+)
+ServiceName = Annotated[str, SERVICE_NAME]
+"""What the API server takes as a Service's name, so what a listener's Service may be called."""
 ResourceName = Annotated[
     str,
     _Matching(
@@ -249,7 +273,13 @@ RenewBefore = Annotated[GoDuration, _at_least("5m", "cert-manager's minimum rene
 
 def _check_https(value: str) -> str:
     parts = urlsplit(value)
-    if parts.scheme != "https" or not parts.hostname:
+    try:
+        # Read, so that a port that is no number (or is 0) is refused; Python 3.11 reads ASCII
+        # digits only here, as the broker does.
+        bad_port = parts.port == 0
+    except ValueError:
+        bad_port = True
+    if parts.scheme != "https" or not parts.hostname or bad_port:
         raise PydanticCustomError(
             "https_url",
             "{value} is not an https URL",
@@ -269,27 +299,6 @@ HttpsUrl = Annotated[
 ]
 
 
-def _check_topic_filter(value: str) -> str:
-    """An MQTT topic filter: '#' only as the whole last level, '+' only as a whole level."""
-    levels = value.split("/")
-    bad = value == "" or any(
-        ("#" in level and (level != "#" or i != len(levels) - 1)) or ("+" in level and level != "+")
-        for i, level in enumerate(levels)
-    )
-    if bad:
-        raise PydanticCustomError(
-            "topic_filter",
-            "{value} is not an MQTT topic filter",
-            {
-                "value": repr(value),
-                "fix": "use '/'-separated levels; '+' stands for one whole level and '#' only "
-                "for the whole last level (e.g. sensors/+/temperature, sensors/#)",
-            },
-        )
-    return value
-
-
-TopicFilter = Annotated[str, AfterValidator(_check_topic_filter)]
 KeyVaultName = Annotated[
     str,
     _Matching(

@@ -168,7 +168,7 @@ class StackConfigV1(StackBase):
     """The API the custom resources are written for; it selects the shape of the other keys."""
     broker_ref: ResourceName = v1.DEFAULT_BROKER
     """Broker of listeners that do not name one."""
-    existing_listeners: list[v1.MqListenerV1Args] | None = None
+    existing_listeners: list[v1.ExistingListenerV1] | None = None
     """GA listeners already on the cluster. Rendering, absent means the `default` listener
     Azure IoT Operations installs, unless `listeners` declares it (the stack then manages it);
     on a cluster, the discovered listeners apply and these are added to them."""
@@ -226,7 +226,7 @@ class StackConfigV1(StackBase):
             for i, item in enumerate(self.listeners)
         ]
 
-    def existing(self) -> list[v1.MqListenerV1Args]:
+    def existing(self) -> list[v1.ExistingListenerV1]:
         if self.existing_listeners is not None:
             return self.existing_listeners
         return v1_sharing.assumed_existing(self.listener_facts())

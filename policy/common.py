@@ -155,7 +155,8 @@ _GO_UNIT_SECONDS = {
     "m": 60.0,
     "h": 3600.0,
 }
-_GO_NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)"
+# [0-9], never \d: Python's \d takes every script's digits, Go's parser ASCII ones only.
+_GO_NUMBER = r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
 _GO_UNIT = "(?:" + "|".join(sorted(_GO_UNIT_SECONDS, key=len, reverse=True)) + ")"
 _GO_DURATION = re.compile(rf"[-+]?(?:{_GO_NUMBER}{_GO_UNIT})+")
 _GO_TERM = re.compile(rf"({_GO_NUMBER})({_GO_UNIT})")

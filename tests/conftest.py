@@ -88,6 +88,10 @@ def engine() -> Iterator[Engine]:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     mocks = RecordingMocks()
+    # The root stack resource lives in a context variable that outlives the test; one whose
+    # program was refused before the stack registered would leave later tests awaiting a future
+    # of a closed loop. set_mocks makes a new one on this loop.
+    pulumi.runtime.settings.ROOT.set(None)
     pulumi.runtime.set_mocks(mocks, project="aio-mq", stack="test", preview=False)
     pulumi.runtime.set_all_config({}, [])
     try:

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
+from pydantic import BaseModel, ValidationError
 
 from components.certs import check_tls_material, service_hosts
+from components.errors import problems_from_validation
+from components.v1.models import MqListenerV1Args
+from components.v1beta1.models import MqListenerArgs
 from tests.pki import cert_pem, certificate, ec_key, key_pem, rsa_key, tls_pair
 
 HOSTS = service_hosts("aio-mq-dmqtt-frontend", "azure-iot-operations")
@@ -99,3 +105,61 @@ def test_one_algorithm_chain_passes() -> None:
 @pytest.mark.parametrize("host", HOSTS)
 def test_each_service_host_form_is_enough(host: str) -> None:
     assert messages(*tls_pair([host])) == {}
+
+
+@pytest.mark.parametrize(
+    ("model", "item", "path"),
+    [
+        (
+            MqListenerArgs,
+            {"name": "l", "port": 1, "tls": {"manual": {"secretName": "s"}}},
+            "listeners[0].tls.manual",
+        ),
+        (
+            MqListenerV1Args,
+            {
+                "name": "l",
+                "ports": [{"port": 1, "tls": {"mode": "Manual", "manual": {"secretRef": "s"}}}],
+            },
+            "listeners[0].ports[0].tls.manual",
+        ),
+    ],
+    ids=["preview", "ga"],
+)
+def test_a_key_appended_to_the_certificate_is_named_as_such_and_not_echoed(
+    model: type[BaseModel], item: dict[str, Any], path: str
+) -> None:
+    cert, key = tls_pair(["l"])
+    manual = item["tls"]["manual"] if "tls" in item else item["ports"][0]["tls"]["manual"]
+    manual["certificate"] = cert + key
+    with pytest.raises(ValidationError) as caught:
+        model.model_validate(item)
+    (problem,) = problems_from_validation(caught.value, model, "listeners[0]")
+    assert problem.path == path
+    assert problem.message == (
+        "the certificate text holds a private key, and privateKey is not given"
+    )
+    assert problem.fix is not None and "move the private key" in problem.fix
+    assert "privateKey is missing" not in str(problem)
+    body = key.splitlines()[1]
+    assert body not in str(problem)
+
+
+def test_a_key_in_the_certificate_file_is_named_as_such_and_not_echoed(tmp_path: Path) -> None:
+    cert, key = tls_pair(["l"])
+    pem = tmp_path / "chain-and-key.pem"
+    pem.write_text(cert + key)
+    manual = {"secretRef": "s", "certificateFile": str(pem)}
+    item = {"name": "l", "ports": [{"port": 1, "tls": {"mode": "Manual", "manual": manual}}]}
+    with pytest.raises(ValidationError) as caught:
+        MqListenerV1Args.model_validate(item)
+    (problem,) = problems_from_validation(caught.value, MqListenerV1Args, "listeners[0]")
+    assert problem.message == (
+        f"the certificate file {str(pem)!r} holds a private key, and privateKey is not given"
+    )
+    assert problem.fix is not None and "privateKeyFile" in problem.fix
+    assert key.splitlines()[1] not in str(problem)
+    # a certificate file without a key still says what is missing
+    pem.write_text(cert)
+    with pytest.raises(ValidationError, match="privateKey is missing"):
+        MqListenerV1Args.model_validate(item)

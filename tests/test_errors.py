@@ -78,10 +78,28 @@ def test_config_error_counts_and_lists_every_problem() -> None:
 
 def test_a_huge_value_is_quoted_as_a_capped_prefix() -> None:
     (problem,) = problems({"name": "x", "port": 1, "serviceName": "x" * 100_000})
-    assert problem.message == (f"'{'x' * 59}... (100,002 characters) is not a DNS-1123 label")
+    assert problem.message == (
+        f"'{'x' * 59}... (100,000 characters) is not a DNS-1035 label (a Kubernetes Service name)"
+    )
     (problem,) = problems({"name": "x", "port": ["y" * 100_000]})
     assert len(problem.message) < 120
-    assert problem.message.endswith("(100,004 characters) is not a whole number")
+    assert problem.message.endswith("(a list of 1 item) is not a whole number")
+
+
+@pytest.mark.parametrize(
+    ("value", "count"),
+    [
+        ("n" * 64, "64 characters"),
+        # repr doubles a backslash and writes a newline as two characters: neither is the value's
+        ("a\\b\n" * 20, "80 characters"),
+        ("é" * 70, "70 characters"),
+    ],
+    ids=["64-letters", "escapes", "non-ascii"],
+)
+def test_a_long_value_is_counted_in_its_own_characters(value: str, count: str) -> None:
+    (problem,) = problems({"name": value, "port": 1})
+    assert problem.path == "listeners[1].name"
+    assert f"... ({count}) is not a DNS-1123 label" in problem.message
 
 
 def test_a_manual_private_key_of_the_wrong_type_is_not_quoted() -> None:
@@ -103,4 +121,7 @@ def test_a_private_key_pasted_into_a_checked_value_is_not_quoted() -> None:
     kind = "PRIVATE" + " KEY"
     key = f"-----BEGIN {kind}-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END {kind}-----\n"
     (problem,) = problems({"name": "x", "port": 1, "serviceName": key})
-    assert problem.message == "(a PEM private key, not shown) is not a DNS-1123 label"
+    assert (
+        problem.message
+        == "(a PEM private key, not shown) is not a DNS-1035 label (a Kubernetes Service name)"
+    )

@@ -295,7 +295,7 @@ def automatic(**fields: Any) -> dict[str, Any]:
         (
             {"name": "x", "port": 1, "serviceName": "svc\n"},
             ("serviceName",),
-            "'svc\\n' is not a DNS-1123 label",
+            "'svc\\n' is not a DNS-1035 label (a Kubernetes Service name)",
         ),
         (
             {"name": "x", "port": 1, "brokerRef": "broker\n"},

@@ -290,9 +290,11 @@ def test_authorization_defaults_cache_enabled_and_publish_needs_topics() -> None
         "name": "z",
         "authorizationPolicies": {
             "cache": "disabled",
-            "rules": [{"principals": {}, "brokerResources": [{"method": "Publish"}]}],
+            "rules": [
+                {"principals": {"usernames": ["u"]}, "brokerResources": [{"method": "publish"}]}
+            ],
         },
     }
     (problem,) = problems(BrokerAuthorizationArgs, data)
     assert problem.path == "listeners[0].authorizationPolicies.rules[0].brokerResources[0]"
-    assert problem.message == "method Publish needs topics"
+    assert problem.message == "Publish needs topics"

@@ -58,6 +58,12 @@ def ga_listener(**fields: Any) -> dict[str, Any]:
     return {"config": {"aio-mq:apiVersion": GA, "aio-mq:listeners": [listener]}}
 
 
+def ga_authorization(resource: dict[str, Any]) -> dict[str, Any]:
+    rule = {"principals": {"usernames": ["u"]}, "brokerResources": [resource]}
+    authorization = {"name": "z", "authorizationPolicies": {"rules": [rule]}}
+    return {"config": {"aio-mq:apiVersion": GA, "aio-mq:authorizations": [authorization]}}
+
+
 BAD = {
     "ClusterIP spelling": ga_listener(serviceType="ClusterIP"),
     "preview listener shape under GA": {
@@ -67,6 +73,10 @@ BAD = {
         "config": {"aio-mq:listeners": [{"name": "x", "ports": [{"port": 1}]}]}
     },
     "no ports": ga_listener(ports=[]),
+    "Service takes a digit-first name": ga_listener(name="1x"),
+    "topic filter with # inside": ga_authorization({"method": "Publish", "topics": ["a/#/b"]}),
+    "digit-first serviceName": ga_listener(serviceName="9svc"),
+    "publish without topics, in lower camel": ga_authorization({"method": "publish"}),
     "authorizationRef alone": ga_listener(ports=[{"port": 1, "authorizationRef": "z"}]),
     "two TLS blocks": with_port(
         tls={

@@ -13,7 +13,9 @@ import pulumi_kubernetes as k8s
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from .. import mqtt
 from ..metadata import object_metadata
+from ..mqtt import AttributeMap, TopicFilter
 from ..spec import DEFAULT_NAMESPACE, Dns1123Label, HttpsUrl, PascalCase, ResourceName, Spec
 from .models import API_VERSION
 
@@ -124,28 +126,22 @@ DEFAULT_AUTHENTICATION = BrokerAuthenticationArgs(
 # --- BrokerAuthorization -------------------------------------------------------------------
 
 
-class Principals(Spec):
+class Principals(mqtt.Principals):
     """Who a rule is for; the entries are alternatives."""
 
-    attributes: list[dict[str, str]] = Field(default_factory=list)
+    attributes: list[AttributeMap] = Field(default_factory=list)
     client_ids: list[str] = Field(default_factory=list)
     usernames: list[str] = Field(default_factory=list)
 
 
-class BrokerResource(Spec):
-    method: Annotated[Literal["Connect", "Publish", "Subscribe"], PascalCase()]
-    client_ids: list[str] = Field(default_factory=list)
-    topics: list[str] = Field(default_factory=list)
+BrokerMethod = Annotated[Literal["Connect", "Publish", "Subscribe"], PascalCase()]
 
-    @model_validator(mode="after")
-    def _topics_for_messages(self) -> BrokerResource:
-        if self.method != "Connect" and not self.topics:
-            raise PydanticCustomError(
-                "topics_missing",
-                "method {method} needs topics",
-                {"method": self.method, "fix": "list the topic filters, e.g. topics: [sensors/#]"},
-            )
-        return self
+
+class BrokerResource(mqtt.BrokerResource):
+    method: BrokerMethod
+    client_ids: list[str] = Field(default_factory=list)
+    topics: list[TopicFilter] = Field(default_factory=list)
+    """Topic filters; may use {principal.username}, {principal.attributes.<key>} and the like."""
 
 
 class StateStoreResource(Spec):

@@ -10,21 +10,23 @@ the canonical PascalCase, so a diff never shows a spelling change.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Final, Literal, Self
 
-from pydantic import Field, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import Field, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from ..certs import TlsMaterial
-from ..errors import join_path
+from ..errors import join_path, quote
 from ..issuer import CertificateRequest, IssuerRef
 from ..spec import (
     DEFAULT_NAMESPACE,
+    SERVICE_NAME,
     Dns1123Label,
     OneOf,
     PascalCase,
     Port,
     ResourceName,
+    ServiceName,
     Spec,
 )
 
@@ -150,13 +152,11 @@ class ListenerPort(Spec):
         return "None" if self.tls is None else self.tls.mode
 
 
-class MqListenerV1Args(Spec):
-    """One GA BrokerListener: an item of `aio-mq:listeners` under apiVersion
-    mqttbroker.iotoperations.azure.com/v1, or the args of `MqListenerV1`.
-
-    `namespace` and `brokerRef` may be left out: the stack's `aio-mq:namespace` and
-    `aio-mq:brokerRef` apply, or, used directly, `azure-iot-operations` and `default`.
-    """
+class ExistingListenerV1(Spec):
+    """A GA BrokerListener already on the cluster (an item of `aio-mq:existingListeners`, or of
+    `declare_existing_listeners_v1`): the shape of `MqListenerV1Args`, without the checks that
+    only the API server's creating of a new Service would make. What exists is a fact: a check
+    on it could only refuse a stack for something it does not create."""
 
     name: Dns1123Label
     namespace: Dns1123Label | None = Field(default=None, exclude=True)
@@ -167,7 +167,7 @@ class MqListenerV1Args(Spec):
     ports: list[ListenerPort] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _node_ports_need_node_port_service(self) -> MqListenerV1Args:
+    def _node_ports_need_node_port_service(self) -> Self:
         if self.service_type == "NodePort":
             return self
         wrong = [i for i, port in enumerate(self.ports) if port.node_port is not None]
@@ -189,7 +189,7 @@ class MqListenerV1Args(Spec):
         """The Service name: serviceName, or the listener's name."""
         return self.service_name or self.name
 
-    def resolved(self, namespace: str, broker_ref: str) -> MqListenerV1Args:
+    def resolved(self, namespace: str, broker_ref: str) -> Self:
         """A copy with namespace, brokerRef and serviceName filled in."""
         return self.model_copy(
             update={
@@ -205,6 +205,43 @@ class MqListenerV1Args(Spec):
         del spec["name"]
         spec.setdefault("serviceName", self.name)
         return spec
+
+
+class MqListenerV1Args(ExistingListenerV1):
+    """One GA BrokerListener: an item of `aio-mq:listeners` under apiVersion
+    mqttbroker.iotoperations.azure.com/v1, or the args of `MqListenerV1`.
+
+    `namespace` and `brokerRef` may be left out: the stack's `aio-mq:namespace` and
+    `aio-mq:brokerRef` apply, or, used directly, `azure-iot-operations` and `default`.
+    """
+
+    service_name: ServiceName | None = None
+    """The Kubernetes Service (a DNS-1035 label); default: the listener's name (written out)."""
+
+    @model_validator(mode="after")
+    def _defaulted_service_name_is_a_service_name(self) -> Self:
+        # The API server refuses the Service, not the listener: say so at the name, which is
+        # where the user wrote the Service's name without knowing it.
+        if self.service_name is None and not SERVICE_NAME.matches(self.name):
+            error = PydanticCustomError(
+                "dns1035_label",
+                "{value} is not a DNS-1035 label, and the listener's Service takes this name "
+                "(serviceName is not given)",
+                {
+                    "value": quote(self.name),
+                    "fix": "give the listener a serviceName that starts with a letter (e.g. "
+                    f"serviceName: mq-{self.name}), or a name that does",
+                },
+            )
+            raise ValidationError.from_exception_data(
+                type(self).__name__, [InitErrorDetails(type=error, loc=("name",), input=self.name)]
+            )
+        return self
+
+    @classmethod
+    def extend_json_schema(cls, schema: dict[str, Any]) -> None:
+        schema["if"] = {"not": {"required": ["serviceName"]}}
+        schema["then"] = {"properties": {"name": {"pattern": SERVICE_NAME.pattern.pattern}}}
 
 
 # --- what every GA deployment contains -----------------------------------------------------

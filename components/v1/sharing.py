@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from ..errors import Problem, join_path
 from ..spec import DEFAULT_NAMESPACE
-from .models import DEFAULT_LISTENER, MqListenerV1Args
+from .models import DEFAULT_LISTENER, ExistingListenerV1
 
 SERVICE_TYPES = ("ClusterIp", "LoadBalancer", "NodePort")
 
@@ -70,7 +70,7 @@ class Listener:
     @classmethod
     def of(
         cls,
-        args: MqListenerV1Args,
+        args: ExistingListenerV1,
         namespace: str,
         broker: str,
         origin: str,
@@ -244,7 +244,7 @@ def listener_problems(listeners: Iterable[Listener]) -> list[Problem]:
     return [problem for listener in listeners for problem in index.add(listener)]
 
 
-def assumed_existing(declared: Iterable[Listener]) -> list[MqListenerV1Args]:
+def assumed_existing(declared: Iterable[Listener]) -> list[ExistingListenerV1]:
     """The existing listeners when a stack names none: the one Azure IoT Operations installs,
     unless the stack declares it, and so manages it."""
     if any(listener.is_default for listener in declared):
@@ -252,7 +252,7 @@ def assumed_existing(declared: Iterable[Listener]) -> list[MqListenerV1Args]:
     return [DEFAULT_LISTENER]
 
 
-def is_installed_default(listener: MqListenerV1Args) -> bool:
+def is_installed_default(listener: ExistingListenerV1) -> bool:
     """Whether `listener` is the `default` listener Azure IoT Operations installs."""
     return (listener.namespace or DEFAULT_NAMESPACE, listener.name) == (
         DEFAULT_NAMESPACE,
@@ -260,7 +260,7 @@ def is_installed_default(listener: MqListenerV1Args) -> bool:
     )
 
 
-def default_listener_warnings(listener: MqListenerV1Args, origin: str) -> list[str]:
+def default_listener_warnings(listener: ExistingListenerV1, origin: str) -> list[str]:
     """What differs from the `default` listener Azure IoT Operations installs, for a stack that
     manages it (its components connect to aio-broker:18883 with that authentication and TLS)."""
     installed = DEFAULT_LISTENER
@@ -295,7 +295,7 @@ def default_listener_warnings(listener: MqListenerV1Args, origin: str) -> list[s
     return warnings
 
 
-def _issuer_name(listener: MqListenerV1Args) -> str:
+def _issuer_name(listener: ExistingListenerV1) -> str:
     tls = listener.ports[0].tls
     spec = tls.cert_manager_certificate_spec if tls else None
     return spec.issuer_ref.name if spec else ""

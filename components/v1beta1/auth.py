@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, Field, StrictBool, model_validator
+from pydantic import AfterValidator, Field, StrictBool
 from pydantic_core import PydanticCustomError
 
+from .. import mqtt
+from ..mqtt import AttributeMap, TopicFilter
 from ..spec import (
     DEFAULT_NAMESPACE,
     Dns1123Label,
@@ -21,7 +23,6 @@ from ..spec import (
     OneOf,
     ResourceName,
     Spec,
-    TopicFilter,
 )
 from .models import Vault, VaultObject
 
@@ -168,52 +169,23 @@ DEFAULT_AUTHENTICATION = ExistingAuthentication(
 # --- BrokerAuthorization -------------------------------------------------------------------
 
 
-class Principals(Spec):
+class Principals(mqtt.Principals):
     """Who a rule is for; the entries are alternatives (any one matching is enough)."""
 
     clientids: list[str] | None = None
     """MQTT client ids."""
     usernames: list[str] | None = None
-    attributes: list[Annotated[dict[str, str], Field(min_length=1)]] | None = None
+    attributes: list[AttributeMap] | None = None
     """Each map matches a client whose attributes have all of its key/value pairs."""
-
-    @model_validator(mode="after")
-    def _names_someone(self) -> Principals:
-        if not (self.clientids or self.usernames or self.attributes):
-            raise PydanticCustomError(
-                "no_principals",
-                "names no principal, so the rule applies to no client",
-                {"fix": "list clientids, usernames, or attributes maps (e.g. - {group: sensors})"},
-            )
-        return self
 
 
 BrokerMethod = Literal["Connect", "Publish", "Subscribe"]
 
 
-class BrokerResource(Spec):
+class BrokerResource(mqtt.BrokerResource):
     method: BrokerMethod
     topics: list[TopicFilter] | None = None
     """Topic filters; may use {principal.username}, {principal.attributes.<key>} and the like."""
-
-    @model_validator(mode="after")
-    def _topics_for_messages(self) -> BrokerResource:
-        if self.method != "Connect" and not self.topics:
-            raise PydanticCustomError(
-                "topics_required",
-                "{method} needs topics",
-                {
-                    "method": self.method,
-                    "fix": f"list the topic filters this rule allows to {self.method.lower()}, "
-                    "e.g. topics: [sensors/{principal.username}/#]",
-                },
-            )
-        return self
-
-    @classmethod
-    def extend_json_schema(cls, schema: dict[str, Any]) -> None:
-        schema["if"] = {"properties": {"method": {"enum": ["Publish", "Subscribe"]}}}
-        schema["then"] = {"required": ["topics"], "properties": {"topics": {"minItems": 1}}}
 
 
 class AuthorizationRule(Spec):

@@ -25,6 +25,7 @@ from ..spec import (
     OneOf,
     Port,
     ResourceName,
+    ServiceName,
     Spec,
 )
 
@@ -156,7 +157,8 @@ class MqListenerArgs(Spec):
     namespace: Dns1123Label | None = Field(default=None, exclude=True)
     broker_ref: ResourceName | None = None
     service_type: ServiceType = DEFAULT_SERVICE_TYPE
-    service_name: Dns1123Label = DEFAULT_SERVICE_NAME
+    service_name: ServiceName = DEFAULT_SERVICE_NAME
+    """The Kubernetes Service: a DNS-1035 label (a letter first)."""
     node_port: Port | None = None
     authentication_enabled: StrictBool = False
     authorization_enabled: StrictBool = False
@@ -223,6 +225,7 @@ class ExistingListener(Spec):
     broker_ref: ResourceName | None = None
     service_type: ServiceType = DEFAULT_SERVICE_TYPE
     service_name: Dns1123Label = DEFAULT_SERVICE_NAME
+    """A DNS-1123 label: taken as it is on the cluster (a new Service needs a DNS-1035 one)."""
     node_port: Port | None = None
     authentication_enabled: StrictBool = False
     authorization_enabled: StrictBool = False

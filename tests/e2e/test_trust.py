@@ -96,7 +96,7 @@ def test_an_error_quotes_a_capped_prefix_of_a_huge_value(project: Project) -> No
         },
     )
     output = refused(project)
-    assert f"listeners[0].serviceName: '{'s' * 59}... (100,002 characters) is not" in output
+    assert f"listeners[0].serviceName: '{'s' * 59}... (100,000 characters) is not" in output
     assert "s" * 61 not in output
 
 
