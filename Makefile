@@ -69,7 +69,8 @@ schema: setup
 # Run from outside: `pulumi package` commands refuse a directory with both Pulumi.yaml and
 # PulumiPlugin.yaml as their working directory.
 package-schema: setup engine
-	cd / && "$(CURDIR)/$(PULUMI)" package get-schema "$(CURDIR)" > "$(CURDIR)/schema/pulumi-package.schema.json"
+	cd / && "$(CURDIR)/tools/pulumi" package get-schema "$(CURDIR)" > "$(CURDIR)/schema/pulumi-package.schema.json.new"
+	mv "$(CURDIR)/schema/pulumi-package.schema.json.new" "$(CURDIR)/schema/pulumi-package.schema.json"
 
 bench: setup
 	$(PY) tools/bench.py $(BENCH_ARGS)
