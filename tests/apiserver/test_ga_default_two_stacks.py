@@ -1,7 +1,7 @@
 """Two GA stacks on one real API server that both declare `default` (issue 17, item 2): run as
 users run them (`make … CLUSTER=yes`), the second is refused while the first manages it, naming
 the first; `destroy` of the first leaves `default` with its ports but without its marks, and
-then the second may manage it."""
+then the second may manage it; dropping `default` from a stack releases it too."""
 
 from __future__ import annotations
 
@@ -81,3 +81,13 @@ def test_a_second_stack_cannot_take_default_until_the_first_releases_it(
     taken = default()
     assert [p["port"] for p in taken["spec"]["ports"]] == [18883, 1884]
     assert taken["metadata"]["annotations"][STACK_ANNOTATION] == f"organization/aio-mq/{SECOND}"
+
+    # Removing `default` from the stack releases it the same way.
+    document = yaml.safe_load(project.stack_file(SECOND).read_text())
+    document["config"]["aio-mq:listeners"] = []
+    project.stack_file(SECOND).write_text(yaml.safe_dump(document, sort_keys=False))
+    dropped = make(project, "up", f"STACK={SECOND}", "CLUSTER=yes")
+    assert dropped.returncode == 0, dropped.stdout + dropped.stderr
+    left = default()
+    assert left["spec"] == taken["spec"]
+    assert released(left)
