@@ -141,7 +141,8 @@ def discover_v1(
     touched = frozenset(namespaces)
     ours = this_stack if this_stack is not None else stack_id()
     listeners = []
-    # `default` is retained on delete (components/listener.py): once managed, it stays.
+    # `default` is retained on delete (components/listener.py): once managed, it stays. Its
+    # mark goes with the stack's Patch, but one left by an older aio-mq may still be on it.
     retained = frozenset({(DEFAULT_NAMESPACE, v1.DEFAULT_LISTENER.name)})
     for meta, spec, where in _foreign(
         _list(cluster, v1.API_VERSION, "brokerlisteners", touched),
@@ -149,7 +150,8 @@ def discover_v1(
         cluster.context,
         retained,
     ):
-        fact = _v1_listener(meta, spec, where)
+        owner = managing_stack(meta)
+        fact = _v1_listener(meta, spec, where, owner if owner != ours else None)
         if fact.namespace in touched or any(p.node_port is not None for p in fact.ports):
             listeners.append(fact)
     auth = {
@@ -171,11 +173,11 @@ def discover_v1(
 
 
 def _v1_listener(
-    meta: Mapping[str, Any], spec: Mapping[str, Any], where: str
+    meta: Mapping[str, Any], spec: Mapping[str, Any], where: str, other_stack: str | None
 ) -> v1_sharing.Listener:
     name, namespace = str(meta.get("name")), str(meta.get("namespace"))
     broker = str(spec.get("brokerRef") or v1.DEFAULT_BROKER)
-    return v1_live.listener(name, namespace, broker, spec, where)
+    return v1_live.listener(name, namespace, broker, spec, where, managed_by=other_stack or "")
 
 
 def _list(
@@ -324,7 +326,9 @@ def discover_existing_listeners_v1(
         kubeconfig,
         context,
     )
-    program_listeners().declare_existing(
+    registry = program_listeners()
+    registry.on_cluster = True
+    registry.declare_existing(
         with_declared(discovered.listeners, v1_existing_facts(declared, origin="also")),
         api_version=v1.API_VERSION,
     )

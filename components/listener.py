@@ -324,20 +324,33 @@ class MqListenerV1(pulumi.ComponentResource):
             for path, manual in _secret_material(listener, origin)
         ]
         depends_on: Any = self.tls_secrets or caller_depends_on
+        # Azure IoT Operations' own components connect to `default`: a stack that manages it
+        # (to add ClusterIp ports) leaves it on the cluster when it stops managing it.
+        retained = v1_sharing.is_installed_default(listener)
+        # On a cluster its mark goes on through a server-side apply Patch, whose field manager
+        # owns only the mark: deleting the Patch (destroy, or `default` leaving the stack)
+        # gives the mark up, while the listener stays as last applied. Left marked, it would
+        # keep every other stack from managing it (components/v1/sharing.py).
+        mark_apart = retained and registry.on_cluster
         self.broker_listener: k8s.apiextensions.CustomResource = k8s.apiextensions.CustomResource(
             resource_name,
             api_version=v1.API_VERSION,
             kind="BrokerListener",
-            metadata=object_metadata(listener.name, namespace),
+            metadata=object_metadata(listener.name, namespace, marked=not mark_apart),
             spec=listener.spec(),
-            # Azure IoT Operations' own components connect to `default`: a stack that manages it
-            # (to add ClusterIp ports) leaves it on the cluster when it stops managing it.
             opts=pulumi.ResourceOptions(
-                parent=self,
-                depends_on=depends_on,
-                retain_on_delete=v1_sharing.is_installed_default(listener) or None,
+                parent=self, depends_on=depends_on, retain_on_delete=retained or None
             ),
         )
+        self.mark: k8s.apiextensions.CustomResourcePatch | None = None
+        if mark_apart:
+            self.mark = k8s.apiextensions.CustomResourcePatch(
+                f"{resource_name}-mark",
+                api_version=v1.API_VERSION,
+                kind="BrokerListener",
+                metadata=object_metadata(listener.name, namespace),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.broker_listener]),
+            )
         self._summary: dict[str, Any] = {
             "name": listener.name,
             "namespace": namespace,

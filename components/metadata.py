@@ -32,13 +32,21 @@ another field manager) is put back by the next `up` instead of failing it with a
 apply conflict."""
 
 
-def object_metadata(name: str, namespace: str | None = None) -> dict[str, Any]:
-    """metadata for an object called `name`, namespaced unless `namespace` is None."""
+def object_metadata(
+    name: str, namespace: str | None = None, *, marked: bool = True
+) -> dict[str, Any]:
+    """metadata for an object called `name`, namespaced unless `namespace` is None. Unmarked:
+    for an object left on the cluster when the stack lets it go, whose mark is applied by a
+    resource of its own that gives it up then (components/listener.py)."""
     metadata: dict[str, Any] = {"name": name}
     if namespace is not None:
         metadata["namespace"] = namespace
-    metadata["labels"] = {MANAGED_BY_LABEL: MANAGED_BY}
-    metadata["annotations"] = {STACK_ANNOTATION: stack_id(), **OWNED_FIELDS_ANNOTATIONS}
+    if marked:
+        metadata["labels"] = {MANAGED_BY_LABEL: MANAGED_BY}
+    metadata["annotations"] = {
+        **({STACK_ANNOTATION: stack_id()} if marked else {}),
+        **OWNED_FIELDS_ANNOTATIONS,
+    }
     return metadata
 
 

@@ -237,6 +237,10 @@ class ProgramListeners:
         self._checked: dict[tuple[type[BaseModel], str], BaseModel] = {}
         """Args checked up front by the stack program, by (args type, Pulumi name)."""
         self._sealed = False
+        self.on_cluster = False
+        """Whether the program's provider is known to talk to a cluster, not render YAML: set
+        by the stack program in cluster mode and by `discover_existing_listeners_v1`. A patch
+        of an object renders into that object's own file, so patches need a cluster."""
 
     def _rules_of(self, api_version: str) -> _Rules:
         if api_version not in self._rules:

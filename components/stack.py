@@ -644,6 +644,7 @@ def _deploy_v1(
     cluster_problems: list[Problem] = []
     existing = v1_existing_facts(stack.existing(), stack.namespace, stack.broker_ref)
     if parent is None and render_directory(stack.kubernetes) is None:
+        registry.on_cluster = True
         cluster_problems, discovered = check_cluster(stack, stack.discovery)
         if discovered is not None:
             existing, live_problems = _live_v1(stack, discovered)
@@ -734,7 +735,10 @@ def _live_v1(
         own_authentications + authentications,
         own_authorizations + authorizations,
     )
-    # A stack that declares `default` manages it: that is how GA adds ClusterIp ports.
-    managed = {(f.namespace, f.name) for f in stack.listener_facts() if f.is_default}
+    # A stack that declares `default` manages it: that is how GA adds ClusterIp ports; unless
+    # another stack does already.
+    managing = [f for f in stack.listener_facts() if f.is_default]
+    claimed = v1_sharing.claimed_elsewhere(managing, discovered.listeners)
+    managed = {(f.namespace, f.name) for f in managing}
     live = [f for f in discovered.listeners if (f.namespace, f.name) not in managed]
-    return with_declared(live, declared), live_names + references
+    return with_declared(live, declared), live_names + references + claimed

@@ -327,6 +327,21 @@ def test_a_live_listener_not_ours_is_checked_like_an_existing_one(
     assert "Rule 1: listeners[1] 'lb'" in message and "already uses 'edge'" in message
 
 
+def test_the_default_listener_another_stack_manages_is_refused_naming_it(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, cluster: FakeCluster
+) -> None:
+    # The preview API's `listener` is never taken over (no stack manages the live one), so a
+    # stack's mark on it is refused like any other live listener: no GA-style hole.
+    other = {**OURS, "annotations": {"aio-mq/stack": "organization/aio-mq/staging"}}
+    cluster.listener("listener", 8883, metadata=other, serviceName="aio-mq-dmqtt-frontend")
+    message = refused(engine, monkeypatch, {"listeners": [{"name": "listener", "port": 8883}]})
+    assert (
+        "conflicts with the listener 'listener' on the cluster (context fake), managed by the "
+        "aio-mq stack organization/aio-mq/staging, not this one" in message
+    )
+    assert "fix: rename 'listener' (to manage the live listener with this stack" in message
+
+
 def test_our_own_live_listeners_are_skipped_whatever_their_name(
     engine: Engine, monkeypatch: pytest.MonkeyPatch, cluster: FakeCluster
 ) -> None:

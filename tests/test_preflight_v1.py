@@ -370,6 +370,34 @@ def test_a_default_left_in_place_is_managed_again_when_declared(
     assert list(engine.mocks.ga_listeners) == ["default"]
 
 
+def test_a_default_another_stack_manages_is_refused_naming_that_stack(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, cluster: FakeCluster
+) -> None:
+    theirs = {**MARK, "annotations": {"aio-mq/stack": "organization/aio-mq/staging-ga"}}
+    ga_listener(
+        cluster,
+        "default",
+        GA_DEFAULT_PORT,
+        {"port": 1883},
+        metadata=theirs,
+        serviceType="ClusterIp",
+        serviceName="aio-broker",
+    )
+    default = {"name": "default", "serviceName": "aio-broker", "ports": [GA_DEFAULT_PORT]}
+    edge = {"name": "edge", "serviceType": "LoadBalancer", "ports": [{"port": 8883}]}
+    message = refused(engine, monkeypatch, ga(listeners=[edge, default]))
+    assert (
+        "  - listeners[1]: the listener 'default' (ClusterIp Service aio-broker) on the cluster "
+        "(context fake), managed by the aio-mq stack organization/aio-mq/staging-ga, not this "
+        "one: declaring 'default' here would take it over from that stack and rewrite its "
+        "ports\n"
+        "      fix: add these ports to 'default' in organization/aio-mq/staging-ga and remove it "
+        "from this stack; or release it there first (`pulumi destroy` that stack, or remove "
+        "'default' from its listeners and `up`: it stays on the cluster, unmarked)" in message
+    )
+    assert "1 problem" in message
+
+
 def test_a_live_cluster_ip_listener_beside_a_managed_default_must_go(
     engine: Engine, monkeypatch: pytest.MonkeyPatch, cluster: FakeCluster
 ) -> None:

@@ -10,8 +10,10 @@ $AIO_MQ_CLUSTER_DIR, by default `.local-cluster/` in the project.
 controller manager starts — its garbage collector only watches the types that exist when it
 starts, and Pulumi's Kubernetes provider deletes with foreground propagation, which only the
 garbage collector completes. `--aio-defaults` adds what a fresh Azure IoT Operations install
-has: the preview one, and where the GA CRDs are installed the GA one. The last line `up` prints
-is the kubeconfig's path. Progress goes to stderr.
+has: the preview one, and where the GA CRDs are installed the GA one. Those are created once per
+cluster, and only where absent: a stack may manage them afterwards (GA's `default`), so no later
+`up` (which every `make … STACK=local` runs, `preview` included) writes them again. The last line
+`up` prints is the kubeconfig's path. Progress goes to stderr.
 """
 
 from __future__ import annotations
@@ -550,6 +552,37 @@ def apply(client: k8s.ApiClient, manifest: dict[str, Any]) -> None:
     )
 
 
+def create_absent(client: k8s.ApiClient, manifest: dict[str, Any]) -> bool:
+    """Create `manifest` unless an object of its name exists (left as it is); whether it was
+    created."""
+    resources = dynamic.DynamicClient(client).resources  # type: ignore[no-untyped-call]
+    api = resources.get(api_version=manifest["apiVersion"], kind=manifest["kind"])
+    try:
+        api.create(
+            body=manifest,
+            namespace=manifest["metadata"].get("namespace"),
+            field_manager=FIELD_MANAGER,
+        )
+    except ApiException as exc:
+        if exc.status == 409:  # AlreadyExists
+            return False
+        raise
+    return True
+
+
+def seed_aio_defaults(cluster: ClusterDir, client: k8s.ApiClient, sets: list[str]) -> None:
+    """Create what a fresh Azure IoT Operations install has, once per cluster: on its first
+    `up --aio-defaults` (the creating one, or the first after a cluster made without them).
+    Objects that exist are never written, and once the state file records the seeding, nothing
+    is: a stack may have taken over `default`, or someone deleted an object on purpose."""
+    state = cluster.read_state()
+    if state.get("aioDefaults"):
+        return
+    created = [obj for obj in aio_defaults(sets) if create_absent(client, obj)]
+    cluster.write_state({**state, "aioDefaults": True})
+    log(f"created the Azure IoT Operations defaults ({len(created)} objects)")
+
+
 def install_crds(cluster: ClusterDir, client: k8s.ApiClient, sets: list[str]) -> list[str]:
     documents = crd_documents(sets)
     for document in documents:
@@ -753,9 +786,7 @@ def up(sets: list[str], seed: bool) -> int:
                 )
             log(f"reusing the cluster running in {cluster.path}")
             if seed:
-                client = api_client(cluster)
-                for obj in aio_defaults(sets):
-                    apply(client, obj)
+                seed_aio_defaults(cluster, api_client(cluster), sets)
         else:
             if any(running.values()):
                 log("a previous cluster is partly running; stopping it first")
@@ -789,8 +820,9 @@ def start(
     if not ports:
         ports = {name: free_port() for name in ("etcd", "etcdPeer", "apiserver")}
     ensure_credentials(cluster)
-    state = {"ports": ports, "crdSets": sets, "binDir": str(bin_dir)}
-    cluster.write_state(state)
+    # Whether the defaults were seeded stays true across restarts: the data is the same.
+    seeded = {"aioDefaults": True} if state.get("aioDefaults") else {}
+    cluster.write_state({"ports": ports, "crdSets": sets, "binDir": str(bin_dir), **seeded})
     write_kubeconfig(cluster, ports["apiserver"])
     pki = cluster.path / "pki"
     etcd_url = f"http://127.0.0.1:{ports['etcd']}"
@@ -878,9 +910,7 @@ def start(
     log(f"[{time.monotonic() - began:.1f}s] the garbage collector works")
 
     if seed:
-        for obj in aio_defaults(sets):
-            apply(client, obj)
-        log("created the Azure IoT Operations defaults")
+        seed_aio_defaults(cluster, client, sets)
     log(f"ready in {time.monotonic() - began:.1f}s; kubeconfig {cluster.kubeconfig}")
 
 
@@ -939,7 +969,8 @@ def main(argv: list[str] | None = None) -> int:
     up_parser.add_argument(
         "--aio-defaults",
         action="store_true",
-        help="also create what a fresh Azure IoT Operations (preview) install has",
+        help="also create what a fresh Azure IoT Operations install has (once per cluster, "
+        "where absent: never over objects that exist)",
     )
     down_parser = commands.add_parser("down", help="stop every process the cluster started")
     down_parser.add_argument("--purge", action="store_true", help="also delete the cluster's data")

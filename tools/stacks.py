@@ -186,9 +186,10 @@ def run(root: Path, command: str, stack_name: str, cluster: bool, extra: Sequenc
     stack = facts(root, stack_name)
     engine = [*ENGINE_COMMAND[command], *extra]
     if stack.local and command != "render":
-        # A throwaway API server on this machine: started (or reused) with what a fresh Azure
-        # IoT Operations install has, and acted on without asking; `up` first reads back what
-        # it holds, so drift is put back.
+        # A throwaway API server on this machine, acted on without asking: started (or reused).
+        # What a fresh Azure IoT Operations install has is created with the cluster only, never
+        # over what exists, so a read-only command (preview) writes nothing to it. `up` first
+        # reads back what it holds, so drift is put back.
         say(f"{stack.stack} is a local stack: starting (or reusing) tools/local-cluster")
         started = subprocess.run(
             [str(root / "tools" / "local-cluster"), "up", "--aio-defaults"],

@@ -29,9 +29,11 @@ def listener(
     where: str,
     *,
     in_azure: bool = False,
+    managed_by: str = "",
 ) -> sharing.Listener:
     """A live BrokerListener named `name` of `broker`, with its spec or ARM properties `body`
-    (`in_azure`); `where` says where it was read and whose it is."""
+    (`in_azure`); `where` says where it was read and whose it is, `managed_by` which other
+    aio-mq stack's marks it carries."""
     ports = [p for p in body.get("ports") or () if isinstance(p, Mapping)]
     return sharing.Listener(
         name=name,
@@ -54,6 +56,7 @@ def listener(
         existing=True,
         on_cluster=where,
         in_azure=in_azure,
+        managed_by=managed_by,
     )
 
 

@@ -66,6 +66,8 @@ class Listener:
     in_azure: bool = False
     """Read from Azure Resource Manager, not a cluster: a stack takes it over by importing it
     (`pulumi import`), not by deleting and re-creating it."""
+    managed_by: str = ""
+    """For a listener read from the cluster: the other aio-mq stack whose marks it carries."""
 
     @classmethod
     def of(
@@ -242,6 +244,25 @@ def listener_problems(listeners: Iterable[Listener]) -> list[Problem]:
     """Every rule broken within a set of listeners (existing ones first, for clearer messages)."""
     index = ListenerIndex()
     return [problem for listener in listeners for problem in index.add(listener)]
+
+
+def claimed_elsewhere(declared: Iterable[Listener], live: Iterable[Listener]) -> list[Problem]:
+    """The listeners a stack declares that another aio-mq stack manages on the cluster. Only
+    `default` gets this far (any other live listener of a declared name breaks the Names rule):
+    declaring it takes over the live one, which two stacks must not do in turn."""
+    claimed = {(f.namespace, f.name): f for f in live if f.managed_by}
+    return [
+        Problem(
+            mine.origin,
+            f"{other}: declaring {mine.name!r} here would take it over from that stack and "
+            "rewrite its ports",
+            f"add these ports to {mine.name!r} in {other.managed_by} and remove it from this "
+            f"stack; or release it there first (`pulumi destroy` that stack, or remove "
+            f"{mine.name!r} from its listeners and `up`: it stays on the cluster, unmarked)",
+        )
+        for mine in declared
+        if (other := claimed.get((mine.namespace, mine.name))) is not None
+    ]
 
 
 def assumed_existing(declared: Iterable[Listener]) -> list[ExistingListenerV1]:

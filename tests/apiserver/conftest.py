@@ -30,7 +30,7 @@ from kubernetes.client.exceptions import ApiException
 
 from tests.e2e.conftest import Project, engine_bin, project
 
-__all__ = ["Cluster", "Project", "engine_bin", "project"]
+__all__ = ["Cluster", "Project", "engine_bin", "make", "project", "released"]
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOL = ROOT / "tools" / "local-cluster"
@@ -49,6 +49,14 @@ class Cluster:
     directory: Path
     kubeconfig: Path
     api: k8s.ApiClient = field(repr=False)
+
+    @classmethod
+    def at(cls, directory: Path, kubeconfig: Path) -> Cluster:
+        """Clients for the cluster `tools/local-cluster` runs in `directory`."""
+        api = config.new_client_from_config(  # type: ignore[no-untyped-call]
+            config_file=str(kubeconfig), context=CONTEXT
+        )
+        return cls(directory, kubeconfig, api)
 
     @property
     def env(self) -> dict[str, str]:
@@ -104,6 +112,28 @@ class Cluster:
         path.write_text(yaml.safe_dump(document, sort_keys=False))
 
 
+def released(listener: Any) -> bool:
+    """Whether a listener carries no aio-mq stack's marks (components/metadata.py)."""
+    metadata = listener["metadata"]
+    return "app.kubernetes.io/managed-by" not in (
+        metadata.get("labels") or {}
+    ) and "aio-mq/stack" not in (metadata.get("annotations") or {})
+
+
+def make(project: Project, *args: str) -> subprocess.CompletedProcess[str]:
+    """`make *args` in the project copy, as a user runs it."""
+    return subprocess.run(
+        # Under `make test` the outer make's flags would make this one print its directory.
+        ["make", "--no-print-directory", *args],
+        cwd=project.root,
+        env=project.env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+
+
 def _up(directory: Path, *args: str) -> Cluster:
     result = subprocess.run(
         [str(TOOL), "up", *args],
@@ -115,11 +145,7 @@ def _up(directory: Path, *args: str) -> Cluster:
     )
     if result.returncode != 0:
         pytest.fail(f"tools/local-cluster up {' '.join(args)} failed:\n{result.stderr}")
-    kubeconfig = Path(result.stdout.strip().splitlines()[-1])
-    api = config.new_client_from_config(  # type: ignore[no-untyped-call]
-        config_file=str(kubeconfig), context=CONTEXT
-    )
-    return Cluster(directory, kubeconfig, api)
+    return Cluster.at(directory, Path(result.stdout.strip().splitlines()[-1]))
 
 
 def _down(cluster: Cluster) -> None:

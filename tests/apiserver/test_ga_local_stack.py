@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import AIO_NAMESPACE, CONTEXT, Project, StartCluster
+from .conftest import AIO_NAMESPACE, CONTEXT, Cluster, Project, StartCluster, make, released
 
 pytestmark = [pytest.mark.e2e, pytest.mark.apiserver]
 
@@ -78,6 +78,7 @@ def test_local_ga_discovers_manages_default_is_refused_out_of_band_and_leaves_de
     assert listener("local-ga-edge") is None
     kept = listener("default")  # retained: Azure IoT Operations' components connect to it
     assert [p["port"] for p in kept["spec"]["ports"]] == [18883, 1883]
+    assert released(kept)
     assert cluster.get(GROUP, VERSION, "brokerauthentications", "default", AIO_NAMESPACE)
 
 
@@ -100,17 +101,15 @@ def test_a_ga_stack_on_a_preview_cluster_is_told_what_it_serves(
     assert "no resource was registered" in output
 
 
-def make(project: Project, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        # Under `make test` the outer make's flags would make this one print its directory.
-        ["make", "--no-print-directory", *args],
-        cwd=project.root,
-        env=project.env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+def seeded_objects(cluster: Cluster) -> dict[tuple[str, str], Any]:
+    """Every GA object of the Azure IoT Operations namespace, whole, by (plural, name)."""
+    found: dict[tuple[str, str], Any] = {}
+    for plural in ("brokers", "brokerlisteners", "brokerauthentications"):
+        listed: Any = cluster.custom.list_namespaced_custom_object(
+            GROUP, VERSION, AIO_NAMESPACE, plural
+        )
+        found.update({(plural, item["metadata"]["name"]): item for item in listed["items"]})
+    return found
 
 
 def test_make_up_runs_a_ga_stack_rendered_and_on_the_local_cluster(project: Project) -> None:
@@ -128,12 +127,28 @@ def test_make_up_runs_a_ga_stack_rendered_and_on_the_local_cluster(project: Proj
         outputs, _ = json.JSONDecoder().raw_decode(up.stdout, up.stdout.rindex("\n{") + 1)
         assert [p["port"] for p in outputs["listeners"]["default"]["ports"]] == [18883, 1883]
 
+        local = project.root / ".local-cluster"
+        cluster = Cluster.at(local, local / "kubeconfig")
+        after_up = seeded_objects(cluster)
+        assert [p["port"] for p in after_up["brokerlisteners", "default"]["spec"]["ports"]] == [
+            18883,
+            1883,
+        ]
+
+        # A preview reads: every object, `default` included, stays exactly as `up` left it (the
+        # same resourceVersion: nothing was written), and the state still matches the cluster.
         preview = make(project, "preview", "STACK=local-ga")
         assert preview.returncode == 0, preview.stdout + preview.stderr
-        assert "7 unchanged" in preview.stdout
+        # The stack, its provider, the issuer, two listeners (component and CR) and default's mark.
+        assert "8 unchanged" in preview.stdout
+        assert seeded_objects(cluster) == after_up
+        project.pulumi("preview", "--refresh", "--expect-no-changes", "--stack", STACK)
 
         destroyed = make(project, "destroy", "STACK=local-ga")
         assert destroyed.returncode == 0, destroyed.stdout + destroyed.stderr
+        kept = seeded_objects(cluster)["brokerlisteners", "default"]
+        assert kept["spec"] == after_up["brokerlisteners", "default"]["spec"]
+        assert released(kept)
     finally:
         subprocess.run(
             [str(project.root / "tools" / "local-cluster"), "down", "--purge"],

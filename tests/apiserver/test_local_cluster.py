@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from kubernetes import client as k8s
@@ -15,6 +16,7 @@ from .conftest import AIO_NAMESPACE, MQ_GROUP, MQ_VERSION, TOOL, Cluster, StartC
 pytestmark = [pytest.mark.e2e, pytest.mark.apiserver]
 
 COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager")
+GA_GROUP = "mqttbroker.iotoperations.azure.com"
 
 
 def pids(cluster: Cluster) -> dict[str, int]:
@@ -89,6 +91,62 @@ def test_a_stale_pid_file_is_ignored_and_up_starts_again(start_cluster: StartClu
     assert os.getpid() not in pids(cluster).values()
     # The data survived the restart: the seeded listener is still there.
     assert cluster.get(MQ_GROUP, MQ_VERSION, "brokerlisteners", "listener", AIO_NAMESPACE)
+
+
+def test_the_aio_defaults_are_created_with_the_cluster_and_never_written_again(
+    start_cluster: StartCluster,
+) -> None:
+    cluster = start_cluster(crds="v1,cert-manager")
+
+    def default() -> Any:
+        return cluster.get(GA_GROUP, "v1", "brokerlisteners", "default", AIO_NAMESPACE)
+
+    # As a stack that manages GA's `default` leaves it (a port added, its marks), and with the
+    # seeded authentication deleted on purpose.
+    managed = default()
+    managed["metadata"]["labels"] = {"app.kubernetes.io/managed-by": "aio-mq"}
+    managed["spec"]["ports"].append({"port": 1883})
+    cluster.custom.replace_namespaced_custom_object(
+        GA_GROUP, "v1", AIO_NAMESPACE, "brokerlisteners", "default", managed
+    )
+    cluster.custom.delete_namespaced_custom_object(
+        GA_GROUP, "v1", AIO_NAMESPACE, "brokerauthentications", "default"
+    )
+    before = default()
+
+    # Every `make … STACK=local-ga` runs this: reusing the cluster, then restarting it.
+    for args in ([], ["down"]):
+        if args:
+            assert cluster.tool(*args).returncode == 0
+        again = cluster.tool("up", "--crds=v1,cert-manager", "--aio-defaults")
+        assert again.returncode == 0, again.stderr
+        assert "created the Azure IoT Operations defaults" not in again.stderr
+        assert default() == before  # same resourceVersion: not written
+        assert not cluster.get(GA_GROUP, "v1", "brokerauthentications", "default", AIO_NAMESPACE)
+
+
+def test_the_aio_defaults_of_a_cluster_made_without_them_never_replace_what_exists(
+    start_cluster: StartCluster,
+) -> None:
+    cluster = start_cluster(crds="v1,cert-manager", aio_defaults=False)
+    mine = {
+        "apiVersion": f"{GA_GROUP}/v1",
+        "kind": "BrokerListener",
+        "metadata": {"name": "default"},
+        "spec": {"brokerRef": "default", "serviceType": "ClusterIp", "ports": [{"port": 1883}]},
+    }
+    cluster.core.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=AIO_NAMESPACE)))
+    cluster.custom.create_namespaced_custom_object(
+        GA_GROUP, "v1", AIO_NAMESPACE, "brokerlisteners", mine
+    )
+    before = cluster.get(GA_GROUP, "v1", "brokerlisteners", "default", AIO_NAMESPACE)
+
+    seeded = cluster.tool("up", "--crds=v1,cert-manager", "--aio-defaults")
+    assert seeded.returncode == 0, seeded.stderr
+    # The absent ones are created, the existing listener is left as it is.
+    assert cluster.get(GA_GROUP, "v1", "brokerlisteners", "default", AIO_NAMESPACE) == before
+    assert cluster.get(GA_GROUP, "v1", "brokerauthentications", "default", AIO_NAMESPACE)
+    assert cluster.get(GA_GROUP, "v1", "brokers", "default", AIO_NAMESPACE)
 
 
 def test_a_server_that_dies_while_starting_fails_up_with_its_log(
