@@ -225,6 +225,9 @@ class Existing:
             issuers=frozenset(strings(config.get("existingIssuers"))),
         )
 
+    def __or__(self, other: Existing) -> Existing:
+        return Existing(self.secrets | other.secrets, self.issuers | other.issuers)
+
 
 @dataclass(frozen=True)
 class KubernetesObject:
@@ -294,8 +297,9 @@ def check_secret(
         Violation(
             f"{ref.subject} uses Secret {key} ({ref.field}), which this program does not "
             "create; without it the broker frontend never starts. Create the Secret in the "
-            f"program, or if it already exists on the cluster add {key!r} to existingSecrets "
-            f"in the {REFERENCES_EXIST} policy config.",
+            f"program, or if it already exists on the cluster add {key!r} to existingSecrets: "
+            f"the stack file's <project>:existingSecrets (aio-mq:existingSecrets) or the "
+            f"{REFERENCES_EXIST} policy config.",
             ref.urn,
         )
     ]

@@ -28,6 +28,7 @@ read. Its name, tags and the policy config do not matter. See docs/policy.md.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -58,11 +59,14 @@ from .common import (
     Existing,
     Resource,
     Violation,
+    strings,
 )
 
 PACK_NAME = "aio-mq-guardrails"
 PRODUCTION_KEY = "production"
 """`<project>:production` in the stack config: the one place a stack says what it is."""
+EXISTING_SECRETS_KEY = "existingSecrets"
+"""`<project>:existingSecrets` in the stack config: Secrets the stack declares as existing."""
 
 
 # --- which stacks are production -----------------------------------------------------------
@@ -237,8 +241,21 @@ def _stack_validation(
     return validate
 
 
+def stack_declared(urn: str) -> Existing:
+    """The objects the stack file declares as existing (`<project>:existingSecrets`, a JSON
+    list as the engine passes structured values): the stack that references a Secret made
+    outside the program says so itself, wherever it runs (make, CI, a bare `pulumi preview`)."""
+    facts = configured_stack()
+    given = facts.config.get(f"{project_of(urn)}:{EXISTING_SECRETS_KEY}") if facts else None
+    try:
+        secrets = json.loads(given) if given else []
+    except ValueError:
+        secrets = []  # the program refuses such a stack before registering anything
+    return Existing(secrets=frozenset(strings(secrets)))
+
+
 def _check_references(resources: Sequence[Resource], config: Mapping[str, Any]) -> list[Violation]:
-    existing = Existing.from_config(config)
+    existing = Existing.from_config(config) | stack_declared(resources[0].urn)
     return [
         *v1beta1.check_references(resources, existing),
         *v1.check_references(resources, existing),

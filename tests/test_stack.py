@@ -16,7 +16,7 @@ import yaml
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from components import ConfigError
-from components.stack import RENDER_OVERRIDE_ENV
+from components.stack import RENDER_OVERRIDE_ENV, validate_config
 from tests.conftest import MARK, Engine, resolve
 from tests.fake_cluster import FakeCluster, add_ga_install
 from tests.pki import tls_pair
@@ -624,3 +624,15 @@ def test_one_name_in_two_namespaces_makes_two_resources(
     # Each listener waits for the Issuer of its own namespace.
     names = [(r.typ.rsplit(":", 1)[-1], r.name) for r in engine.mocks.registered]
     assert names.index(("Issuer", "other/ca")) < names.index(("BrokerListener", "other/x"))
+
+
+def test_existing_secrets_are_given_as_namespace_slash_name() -> None:
+    stack = validate_config({"listeners": [], "existingSecrets": ["azure-iot-operations/a.b"]})
+    assert stack.existing_secrets == ["azure-iot-operations/a.b"]
+    with pytest.raises(ConfigError) as caught:
+        validate_config({"listeners": [], "existingSecrets": ["a.b", "Ns/x", "ns/x/y"]})
+    assert [(p.path, p.message) for p in caught.value.problems] == [
+        ("existingSecrets[0]", "'a.b' is not <namespace>/<name>"),
+        ("existingSecrets[1]", "'Ns/x' is not <namespace>/<name>"),
+        ("existingSecrets[2]", "'ns/x/y' is not <namespace>/<name>"),
+    ]
