@@ -11,28 +11,16 @@ commands a user types (tools/pulumi config set, tools/migrate-to-v1, make).
 from __future__ import annotations
 
 import json
-import subprocess
 
 import pytest
 import yaml
 
 from tests.e2e.conftest import Project
+from tests.e2e.test_offline_e2e import run
 from tests.e2e.test_policy_e2e import policy_venv
 from tests.test_migrate import REPO_DECISIONS
 
 pytestmark = pytest.mark.e2e
-
-
-def run(project: Project, *command: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        list(command),
-        cwd=project.root,
-        env=project.env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
 
 
 def facts(project: Project, stack: str) -> dict[str, object]:
