@@ -23,7 +23,9 @@ engine; `policies()` wraps them in pulumi_policy policies.
 
 A stack is production unless its stack config says `<project>:production: false`
 (`aio-mq:production`): the one declaration the program, this pack, the Makefile and the workflow
-read. Its name, tags and the policy config do not matter. See docs/policy.md.
+read. Its name, tags and the policy config do not matter. The other declaration the pack reads
+from the stack config is `<project>:existingSecrets`: Secrets made outside the program, which
+tls-references-exist accepts as it accepts the policy config's. See docs/policy.md.
 """
 
 from __future__ import annotations

@@ -298,11 +298,30 @@ def test_comments_are_kept_where_their_keys_survive_and_the_others_are_named(
         "config:\n  aio-mq:issuers:\n    # The CA.\n    - name: ca  # kept\n"
         "      selfSigned: {}\n  aio-mq:listeners:\n    # Plain.\n    - {name: a, port: 1883}\n"
     )
+    text += "  aio-mq:brokerRef: broker  # the preview default\n"
     output, notes = migrate_stack_file(text)
     assert "  aio-mq:issuers:\n    # The CA.\n    - name: ca  # kept\n" in output
-    assert notes[-1] == (
-        "line 7: comment not kept (in aio-mq:listeners, rewritten for GA): # Plain."
-    )
+    assert notes[-2:] == [
+        "line 7: comment not kept (in aio-mq:listeners, rewritten for GA): # Plain.",
+        "line 9: comment not kept (in aio-mq:brokerRef, left out for GA): # the preview default",
+    ]
+
+
+@pytest.mark.parametrize("text", ["", "config: {}\n", "config:\n  aio-mq:production: false\n"])
+def test_a_stack_file_without_listeners_is_refused_as_the_program_refuses_it(text: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        migrate_stack_file(text)
+    assert [(p.path, p.message) for p in caught.value.problems] == [
+        ("aio-mq:listeners", "required key is missing")
+    ]
+
+
+def test_a_file_that_is_no_stack_file_is_refused() -> None:
+    with pytest.raises(ConfigError) as caught:
+        migrate_stack_file("- a\n")
+    assert [p.message for p in caught.value.problems] == [
+        "the preview stack file is not a YAML mapping (config:, encryptionsalt: ...)"
+    ]
 
 
 def test_a_tls_secret_is_declared_existing_for_the_policy_pack(

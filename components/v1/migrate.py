@@ -772,7 +772,15 @@ def migrate_stack_file(text: str, decisions: Decisions | None = None) -> tuple[s
             "the preview stack file",
             "nothing was written",
         ) from None
-    migration = migrate_config(stack_file.project_config(document), decisions)
+    raw = stack_file.project_config(document)
+    migration = migrate_config(raw, decisions)
+    if "listeners" not in raw and raw.get("apiVersion", preview.API_VERSION) == preview.API_VERSION:
+        # As the program refuses it: an empty or cut-short file is no stack to carry over.
+        migration.refuse(
+            f"{PROJECT}:listeners",
+            "required key is missing",
+            f"migrate the stack file that lists the listeners ({PROJECT}:listeners: [] for none)",
+        )
     if not migration.refused:
         try:
             validate_config(_without_secure_values(migration.config))
@@ -786,7 +794,7 @@ def migrate_stack_file(text: str, decisions: Decisions | None = None) -> tuple[s
         )
     _rewrite(document, migration.config)
     output = _with_header(stack_file.dump(document))
-    return output, migration.notes + _lost_comments(text, output)
+    return output, migration.notes + _lost_comments(text, output, migration.config)
 
 
 def _rewrite(document: CommentedMap, migrated: dict[str, Any]) -> None:
@@ -794,7 +802,7 @@ def _rewrite(document: CommentedMap, migrated: dict[str, Any]) -> None:
     its node (text, quoting, comments); one the migration changed gets the new value, and the
     comments inside the old one go with it; new keys follow the others, apiVersion first."""
     if "config" not in document:
-        document["config"] = CommentedMap()
+        document.insert(0, "config", CommentedMap())
     config = stack_file.config_of(document)
     prefix = f"{PROJECT}:"
     for full in [k for k in config if str(k).startswith(prefix)]:
@@ -846,7 +854,7 @@ def _with_header(text: str) -> str:
     return schema + written + text
 
 
-def _lost_comments(before: str, after: str) -> list[str]:
+def _lost_comments(before: str, after: str, migrated: dict[str, Any]) -> list[str]:
     """A note for each comment of the preview file that the GA file does not have, with its
     line and the key it was in."""
     kept = Counter(stack_file.comments(stack_file.load(after)))
@@ -864,8 +872,12 @@ def _lost_comments(before: str, after: str) -> list[str]:
         if kept[text]:
             kept[text] -= 1
             continue
-        owner = [key for start, key in keys if start < line]
-        where = f" (in {owner[-1]}, rewritten for GA)" if owner else ""
+        owner = [key for start, key in keys if start <= line]
+        if owner:
+            fate = "rewritten" if owner[-1].removeprefix(f"{PROJECT}:") in migrated else "left out"
+            where = f" (in {owner[-1]}, {fate} for GA)"
+        else:
+            where = ""
         notes.append((line, f"line {line}: comment not kept{where}: {text}"))
     return [note for _, note in sorted(notes)]
 
