@@ -19,18 +19,17 @@ import difflib
 import os
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
 from pulumi.runtime.config import CONFIG, get_config, get_config_env
-from pydantic import AfterValidator, Field, StrictBool, TypeAdapter, ValidationError
-from pydantic.json_schema import WithJsonSchema
-from pydantic_core import PydanticCustomError
+from pydantic import Field, StrictBool, ValidationError
 
 from .auth import admit_stack_auth, resource_name
+from .declared import DeclaredIssuer, DeclaredSecret
 from .discovery import Discovered, DiscoveredV1, auth_key, with_declared
-from .errors import ConfigError, Problem, join_path, problems_from_validation, quote
+from .errors import ConfigError, Problem, join_path, problems_from_validation
 from .issuer import IssuerArgs, IssuerRef, cert_manager_issuer
 from .listener import MqListener, MqListenerV1, check_listener, check_listener_v1, link_facts
 from .preflight import TlsSecret, check_cluster
@@ -83,32 +82,6 @@ RENDER_OVERRIDE_ENV = "AIO_MQ_RENDER_YAML_TO_DIRECTORY"
 CI previews the cluster stacks offline."""
 
 
-def _namespaced_name(value: str) -> str:
-    namespace, _, name = value.partition("/")
-    for part, kind in ((namespace, Dns1123Label), (name, ResourceName)):
-        try:
-            TypeAdapter(kind).validate_python(part)
-        except ValidationError:
-            raise PydanticCustomError(
-                "namespaced_name",
-                "{value} is not <namespace>/<name>",
-                {
-                    "value": quote(value),
-                    "fix": "write the namespace, '/' and the name, e.g. "
-                    f"{DEFAULT_NAMESPACE}/mq-edge-server-cert",
-                },
-            ) from None
-    return value
-
-
-NamespacedName = Annotated[
-    str,
-    AfterValidator(_namespaced_name),
-    WithJsonSchema({"type": "string", "pattern": "^[^/]+/[^/]+$"}),
-]
-"""An object as `<namespace>/<name>`, as the policy pack's config names it."""
-
-
 class KubernetesTarget(Spec):
     """Where the manifests go: rendered into a directory (no cluster), or to a cluster."""
 
@@ -134,11 +107,15 @@ class StackBase(Spec):
     discovery: StrictBool = True
     """On a cluster, read the listeners and auth objects already there (false: only the
     existing* keys)."""
-    existing_secrets: list[NamespacedName] = Field(default_factory=list)
+    existing_secrets: list[DeclaredSecret] = Field(default_factory=list)
     """TLS Secrets that exist on the cluster without this program, as `<namespace>/<name>`
     (e.g. filled by Azure IoT Operations' secret sync): the guardrails policy pack's
     tls-references-exist accepts a listener's manual TLS reference to them. On a cluster the
     pre-flight checks still read them."""
+    existing_issuers: list[DeclaredIssuer] = Field(default_factory=list)
+    """cert-manager issuers that exist on the cluster without this program, as
+    `ClusterIssuer/<name>` or `Issuer/<namespace>/<name>` (e.g. the one Azure IoT Operations
+    installs): tls-references-exist accepts a listener's reference to them."""
 
 
 class StackConfig(StackBase):

@@ -347,7 +347,8 @@ def check_issuer(
             + ("" if kind == "ClusterIssuer" else f" in namespace {first}")
             + "; cert-manager would never issue its certificate. Create the issuer in the "
             f"program, or if it already exists on the cluster add {suggestion!r} to "
-            f"existingIssuers in the {REFERENCES_EXIST} policy config.",
+            "existingIssuers: the stack file's <project>:existingIssuers (aio-mq:existingIssuers) "
+            f"or the {REFERENCES_EXIST} policy config.",
             ref.urn,
         )
     ]

@@ -23,9 +23,10 @@ engine; `policies()` wraps them in pulumi_policy policies.
 
 A stack is production unless its stack config says `<project>:production: false`
 (`aio-mq:production`): the one declaration the program, this pack, the Makefile and the workflow
-read. Its name, tags and the policy config do not matter. The other declaration the pack reads
-from the stack config is `<project>:existingSecrets`: Secrets made outside the program, which
-tls-references-exist accepts as it accepts the policy config's. See docs/policy.md.
+read. Its name, tags and the policy config do not matter. The other declarations the pack reads
+from the stack config are `<project>:existingSecrets` and `<project>:existingIssuers`: objects
+made outside the program, which tls-references-exist accepts as it accepts the policy config's.
+See docs/policy.md.
 """
 
 from __future__ import annotations
@@ -69,6 +70,8 @@ PRODUCTION_KEY = "production"
 """`<project>:production` in the stack config: the one place a stack says what it is."""
 EXISTING_SECRETS_KEY = "existingSecrets"
 """`<project>:existingSecrets` in the stack config: Secrets the stack declares as existing."""
+EXISTING_ISSUERS_KEY = "existingIssuers"
+"""`<project>:existingIssuers` in the stack config: issuers the stack declares as existing."""
 
 
 # --- which stacks are production -----------------------------------------------------------
@@ -244,16 +247,22 @@ def _stack_validation(
 
 
 def stack_declared(urn: str) -> Existing:
-    """The objects the stack file declares as existing (`<project>:existingSecrets`, a JSON
-    list as the engine passes structured values): the stack that references a Secret made
-    outside the program says so itself, wherever it runs (make, CI, a bare `pulumi preview`)."""
+    """The objects the stack file declares as existing (`<project>:existingSecrets` and
+    `<project>:existingIssuers`, JSON lists as the engine passes structured values): a stack
+    that references objects made outside the program says so itself, wherever it runs (make,
+    CI, a bare `pulumi preview`)."""
     facts = configured_stack()
-    given = facts.config.get(f"{project_of(urn)}:{EXISTING_SECRETS_KEY}") if facts else None
-    try:
-        secrets = json.loads(given) if given else []
-    except ValueError:
-        secrets = []  # the program refuses such a stack before registering anything
-    return Existing(secrets=frozenset(strings(secrets)))
+    project = project_of(urn)
+
+    def declared(key: str) -> frozenset[str]:
+        given = facts.config.get(f"{project}:{key}") if facts else None
+        try:
+            value = json.loads(given) if given else []
+        except ValueError:
+            value = []  # the program refuses such a stack before registering anything
+        return frozenset(strings(value))
+
+    return Existing(declared(EXISTING_SECRETS_KEY), declared(EXISTING_ISSUERS_KEY))
 
 
 def _check_references(resources: Sequence[Resource], config: Mapping[str, Any]) -> list[Violation]:

@@ -364,6 +364,19 @@ def test_listeners_on_the_default_service_become_ports_of_default() -> None:
     ) in notes
 
 
+def test_the_installed_ports_issuer_is_declared_existing_for_the_policy_pack() -> None:
+    ga, notes = migrated({"listeners": [{"name": "a", "port": 1883}]})
+    assert ga["existingIssuers"] == ["ClusterIssuer/azure-iot-operations-aio-certificate-issuer"]
+    assert (
+        "aio-mq:existingIssuers declares 'ClusterIssuer/azure-iot-operations-aio-certificate-"
+        "issuer' as existing (Azure IoT Operations installs it for port 18883 of 'default'), so "
+        "the guardrails policy pack accepts the reference"
+    ) in notes
+    # A preview port 18883 replaces the installed one, and its issuer with it.
+    ga, _ = migrated({"listeners": [{"name": "a", "port": 18883}]})
+    assert "existingIssuers" not in ga
+
+
 def test_a_preview_port_18883_on_the_default_service_replaces_the_installed_one() -> None:
     ga, notes = migrated({"listeners": [{"name": "own", "port": 18883}]})
     (default,) = ga["listeners"]

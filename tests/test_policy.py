@@ -656,7 +656,7 @@ def test_references_policy() -> None:
     assert run_stack_policy([]) == []
 
 
-def test_references_policy_reads_the_secrets_the_stack_file_declares(
+def test_references_policy_reads_what_the_stack_file_declares(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # aio-mq:existingSecrets, as the engine passes a structured value: JSON.
@@ -671,6 +671,12 @@ def test_references_policy_reads_the_secrets_the_stack_file_declares(
     )
     monkeypatch.setattr(g._ConfiguredStack, "facts", facts)
     assert run_stack_policy([edge]) == []
+    # Issuers likewise.
+    automatic = issued_by("aio-ca", "ClusterIssuer")
+    assert run_stack_policy([automatic])
+    declared = {"aio-mq:existingIssuers": '["ClusterIssuer/aio-ca"]'}
+    monkeypatch.setattr(g._ConfiguredStack, "facts", g.StackFacts("prod", "aio-mq", declared))
+    assert run_stack_policy([automatic]) == []
     # Another stack's, or another namespace's, Secret is not this one.
     other = g.StackFacts("prod", "aio-mq", {"aio-mq:existingSecrets": '["other/edge-tls"]'})
     monkeypatch.setattr(g._ConfiguredStack, "facts", other)

@@ -80,7 +80,7 @@ def test_the_program_parses_what_the_engine_passes_with_the_same_reader(engine: 
             "listeners": json.dumps(AS_THE_PROGRAM_GETS_IT["listeners"]),
         }
     )
-    assert read_config_keys() == AS_THE_PROGRAM_GETS_IT
+    assert engine.run(read_config_keys) == AS_THE_PROGRAM_GETS_IT
 
 
 def test_yaml_is_read_as_pulumi_reads_it() -> None:

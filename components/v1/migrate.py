@@ -41,6 +41,7 @@ from pydantic import ValidationError
 from ruamel.yaml.comments import CommentedMap
 
 from .. import stack_file
+from ..declared import issuer_key
 from ..errors import ConfigError, Problem, problems_from_validation
 from ..spec import DEFAULT_NAMESPACE
 from ..stack import StackBase, StackConfig, config_keys, validate_config
@@ -315,6 +316,17 @@ def _default_listener(
         )
     else:
         ports.insert(0, aio_port.cr())
+        assert aio_port.tls is not None and aio_port.tls.cert_manager_certificate_spec is not None
+        issuer = aio_port.tls.cert_manager_certificate_spec.issuer_ref
+        declared = issuer_key(issuer.kind, issuer.name, DEFAULT_NAMESPACE)
+        _declare_existing(
+            out,
+            "existingIssuers",
+            declared,
+            f"{PROJECT}:existingIssuers declares {declared!r} as existing (Azure IoT Operations "
+            f"installs it for port {aio_port.port} of {installed.name!r}), so the guardrails "
+            "policy pack accepts the reference",
+        )
     out.note(
         f"{_names(stack, indexes)} used the preview default listener's Service "
         f"{preview.DEFAULT_SERVICE_NAME!r} ({preview.DEFAULT_SERVICE_TYPE}); GA allows one "
@@ -406,7 +418,14 @@ def _tls(
             )
             return None
         out.used.add(("--tls-secret", item.name))
-        _declare_existing_secret(out, f"{namespace}/{secret}", path)
+        _declare_existing(
+            out,
+            "existingSecrets",
+            f"{namespace}/{secret}",
+            f"{path}: {PROJECT}:existingSecrets declares Secret '{namespace}/{secret}' as "
+            "existing (secret sync fills it, not the program), so the guardrails policy pack "
+            "accepts the reference",
+        )
         out.note(
             f"{path}: Key Vault TLS becomes tls.manual with secretRef {secret!r} "
             f"(--tls-secret): Azure IoT Operations' secret sync must keep certificate "
@@ -438,17 +457,14 @@ def _tls(
     return {"mode": "Manual", "manual": manual}
 
 
-def _declare_existing_secret(out: Migration, secret: str, path: str) -> None:
-    """Secret sync fills the Secret, not the program: the GA stack declares it as existing, so
-    the guardrails' tls-references-exist accepts it on every run (make, CI, plain preview)."""
-    declared: list[str] = out.config.setdefault("existingSecrets", [])
-    if secret in declared:
-        return
-    declared.append(secret)
-    out.note(
-        f"{path}: {PROJECT}:existingSecrets declares Secret {secret!r} as existing (secret sync "
-        "fills it, not the program), so the guardrails policy pack accepts the reference"
-    )
+def _declare_existing(out: Migration, key: str, value: str, note: str) -> None:
+    """`value` added to `existingSecrets` / `existingIssuers`: an object the GA stack uses
+    but does not create, declared so that the guardrails' tls-references-exist accepts it on
+    every run (make, CI, a plain preview)."""
+    declared: list[str] = out.config.setdefault(key, [])
+    if value not in declared:
+        declared.append(value)
+        out.note(note)
 
 
 def _same_namespace(

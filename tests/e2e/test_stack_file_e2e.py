@@ -85,11 +85,18 @@ def test_a_stack_file_the_cli_wrote_back_is_read_previewed_and_migrated(project:
     assert ports == [18883, 1884, 8884]
 
 
-def test_the_documented_prod_migration_previews_with_the_policy_pack(project: Project) -> None:
+@pytest.mark.parametrize("internal_port", [18883, 8883], ids=["as-documented", "installed-port"])
+def test_the_documented_prod_migration_previews_with_the_policy_pack(
+    project: Project, internal_port: int
+) -> None:
+    """As the README documents it; and with prod-internal on 8883, so that GA's default
+    listener keeps its installed port 18883, whose issuer Azure IoT Operations installs."""
     pack_venv = project.root / "policy" / "venv"
     if pack_venv.is_symlink():
         pack_venv.unlink()
     pack_venv.symlink_to(policy_venv(), target_is_directory=True)
+    prod = project.stack_file("prod")
+    prod.write_text(prod.read_text().replace("port: 18883", f"port: {internal_port}"))
     migrated = run(
         project,
         "tools/migrate-to-v1",
@@ -99,18 +106,22 @@ def test_the_documented_prod_migration_previews_with_the_policy_pack(project: Pr
     assert migrated.returncode == 0, migrated.stderr
     config = yaml.safe_load(migrated.stdout)["config"]
     assert config["aio-mq:existingSecrets"] == ["azure-iot-operations/mq-edge-server-cert"]
+    declared = ["ClusterIssuer/azure-iot-operations-aio-certificate-issuer"]
+    assert config.get("aio-mq:existingIssuers") == (declared if internal_port == 8883 else None)
     project.stack_file("prod-ga").write_text(migrated.stdout)
 
     preview = run(project, "make", "preview", "STACK=prod-ga")
-    output = preview.stdout + preview.stderr
-    assert preview.returncode == 0, output
+    assert preview.returncode == 0, preview.stdout + preview.stderr
     assert "aio-mq-guardrails" in preview.stdout
     assert "mandatory" not in preview.stdout
 
-    # The declaration is what lets it pass: without it, the pack stops the preview.
+    # The declarations are what let it pass: without them, the pack stops the preview.
     config.pop("aio-mq:existingSecrets")
+    config.pop("aio-mq:existingIssuers", None)
     project.stack_file("prod-ga").write_text(yaml.safe_dump({"config": config}, sort_keys=False))
     refused = run(project, "make", "preview", "STACK=prod-ga")
     assert refused.returncode != 0
     assert "tls-references-exist" in refused.stdout
     assert "uses Secret azure-iot-operations/mq-edge-server-cert" in refused.stdout
+    installed = "uses ClusterIssuer 'azure-iot-operations-aio-certificate-issuer'"
+    assert (installed in refused.stdout) == (internal_port == 8883)
