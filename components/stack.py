@@ -49,7 +49,7 @@ from .secrets_check import (
     public_passphrase,
 )
 from .spec import CERT_MANAGER_GROUP, DEFAULT_NAMESPACE, Dns1123Label, ResourceName, Spec
-from .stack_file import PROJECT, program_value
+from .stack_file import PROJECT, program_value, with_decrypted_values_typed
 from .v1 import models as v1
 from .v1 import sharing as v1_sharing
 from .v1.auth import (
@@ -271,6 +271,8 @@ def load_config(
     are encrypted) are read."""
     if raw is None:
         raw, stack_file = read_config_keys(), StackFile.of_running_stack()
+        if stack_file is not None:
+            raw = with_decrypted_values_typed(raw, stack_file.encrypted_paths())
     stack_name = pulumi.get_stack()
     if not raw:
         # An empty or cut-short stack file would otherwise delete every listener on `up`.

@@ -15,10 +15,12 @@ Round-trip YAML (ruamel.yaml) keeps the file's comments, for a tool that rewrite
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import math
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -106,6 +108,46 @@ def engine_text(value: Any) -> str:
     if isinstance(value, float) and math.isfinite(value) and value.is_integer():
         return str(int(value))  # Go's JSON writes 1.0 as 1
     return json.dumps(value, separators=(",", ":"))
+
+
+_PULUMI_INTEGER = re.compile(r"[+-]?[0-9]+")
+
+
+def typed_as_in_clear(text: str) -> Any:
+    """A value as `pulumi config set --path` stores it in clear (Go's config.coerce): "true" and
+    "false" as booleans, base-10 digits as an integer unless they start with 0, else the text."""
+    if text in ("true", "false"):
+        return text == "true"
+    if _PULUMI_INTEGER.fullmatch(text) and not (len(text) > 1 and text[0] == "0"):
+        return int(text)
+    return text
+
+
+def with_decrypted_values_typed(
+    raw: dict[str, Any], encrypted: Iterable[tuple[int | str, ...]]
+) -> dict[str, Any]:
+    """`raw` (the program's keys) with each value nested at an encrypted path typed as the CLI
+    types the same value set in clear: the engine decrypts a nested `secure:` value to a string,
+    so `config set --secret --path 'listeners[0].port' 1884` would otherwise reach the program
+    as "1884" where `config set --path` gives it 1884. (Top-level values go through
+    program_value already.)"""
+    typed = copy.deepcopy(raw)
+    for path in encrypted:
+        parent: Any = typed
+        for step in path[:-1]:
+            parent = _child(parent, step)
+        leaf = _child(parent, path[-1]) if len(path) > 1 else None
+        if isinstance(leaf, str):
+            parent[path[-1]] = typed_as_in_clear(leaf)
+    return typed
+
+
+def _child(container: Any, step: int | str) -> Any:
+    if isinstance(container, dict) and isinstance(step, str):
+        return container.get(step)
+    if isinstance(container, list) and isinstance(step, int) and 0 <= step < len(container):
+        return container[step]
+    return None
 
 
 def plain(value: Any) -> Any:

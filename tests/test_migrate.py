@@ -261,6 +261,17 @@ def test_a_name_encrypted_with_config_set_secret_is_carried_over_encrypted() -> 
     assert port["tls"]["certManagerCertificateSpec"]["secretName"] == encrypted
 
 
+def test_an_encrypted_value_the_checks_need_is_refused_as_unreadable() -> None:
+    encrypted = {"secure": "v1:AAAA:BBBB"}
+    assert refusals({"listeners": [{"name": "a", "port": encrypted}]}) == [
+        (
+            "listeners[0].port",
+            "is encrypted in the stack file, and migrate-to-v1 cannot decrypt it to check it and "
+            "carry it over",
+        )
+    ]
+
+
 PROD_COMMENTS_LOST = [
     "line 15: comment not kept (in aio-mq:listeners, rewritten for GA): # In-cluster clients, "
     "on the default listener's ClusterIP Service.",

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from components import stack_file
-from components.stack import read_config_keys
+from components.stack import load_config, read_config_keys
 from tests.conftest import Engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
@@ -131,3 +131,44 @@ def test_the_file_is_written_back_as_it_was_with_its_comments() -> None:
         text = path.read_text()
         assert stack_file.dump(stack_file.load(text)) == text
     assert list(stack_file.comments(stack_file.load(HUMAN))) == ["# Not production."]
+
+
+@pytest.mark.parametrize(
+    ("text", "typed"),
+    [
+        ("1884", 1884),
+        ("true", True),
+        ("false", False),
+        ("0123", "0123"),
+        ("0", 0),
+        ("-5", -5),
+        ("1_000", "1_000"),
+        ("\u0661\u0662", "\u0661\u0662"),  # Arabic-Indic digits: Go's ParseInt refuses them
+        (" 1", " 1"),
+        ("True", "True"),
+        ("mq", "mq"),
+    ],
+)
+def test_a_value_is_typed_as_config_set_path_types_it_in_clear(text: str, typed: Any) -> None:
+    assert stack_file.typed_as_in_clear(text) == typed
+
+
+def test_an_encrypted_nested_value_reaches_the_program_typed_as_in_clear(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # `config set --secret --path 'listeners[0].port' 1884`: the engine decrypts it to "1884".
+    (tmp_path / "Pulumi.yaml").write_text("name: aio-mq\nstackConfigDir: stacks\n")
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "stacks" / "Pulumi.test.yaml").write_text(
+        "config:\n  aio-mq:kubernetes: {renderYamlToDirectory: out}\n  aio-mq:listeners:\n"
+        "    - name: a\n      port: {secure: v1:x}\n      authenticationEnabled: {secure: v1:y}\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    engine.configure(
+        {
+            "kubernetes": {"renderYamlToDirectory": "out"},
+            "listeners": [{"name": "a", "port": "1884", "authenticationEnabled": "true"}],
+        }
+    )
+    stack = engine.run(load_config)
+    assert (stack.listeners[0].port, stack.listeners[0].authentication_enabled) == (1884, True)

@@ -42,7 +42,8 @@ from ruamel.yaml.comments import CommentedMap
 
 from .. import stack_file
 from ..declared import issuer_key
-from ..errors import ConfigError, Problem, problems_from_validation
+from ..errors import ConfigError, Problem, join_path, problems_from_validation
+from ..secrets_check import StackFile
 from ..spec import DEFAULT_NAMESPACE
 from ..stack import StackBase, StackConfig, config_keys, validate_config
 from ..stack_file import PROJECT
@@ -123,7 +124,7 @@ def migrate_config(raw: dict[str, Any], decisions: Decisions | None = None) -> M
         # The stack file's own checks (keys in clear, the passphrase) stay with the stack.
         stack = validate_config(_without_secure_values(raw))
     except ConfigError as exc:
-        out.refused += exc.problems
+        out.refused += [_unreadable_if_encrypted(problem, raw) for problem in exc.problems]
         return out
     assert isinstance(stack, StackConfig)
 
@@ -180,6 +181,21 @@ def _without_secure_values(value: Any) -> Any:
     if isinstance(value, list):
         return [_without_secure_values(item) for item in value]
     return value
+
+
+def _unreadable_if_encrypted(problem: Problem, raw: dict[str, Any]) -> Problem:
+    """A problem with an encrypted value is that the tool cannot read it (it checks a
+    placeholder), not what the placeholder fails."""
+    encrypted = StackFile(Path(), {f"{PROJECT}:{k}": v for k, v in raw.items()}, None)
+    if problem.path not in {join_path(str(p[0]), p[1:]) for p in encrypted.encrypted_paths()}:
+        return problem
+    return Problem(
+        problem.path,
+        "is encrypted in the stack file, and migrate-to-v1 cannot decrypt it to check it and "
+        "carry it over",
+        f"set it in clear for the migration (tools/pulumi config set --path '{problem.path}' "
+        "<value>), then encrypt it again in the GA stack if it must be",
+    )
 
 
 def _render_directory(out: Migration, stack: StackConfig) -> None:

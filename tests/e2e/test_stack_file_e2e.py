@@ -85,6 +85,31 @@ def test_a_stack_file_the_cli_wrote_back_is_read_previewed_and_migrated(project:
     assert ports == [18883, 1884, 8884]
 
 
+def test_an_encrypted_port_previews_as_in_clear_and_the_migration_says_it_cannot_read_it(
+    project: Project,
+) -> None:
+    project.init("dev")
+    project.pulumi(
+        "config", "set", "--secret", "--path", "listeners[0].port", "1884", "--stack", "dev"
+    )
+    assert "      port:\n        secure: v1:" in project.stack_file("dev").read_text()
+    project.pulumi("preview", "--stack", "dev")  # the engine decrypts it to "1884"
+    project.pulumi("up", "--yes", "--stack", "dev")
+    (listener,) = [
+        doc
+        for (kind, name), doc in project.manifests("rendered/dev").items()
+        if (kind, name) == ("BrokerListener", "dev-plain")
+    ]
+    assert listener["spec"]["port"] == 1884
+
+    migrated = run(project, "tools/migrate-to-v1", "stacks/Pulumi.dev.yaml")
+    assert migrated.returncode == 1
+    assert (
+        "listeners[0].port: is encrypted in the stack file, and migrate-to-v1 cannot decrypt it"
+        in migrated.stderr
+    )
+
+
 @pytest.mark.parametrize("internal_port", [18883, 8883], ids=["as-documented", "installed-port"])
 def test_the_documented_prod_migration_previews_with_the_policy_pack(
     project: Project, internal_port: int
