@@ -13,7 +13,14 @@ refused, every item at once, and nothing is written. The mapping follows the fac
   BrokerAuthentications / BrokerAuthorizations become each port's `authenticationRef` /
   `authorizationRef`;
 - TLS `automatic` becomes `certManagerCertificateSpec` (key algorithm and size -> Ec256 ...
-  Rsa8192), `manual` becomes `secretRef`; the default broker `broker` becomes `default`.
+  Rsa8192), `manual` becomes `secretRef`; the default broker `broker` becomes `default`;
+- a render stack renders into `rendered/<GA stack>`, not into the preview stack's directory;
+  what the GA stack uses without creating it is declared (`existingSecrets`, `existingIssuers`)
+  for the guardrails policy pack.
+
+The stack file is read as Pulumi reads it (components/stack_file.py) and rewritten in place:
+keys carried over keep their text and comments; each comment lost with a rewritten key is named
+in a note.
 
 Refused: Key Vault TLS, a Secret in another namespace than the object using it, key sizes GA
 has no algorithm for, usernamePassword authentication, X.509 attributes kept in a Secret, a
