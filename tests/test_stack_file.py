@@ -47,8 +47,9 @@ config:
   aio-mq:production: "false"
   other:key: "1"
 """
-"""HUMAN as `pulumi config set` writes it back (sorted keys, top-level scalars quoted, no
-comments); tests/e2e/test_stack_file_e2e.py checks it against the real CLI."""
+"""HUMAN with what `pulumi config set` changes when it writes a file back: top-level scalars
+quoted (here also reordered and without comments, which do not change what a file means);
+tests/e2e/test_stack_file_e2e.py checks the quoting against the real CLI."""
 
 AS_THE_PROGRAM_GETS_IT = {
     "production": False,

@@ -4,6 +4,8 @@ commands a user types (tools/pulumi config set, tools/migrate-to-v1, make).
 - A stack file rewritten by `pulumi config set` (every top-level scalar quoted: production
   "false") is read by tools/stacks as before, previews, and migrates; the migrated render stack
   renders into a directory of its own, next to the preview stack's.
+- A port encrypted with `config set --secret --path` previews as the same port in clear; the
+  migration, which cannot decrypt it, says so.
 - The prod migration the README documents previews with the guardrails policy pack, as
   `make preview` runs it: the Secret that `--tls-secret` names is declared in the stack file.
 """
