@@ -35,7 +35,8 @@ from pulumi.provider.server import ComponentInitError
 from . import listener
 from .errors import ConfigError, Problem, join_path
 from .registry import program_listeners
-from .stack import PROJECT, StackConfig, StackConfigV1, deploy, validate_config
+from .stack import StackConfig, StackConfigV1, deploy, validate_config
+from .stack_file import PROJECT
 
 PACKAGE = PROJECT
 LISTENER_TOKEN = f"{PACKAGE}:index:MqListener"

@@ -14,7 +14,8 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
-from .stack import CONFIG_MODELS, PROJECT
+from .stack import CONFIG_MODELS
+from .stack_file import PROJECT
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "stack-config.schema.json"
 

@@ -27,11 +27,12 @@ import yaml
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from . import stack_file
 from .certs import holds_private_key
 from .errors import Problem, join_path
 from .project_files import project_root
+from .stack_file import PROJECT
 
-PROJECT = "aio-mq"
 DEV_PASSPHRASE = "aio-mq-dev"
 """The passphrase of the committed stacks, public by design (tools/pulumi uses it by default)."""
 
@@ -57,16 +58,13 @@ class StackFile:
             path = Path(str(project.get("stackConfigDir") or ".")) / (
                 f"Pulumi.{pulumi.get_stack()}.yaml"
             )
-            document = yaml.safe_load((root / path).read_text()) or {}
-        except (OSError, yaml.YAMLError, AttributeError):
+            document = stack_file.load((root / path).read_text())
+        except (OSError, yaml.YAMLError, AttributeError, stack_file.StackFileError):
             return None
-        if not isinstance(document, dict):
-            return None
-        config = document.get("config")
         salt = document.get("encryptionsalt")
         return cls(
             path=path,
-            config=config if isinstance(config, dict) else {},
+            config=stack_file.plain(stack_file.config_of(document)),
             encryption_salt=salt if isinstance(salt, str) else None,
         )
 

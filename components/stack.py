@@ -16,7 +16,6 @@ authentication references are checked over the whole config too).
 from __future__ import annotations
 
 import difflib
-import json
 import os
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -28,6 +27,7 @@ from pulumi.runtime.config import CONFIG, get_config, get_config_env
 from pydantic import Field, StrictBool, ValidationError
 
 from .auth import admit_stack_auth, resource_name
+from .declared import DeclaredIssuer, DeclaredSecret
 from .discovery import Discovered, DiscoveredV1, auth_key, with_declared
 from .errors import ConfigError, Problem, join_path, problems_from_validation
 from .issuer import IssuerArgs, IssuerRef, cert_manager_issuer
@@ -49,6 +49,7 @@ from .secrets_check import (
     public_passphrase,
 )
 from .spec import CERT_MANAGER_GROUP, DEFAULT_NAMESPACE, Dns1123Label, ResourceName, Spec
+from .stack_file import PROJECT, program_value, with_decrypted_values_typed
 from .v1 import models as v1
 from .v1 import sharing as v1_sharing
 from .v1.auth import (
@@ -76,7 +77,6 @@ from .v1beta1.models import (
 )
 from .v1beta1.sharing import Listener
 
-PROJECT = "aio-mq"
 RENDER_OVERRIDE_ENV = "AIO_MQ_RENDER_YAML_TO_DIRECTORY"
 """When set, manifests are rendered to this directory whatever `aio-mq:kubernetes` says: how
 CI previews the cluster stacks offline."""
@@ -107,6 +107,15 @@ class StackBase(Spec):
     discovery: StrictBool = True
     """On a cluster, read the listeners and auth objects already there (false: only the
     existing* keys)."""
+    existing_secrets: list[DeclaredSecret] = Field(default_factory=list)
+    """TLS Secrets that exist on the cluster without this program, as `<namespace>/<name>`
+    (e.g. filled by Azure IoT Operations' secret sync): the guardrails policy pack's
+    tls-references-exist accepts a listener's manual TLS reference to them. On a cluster the
+    pre-flight checks still read them."""
+    existing_issuers: list[DeclaredIssuer] = Field(default_factory=list)
+    """cert-manager issuers that exist on the cluster without this program, as
+    `ClusterIssuer/<name>` or `Issuer/<namespace>/<name>` (e.g. the one Azure IoT Operations
+    installs): tls-references-exist accepts a listener's reference to them."""
 
 
 class StackConfig(StackBase):
@@ -238,11 +247,10 @@ CONFIG_MODELS: dict[str, type[StackConfig] | type[StackConfigV1]] = {
 }
 """The config model of each API version aio-mq speaks; the first is the default."""
 
-_STRING_KEYS = {"namespace", "brokerRef", "apiVersion"}
-
 
 def read_config_keys() -> dict[str, Any]:
-    """The raw `aio-mq:*` values of the running stack, structured ones parsed from JSON."""
+    """The raw `aio-mq:*` values of the running stack, parsed as components/stack_file.py
+    parses a stack file's (the engine passes every value as a string)."""
     raw: dict[str, Any] = {}
     # The SDK has no public way to list keys: the engine's are in CONFIG, older hosts' in env.
     for full_key in sorted({*CONFIG.get(), *get_config_env()}):
@@ -250,15 +258,8 @@ def read_config_keys() -> dict[str, Any]:
         if project != PROJECT:
             continue
         value = get_config(full_key)
-        raw[key] = value if key in _STRING_KEYS else _parse_json(value)
+        raw[key] = value if value is None else program_value(key, value)
     return raw
-
-
-def _parse_json(value: Any) -> Any:
-    try:
-        return json.loads(value)
-    except (TypeError, ValueError):
-        return value
 
 
 def load_config(
@@ -270,6 +271,8 @@ def load_config(
     are encrypted) are read."""
     if raw is None:
         raw, stack_file = read_config_keys(), StackFile.of_running_stack()
+        if stack_file is not None:
+            raw = with_decrypted_values_typed(raw, stack_file.encrypted_paths())
     stack_name = pulumi.get_stack()
     if not raw:
         # An empty or cut-short stack file would otherwise delete every listener on `up`.

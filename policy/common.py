@@ -240,6 +240,9 @@ class Existing:
             issuers=frozenset(strings(config.get("existingIssuers"))),
         )
 
+    def __or__(self, other: Existing) -> Existing:
+        return Existing(self.secrets | other.secrets, self.issuers | other.issuers)
+
 
 @dataclass(frozen=True)
 class KubernetesObject:
@@ -309,8 +312,9 @@ def check_secret(
         Violation(
             f"{ref.subject} uses Secret {key} ({ref.field}), which this program does not "
             "create; without it the broker frontend never starts. Create the Secret in the "
-            f"program, or if it already exists on the cluster add {key!r} to existingSecrets "
-            f"in the {REFERENCES_EXIST} policy config.",
+            f"program, or if it already exists on the cluster add {key!r} to existingSecrets: "
+            f"the stack file's <project>:existingSecrets (aio-mq:existingSecrets) or the "
+            f"{REFERENCES_EXIST} policy config.",
             ref.urn,
         )
     ]
@@ -358,7 +362,8 @@ def check_issuer(
             + ("" if kind == "ClusterIssuer" else f" in namespace {first}")
             + "; cert-manager would never issue its certificate. Create the issuer in the "
             f"program, or if it already exists on the cluster add {suggestion!r} to "
-            f"existingIssuers in the {REFERENCES_EXIST} policy config.",
+            "existingIssuers: the stack file's <project>:existingIssuers (aio-mq:existingIssuers) "
+            f"or the {REFERENCES_EXIST} policy config.",
             ref.urn,
         )
     ]

@@ -25,11 +25,15 @@ engine; `policies()` wraps them in pulumi_policy policies.
 
 A stack is production unless its stack config says `<project>:production: false`
 (`aio-mq:production`): the one declaration the program, this pack, the Makefile and the workflow
-read. Its name, tags and the policy config do not matter. See docs/policy.md.
+read. Its name, tags and the policy config do not matter. The other declarations the pack reads
+from the stack config are `<project>:existingSecrets` and `<project>:existingIssuers`: objects
+made outside the program, which tls-references-exist accepts as it accepts the policy config's.
+See docs/policy.md.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -60,11 +64,16 @@ from .common import (
     Existing,
     Resource,
     Violation,
+    strings,
 )
 
 PACK_NAME = "aio-mq-guardrails"
 PRODUCTION_KEY = "production"
 """`<project>:production` in the stack config: the one place a stack says what it is."""
+EXISTING_SECRETS_KEY = "existingSecrets"
+"""`<project>:existingSecrets` in the stack config: Secrets the stack declares as existing."""
+EXISTING_ISSUERS_KEY = "existingIssuers"
+"""`<project>:existingIssuers` in the stack config: issuers the stack declares as existing."""
 
 
 # --- which stacks are production -----------------------------------------------------------
@@ -239,8 +248,27 @@ def _stack_validation(
     return validate
 
 
+def stack_declared(urn: str) -> Existing:
+    """The objects the stack file declares as existing (`<project>:existingSecrets` and
+    `<project>:existingIssuers`, JSON lists as the engine passes structured values): a stack
+    that references objects made outside the program says so itself, wherever it runs (make,
+    CI, a bare `pulumi preview`)."""
+    facts = configured_stack()
+    project = project_of(urn)
+
+    def declared(key: str) -> frozenset[str]:
+        given = facts.config.get(f"{project}:{key}") if facts else None
+        try:
+            value = json.loads(given) if given else []
+        except ValueError:
+            value = []  # the program refuses such a stack before registering anything
+        return frozenset(strings(value))
+
+    return Existing(declared(EXISTING_SECRETS_KEY), declared(EXISTING_ISSUERS_KEY))
+
+
 def _check_references(resources: Sequence[Resource], config: Mapping[str, Any]) -> list[Violation]:
-    existing = Existing.from_config(config)
+    existing = Existing.from_config(config) | stack_declared(resources[0].urn)
     return [
         *v1beta1.check_references(resources, existing),
         *v1.check_references(resources, existing),

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components import ConfigError
+from components import ConfigError, stack_file
 from components.stack import RENDER_OVERRIDE_ENV, StackConfigV1, load_config
 from components.v1.migrate import (
     KEY_ALGORITHMS,
@@ -206,13 +206,153 @@ def test_x509_attributes_from_a_file_are_checked_as_ga_checks_them() -> None:
 
 def test_the_stack_file_keeps_its_other_keys_and_salt() -> None:
     text = (ROOT / "stacks" / "Pulumi.dev.yaml").read_text()
-    output, _ = migrate_stack_file(text)
+    output, _ = migrate_stack_file(text, Decisions(stack="dev-v1"))
     assert output.startswith("# yaml-language-server: $schema=../schema/stack-config.schema.json")
     before, after = yaml.safe_load(text), yaml.safe_load(output)
     assert after["encryptionsalt"] == before["encryptionsalt"]
     assert next(iter(after["config"])) == "aio-mq:apiVersion"
-    assert after["config"]["aio-mq:kubernetes"] == before["config"]["aio-mq:kubernetes"]
     assert after["config"]["aio-mq:issuers"] == before["config"]["aio-mq:issuers"]
+
+
+def test_a_render_stack_gets_a_directory_of_its_own() -> None:
+    text = (ROOT / "stacks" / "Pulumi.dev.yaml").read_text()
+    output, notes = migrate_stack_file(text, Decisions(stack="dev-v1"))
+    assert yaml.safe_load(output)["config"]["aio-mq:kubernetes"] == {
+        "renderYamlToDirectory": "rendered/dev-v1"
+    }
+    assert (
+        "aio-mq:kubernetes.renderYamlToDirectory 'rendered/dev' becomes 'rendered/dev-v1': stack "
+        "'dev-v1' renders into its own directory, the preview stack keeps 'rendered/dev'"
+    ) in notes
+    # Without the GA stack's name there is no directory of its own to give it.
+    with pytest.raises(ConfigError) as caught:
+        migrate_stack_file(text)
+    assert [(p.path, p.message) for p in caught.value.problems] == [
+        (
+            "aio-mq:kubernetes.renderYamlToDirectory",
+            "the GA stack would render into 'rendered/dev', the preview stack's directory",
+        )
+    ]
+    # The command names it after the preview stack, or as --stack says.
+    assert parse_arguments(["stacks/Pulumi.dev.yaml"])[1].stack == "dev-ga"
+    assert parse_arguments(["stacks/Pulumi.dev.yaml", "--stack", "edge"])[1].stack == "edge"
+
+
+def test_a_stack_file_the_pulumi_cli_wrote_back_migrates_as_the_original() -> None:
+    # `pulumi config set` rewrites every top-level scalar as a string: production "false".
+    text = (ROOT / "stacks" / "Pulumi.dev.yaml").read_text()
+    written_back = text.replace("aio-mq:production: false", 'aio-mq:production: "false"')
+    assert written_back != text
+    decisions = Decisions(stack="dev-v1")
+    output, notes = migrate_stack_file(written_back, decisions)
+    original, original_notes = migrate_stack_file(text, decisions)
+    assert notes == original_notes
+    assert stack_file.project_config(stack_file.load(output)) == stack_file.project_config(
+        stack_file.load(original)
+    )
+    assert 'aio-mq:production: "false"' in output  # kept as written: it reads the same
+
+
+def test_a_name_encrypted_with_config_set_secret_is_carried_over_encrypted() -> None:
+    encrypted = {"secure": "v1:AAAA:BBBB"}
+    tls = {"automatic": {"issuerRef": {"name": "ca"}, "secretName": encrypted}}
+    ga, _ = migrated({"listeners": [{"name": "a", "port": 8883, "tls": tls}]})
+    (port,) = [p for p in ga["listeners"][0]["ports"] if p["port"] == 8883]
+    assert port["tls"]["certManagerCertificateSpec"]["secretName"] == encrypted
+
+
+def test_an_encrypted_value_the_checks_need_is_refused_as_unreadable() -> None:
+    encrypted = {"secure": "v1:AAAA:BBBB"}
+    assert refusals({"listeners": [{"name": "a", "port": encrypted}]}) == [
+        (
+            "listeners[0].port",
+            "is encrypted in the stack file, and migrate-to-v1 cannot decrypt it to check it and "
+            "carry it over",
+        )
+    ]
+
+
+PROD_COMMENTS_LOST = [
+    "line 15: comment not kept (in aio-mq:listeners, rewritten for GA): # In-cluster clients, "
+    "on the default listener's ClusterIP Service.",
+    "line 29: comment not kept (in aio-mq:listeners, rewritten for GA): # Devices on the plant "
+    "network: a LoadBalancer with a certificate from Azure Key Vault.",
+    "line 48: comment not kept (in aio-mq:authentications, rewritten for GA): # Every listener: "
+    "service account tokens for workloads, client certificates for devices.",
+    "line 64: comment not kept (in aio-mq:authorizations, rewritten for GA): # Workloads with a "
+    "service account token: the whole plant namespace.",
+    "line 74: comment not kept (in aio-mq:authorizations, rewritten for GA): # Devices publish "
+    "their own telemetry and read their own commands.",
+]
+
+
+def test_comments_are_kept_where_their_keys_survive_and_the_others_are_named(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(ROOT)
+    path = ROOT / "stacks" / "Pulumi.prod.yaml"
+    output, notes = migrate_stack_file(path.read_text(), decisions_of(path))
+    assert output.splitlines()[:8] == [
+        "# yaml-language-server: $schema=../schema/stack-config.schema.json",
+        "# Written by tools/migrate-to-v1 from a preview (v1beta1) stack file.",
+        "# prod: TLS and authentication on every listener. Offline, `make preview STACK=prod` /",
+        "#   `make render STACK=prod` run on a disposable copy; `make up STACK=prod CLUSTER=yes` "
+        "deploys.",
+        "config:",
+        "  aio-mq:apiVersion: mqttbroker.iotoperations.azure.com/v1",
+        "  # Production: make up runs the guardrails policy pack and CI waits for approval.",
+        "  aio-mq:production: true",
+    ]
+    assert [n for n in notes if "comment not kept" in n] == PROD_COMMENTS_LOST
+    # A comment inside a key carried over stays where it was, and so does its text.
+    text = (
+        "config:\n  aio-mq:issuers:\n    # The CA.\n    - name: ca  # kept\n"
+        "      selfSigned: {}\n  aio-mq:listeners:\n    # Plain.\n    - {name: a, port: 1883}\n"
+    )
+    text += "  aio-mq:brokerRef: broker  # the preview default\n"
+    output, notes = migrate_stack_file(text)
+    assert "  aio-mq:issuers:\n    # The CA.\n    - name: ca  # kept\n" in output
+    assert notes[-2:] == [
+        "line 7: comment not kept (in aio-mq:listeners, rewritten for GA): # Plain.",
+        "line 9: comment not kept (in aio-mq:brokerRef, left out for GA): # the preview default",
+    ]
+
+
+@pytest.mark.parametrize("text", ["", "config: {}\n", "config:\n  aio-mq:production: false\n"])
+def test_a_stack_file_without_listeners_is_refused_as_the_program_refuses_it(text: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        migrate_stack_file(text)
+    assert [(p.path, p.message) for p in caught.value.problems] == [
+        ("aio-mq:listeners", "required key is missing")
+    ]
+
+
+def test_a_file_that_is_no_stack_file_is_refused() -> None:
+    with pytest.raises(ConfigError) as caught:
+        migrate_stack_file("- a\n")
+    assert [p.message for p in caught.value.problems] == [
+        "the preview stack file is not a YAML mapping (config:, encryptionsalt: ...)"
+    ]
+
+
+def test_a_tls_secret_is_declared_existing_for_the_policy_pack(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(ROOT)
+    path = ROOT / "stacks" / "Pulumi.prod.yaml"
+    preview = preview_config(path)
+    preview["existingSecrets"] = ["other/made-elsewhere"]
+    output, notes = migrate_stack_file(stack_text(preview), decisions_of(path))
+    ga = yaml.safe_load(output)["config"]
+    assert ga["aio-mq:existingSecrets"] == [
+        "other/made-elsewhere",
+        "azure-iot-operations/mq-edge-server-cert",
+    ]
+    assert (
+        "listeners[1]: aio-mq:existingSecrets declares Secret "
+        "'azure-iot-operations/mq-edge-server-cert' as existing (secret sync fills it, not the "
+        "program), so the guardrails policy pack accepts the reference"
+    ) in notes
 
 
 def test_listeners_on_the_default_service_become_ports_of_default() -> None:
@@ -233,6 +373,19 @@ def test_listeners_on_the_default_service_become_ports_of_default() -> None:
         "stack now manages 'default', with port 18883 as Azure IoT Operations installs it. "
         "Clients connect to 'aio-broker' instead of 'aio-mq-dmqtt-frontend'"
     ) in notes
+
+
+def test_the_installed_ports_issuer_is_declared_existing_for_the_policy_pack() -> None:
+    ga, notes = migrated({"listeners": [{"name": "a", "port": 1883}]})
+    assert ga["existingIssuers"] == ["ClusterIssuer/azure-iot-operations-aio-certificate-issuer"]
+    assert (
+        "aio-mq:existingIssuers declares 'ClusterIssuer/azure-iot-operations-aio-certificate-"
+        "issuer' as existing (Azure IoT Operations installs it for port 18883 of 'default'), so "
+        "the guardrails policy pack accepts the reference"
+    ) in notes
+    # A preview port 18883 replaces the installed one, and its issuer with it.
+    ga, _ = migrated({"listeners": [{"name": "a", "port": 18883}]})
+    assert "existingIssuers" not in ga
 
 
 def test_a_preview_port_18883_on_the_default_service_replaces_the_installed_one() -> None:

@@ -656,6 +656,35 @@ def test_references_policy() -> None:
     assert run_stack_policy([]) == []
 
 
+def test_references_policy_reads_what_the_stack_file_declares(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # aio-mq:existingSecrets, as the engine passes a structured value: JSON.
+    edge = manual()
+    facts = g.StackFacts(
+        "prod",
+        "aio-mq",
+        {
+            "aio-mq:production": "true",
+            "aio-mq:existingSecrets": '["azure-iot-operations/edge-tls"]',
+        },
+    )
+    monkeypatch.setattr(g._ConfiguredStack, "facts", facts)
+    assert run_stack_policy([edge]) == []
+    # Issuers likewise.
+    automatic = issued_by("aio-ca", "ClusterIssuer")
+    assert run_stack_policy([automatic])
+    declared = {"aio-mq:existingIssuers": '["ClusterIssuer/aio-ca"]'}
+    monkeypatch.setattr(g._ConfiguredStack, "facts", g.StackFacts("prod", "aio-mq", declared))
+    assert run_stack_policy([automatic]) == []
+    # Another stack's, or another namespace's, Secret is not this one.
+    other = g.StackFacts("prod", "aio-mq", {"aio-mq:existingSecrets": '["other/edge-tls"]'})
+    monkeypatch.setattr(g._ConfiguredStack, "facts", other)
+    ((message, _),) = run_stack_policy([edge])
+    assert "add 'azure-iot-operations/edge-tls' to existingSecrets: the stack file's" in message
+    assert "aio-mq:existingSecrets" in message
+
+
 def test_references_policy_is_not_applicable_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
     configured(monkeypatch, "false", "dev")
     dev = listener_resource("edge", stack="dev", tls={"manual": {"secretName": "x"}})

@@ -16,7 +16,7 @@ import yaml
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from components import ConfigError
-from components.stack import RENDER_OVERRIDE_ENV
+from components.stack import RENDER_OVERRIDE_ENV, validate_config
 from tests.conftest import MARK, Engine, resolve
 from tests.fake_cluster import FakeCluster, add_ga_install
 from tests.pki import tls_pair
@@ -624,3 +624,25 @@ def test_one_name_in_two_namespaces_makes_two_resources(
     # Each listener waits for the Issuer of its own namespace.
     names = [(r.typ.rsplit(":", 1)[-1], r.name) for r in engine.mocks.registered]
     assert names.index(("Issuer", "other/ca")) < names.index(("BrokerListener", "other/x"))
+
+
+def test_existing_objects_are_given_as_the_policy_config_gives_them() -> None:
+    stack = validate_config({"listeners": [], "existingSecrets": ["azure-iot-operations/a.b"]})
+    assert stack.existing_secrets == ["azure-iot-operations/a.b"]
+    with pytest.raises(ConfigError) as caught:
+        validate_config({"listeners": [], "existingSecrets": ["a.b", "Ns/x", "ns/x/y"]})
+    assert [(p.path, p.message) for p in caught.value.problems] == [
+        ("existingSecrets[0]", "'a.b' is not <namespace>/<name>"),
+        ("existingSecrets[1]", "'Ns/x' is not <namespace>/<name>"),
+        ("existingSecrets[2]", "'ns/x/y' is not <namespace>/<name>"),
+    ]
+    good = ["ClusterIssuer/aio-ca", "Issuer/ns/ca", "Vault.example.io/ca", "Vault.example.io/n/ca"]
+    stack = validate_config({"listeners": [], "existingIssuers": good})
+    assert stack.existing_issuers == good
+    bad = ["Issuer/ca", "ClusterIssuer/ns/ca", "issuer/ns/ca", "Vault.x/ca", "ClusterIssuer/Ca"]
+    with pytest.raises(ConfigError) as caught:
+        validate_config({"listeners": [], "existingIssuers": bad})
+    assert [p.path for p in caught.value.problems] == [f"existingIssuers[{i}]" for i in range(5)]
+    assert caught.value.problems[0].message == (
+        "'Issuer/ca' is not Issuer/<namespace>/<name> or ClusterIssuer/<name>"
+    )

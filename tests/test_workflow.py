@@ -94,12 +94,15 @@ def run_list_step(stacks: dict[str, str], tmp_path: Path) -> subprocess.Complete
     (tmp_path / "stacks").mkdir()
     (tmp_path / "tools").mkdir()
     shutil.copy(ROOT / "tools" / "stacks.py", tmp_path / "tools" / "stacks.py")
+    # tools/stacks.py reads stack files with the program's reader.
+    shutil.copytree(ROOT / "components", tmp_path / "components")
+    shutil.copy(ROOT / "requirements.txt", tmp_path / "requirements.txt")
     for name, text in stacks.items():
         (tmp_path / "stacks" / f"Pulumi.{name}.yaml").write_text(text)
     return subprocess.run(
         ["bash", "-e", "-c", step["run"]],
         cwd=tmp_path,
-        # The runner's python (setup-python) is the venv's here: it has the pinned PyYAML.
+        # The runner's python (setup-python) is the venv's here: it has requirements.txt.
         env={
             "PATH": f"{ROOT / 'venv' / 'bin'}:{os.environ['PATH']}",
             "GITHUB_OUTPUT": str(tmp_path / "github-output"),

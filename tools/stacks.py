@@ -37,9 +37,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from components import stack_file as reader  # noqa: E402  (the project is on sys.path)
+
 PROJECT = "aio-mq"
 PRODUCTION_KEY = f"{PROJECT}:production"
 KUBERNETES_KEY = f"{PROJECT}:kubernetes"
@@ -98,21 +100,19 @@ def facts(root: Path, stack: str) -> StackFacts:
     if not path.exists():
         known = ", ".join(stack_names(root)) or "none"
         raise StackFileError(f"there is no stack file {path.relative_to(root)} (stacks: {known})")
-    # BaseLoader: every scalar as written, so `no` or `False` are not taken for false as YAML 1.1
-    # would (Pulumi passes the program "false" for a YAML false only).
-    loaded = yaml.load(path.read_text(), Loader=yaml.BaseLoader) or {}
-    config = loaded.get("config") if isinstance(loaded, dict) else None
-    config = config if isinstance(config, dict) else {}
-    declared = config.get(PRODUCTION_KEY)
-    if declared is None:
-        production = True
-    elif declared in ("true", "false"):
-        production = declared == "true"
-    else:
+    # Read as the program reads it (components/stack_file.py): a value the Pulumi CLI wrote
+    # back, `"false"`, is the same false; `no` (a string in YAML 1.2, as for Pulumi) is not.
+    try:
+        config = reader.project_config(reader.load(path.read_text()))
+    except reader.StackFileError as exc:
+        raise StackFileError(f"{path.relative_to(root)}: {exc}") from None
+    declared = config.get(PRODUCTION_KEY.removeprefix(f"{PROJECT}:"), True)
+    if not isinstance(declared, bool):
         raise StackFileError(
             f"{path.relative_to(root)}: {PRODUCTION_KEY} is {declared!r}; set it to true or false"
         )
-    kubernetes = config.get(KUBERNETES_KEY)
+    production = declared
+    kubernetes = config.get(KUBERNETES_KEY.removeprefix(f"{PROJECT}:"))
     kubernetes = kubernetes if isinstance(kubernetes, dict) else {}
     render_dir = kubernetes.get("renderYamlToDirectory") or None
     return StackFacts(

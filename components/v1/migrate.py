@@ -13,7 +13,14 @@ refused, every item at once, and nothing is written. The mapping follows the fac
   BrokerAuthentications / BrokerAuthorizations become each port's `authenticationRef` /
   `authorizationRef`;
 - TLS `automatic` becomes `certManagerCertificateSpec` (key algorithm and size -> Ec256 ...
-  Rsa8192), `manual` becomes `secretRef`; the default broker `broker` becomes `default`.
+  Rsa8192), `manual` becomes `secretRef`; the default broker `broker` becomes `default`;
+- a render stack renders into `rendered/<GA stack>`, not into the preview stack's directory;
+  what the GA stack uses without creating it is declared (`existingSecrets`, `existingIssuers`)
+  for the guardrails policy pack.
+
+The stack file is read as Pulumi reads it (components/stack_file.py) and rewritten in place:
+keys carried over keep their text and comments; each comment lost with a rewritten key is named
+in a note.
 
 Refused: Key Vault TLS, a Secret in another namespace than the object using it, key sizes GA
 has no algorithm for, usernamePassword authentication, X.509 attributes kept in a Secret, a
@@ -28,7 +35,9 @@ from __future__ import annotations
 
 import argparse
 import copy
+import re
 import sys
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,10 +45,15 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from ruamel.yaml.comments import CommentedMap
 
-from ..errors import ConfigError, Problem, problems_from_validation
+from .. import stack_file
+from ..declared import issuer_key
+from ..errors import ConfigError, Problem, join_path, problems_from_validation
+from ..secrets_check import StackFile
 from ..spec import DEFAULT_NAMESPACE
-from ..stack import PROJECT, StackBase, StackConfig, config_keys, validate_config
+from ..stack import StackBase, StackConfig, config_keys, validate_config
+from ..stack_file import PROJECT
 from ..v1beta1 import auth as preview_auth
 from ..v1beta1 import models as preview
 from . import models as ga
@@ -79,6 +93,9 @@ class Decisions:
     """`--x509-attributes AUTHENTICATION=FILE`: what the Secret of the x509 method's
     `attributes` holds, in GA's `authorizationAttributes` shape (name -> {subject,
     attributes})."""
+    stack: str | None = None
+    """`--stack NAME`: the GA stack's name (default: the preview stack's, with `-ga`). A
+    render stack renders into its own rendered/NAME, not into the preview stack's directory."""
 
 
 @dataclass
@@ -114,7 +131,7 @@ def migrate_config(raw: dict[str, Any], decisions: Decisions | None = None) -> M
         # The stack file's own checks (keys in clear, the passphrase) stay with the stack.
         stack = validate_config(_without_secure_values(raw))
     except ConfigError as exc:
-        out.refused += exc.problems
+        out.refused += [_unreadable_if_encrypted(problem, raw) for problem in exc.problems]
         return out
     assert isinstance(stack, StackConfig)
 
@@ -128,6 +145,7 @@ def migrate_config(raw: dict[str, Any], decisions: Decisions | None = None) -> M
                 "this key has no GA counterpart that migrate-to-v1 knows",
                 "remove it from the preview stack, or migrate it by hand",
             )
+    _render_directory(out, stack)
     _broker_ref(out, stack)
     links = _auth(out, stack)
     _listeners(out, stack, raw.get("listeners", []), links)
@@ -154,16 +172,61 @@ def _unused_decisions(out: Migration) -> None:
                 )
 
 
+ENCRYPTED_PLACEHOLDER = "encrypted"
+"""What the checks see in place of a `secure:` value: only the engine can decrypt it (the
+program checks it then). A plain lower-case word, valid wherever a name goes, since
+`pulumi config set --secret --path` may encrypt a name as well as a key."""
+
+
 def _without_secure_values(value: Any) -> Any:
     """The config with `secure:` values (encrypted in the stack file) replaced by a
     placeholder, so the models can check everything else."""
     if isinstance(value, dict):
         if set(value) == {"secure"}:
-            return "<secret>"
+            return ENCRYPTED_PLACEHOLDER
         return {key: _without_secure_values(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_without_secure_values(item) for item in value]
     return value
+
+
+def _unreadable_if_encrypted(problem: Problem, raw: dict[str, Any]) -> Problem:
+    """A problem with an encrypted value is that the tool cannot read it (it checks a
+    placeholder), not what the placeholder fails."""
+    encrypted = StackFile(Path(), {f"{PROJECT}:{k}": v for k, v in raw.items()}, None)
+    if problem.path not in {join_path(str(p[0]), p[1:]) for p in encrypted.encrypted_paths()}:
+        return problem
+    return Problem(
+        problem.path,
+        "is encrypted in the stack file, and migrate-to-v1 cannot decrypt it to check it and "
+        "carry it over",
+        f"set it in clear for the migration (tools/pulumi config set --path '{problem.path}' "
+        "<value>), then encrypt it again in the GA stack if it must be",
+    )
+
+
+def _render_directory(out: Migration, stack: StackConfig) -> None:
+    """A render stack's directory holds exactly its manifests (`make render` empties it), so
+    the GA stack gets its own, named after it, as tools/stacks names a cluster stack's."""
+    before = stack.kubernetes.render_yaml_to_directory
+    if before is None:
+        return
+    key = f"{PROJECT}:kubernetes.renderYamlToDirectory"
+    if out.decisions.stack is None:
+        out.refuse(
+            key,
+            f"the GA stack would render into {before!r}, the preview stack's directory",
+            "name the GA stack (--stack NAME): it renders into rendered/NAME",
+        )
+        return
+    after = f"rendered/{out.decisions.stack}"
+    if after == before:
+        return
+    out.config["kubernetes"]["renderYamlToDirectory"] = after
+    out.note(
+        f"{key} {before!r} becomes {after!r}: stack {out.decisions.stack!r} renders into its own "
+        f"directory, the preview stack keeps {before!r}"
+    )
 
 
 def _broker_ref(out: Migration, stack: StackConfig) -> None:
@@ -276,6 +339,17 @@ def _default_listener(
         )
     else:
         ports.insert(0, aio_port.cr())
+        assert aio_port.tls is not None and aio_port.tls.cert_manager_certificate_spec is not None
+        issuer = aio_port.tls.cert_manager_certificate_spec.issuer_ref
+        declared = issuer_key(issuer.kind, issuer.name, DEFAULT_NAMESPACE)
+        _declare_existing(
+            out,
+            "existingIssuers",
+            declared,
+            f"{PROJECT}:existingIssuers declares {declared!r} as existing (Azure IoT Operations "
+            f"installs it for port {aio_port.port} of {installed.name!r}), so the guardrails "
+            "policy pack accepts the reference",
+        )
     out.note(
         f"{_names(stack, indexes)} used the preview default listener's Service "
         f"{preview.DEFAULT_SERVICE_NAME!r} ({preview.DEFAULT_SERVICE_TYPE}); GA allows one "
@@ -367,6 +441,14 @@ def _tls(
             )
             return None
         out.used.add(("--tls-secret", item.name))
+        _declare_existing(
+            out,
+            "existingSecrets",
+            f"{namespace}/{secret}",
+            f"{path}: {PROJECT}:existingSecrets declares Secret '{namespace}/{secret}' as "
+            "existing (secret sync fills it, not the program), so the guardrails policy pack "
+            "accepts the reference",
+        )
         out.note(
             f"{path}: Key Vault TLS becomes tls.manual with secretRef {secret!r} "
             f"(--tls-secret): Azure IoT Operations' secret sync must keep certificate "
@@ -396,6 +478,16 @@ def _tls(
     manual.pop("secretNamespace", None)
     manual = {"secretRef": manual.pop("secretName"), **manual}
     return {"mode": "Manual", "manual": manual}
+
+
+def _declare_existing(out: Migration, key: str, value: str, note: str) -> None:
+    """`value` added to `existingSecrets` / `existingIssuers`: an object the GA stack uses
+    but does not create, declared so that the guardrails' tls-references-exist accepts it on
+    every run (make, CI, a plain preview)."""
+    declared: list[str] = out.config.setdefault(key, [])
+    if value not in declared:
+        declared.append(value)
+        out.note(note)
 
 
 def _same_namespace(
@@ -706,12 +798,28 @@ def _authorization(out: Migration, obj: Any, origin: str) -> dict[str, Any]:
 
 def migrate_stack_file(text: str, decisions: Decisions | None = None) -> tuple[str, list[str]]:
     """The GA stack file for a preview stack file's text, and the notes. Raises ConfigError
-    with every item that cannot be carried over."""
-    document = yaml.safe_load(text) or {}
-    config: dict[str, Any] = document.get("config") or {}
-    prefix = f"{PROJECT}:"
-    raw = {k.removeprefix(prefix): v for k, v in config.items() if k.startswith(prefix)}
+    with every item that cannot be carried over.
+
+    The file is read as Pulumi reads it (components/stack_file.py: what `pulumi config set`
+    writes back reads the same) and rewritten in place: keys carried over keep their text and
+    comments; the comments lost with the keys rewritten for GA are listed in the notes."""
+    try:
+        document = stack_file.load(text)
+    except stack_file.StackFileError as exc:
+        raise ConfigError(
+            [Problem("", f"the preview stack file is {exc}", "give a Pulumi stack file")],
+            "the preview stack file",
+            "nothing was written",
+        ) from None
+    raw = stack_file.project_config(document)
     migration = migrate_config(raw, decisions)
+    if "listeners" not in raw and raw.get("apiVersion", preview.API_VERSION) == preview.API_VERSION:
+        # As the program refuses it: an empty or cut-short file is no stack to carry over.
+        migration.refuse(
+            f"{PROJECT}:listeners",
+            "required key is missing",
+            f"migrate the stack file that lists the listeners ({PROJECT}:listeners: [] for none)",
+        )
     if not migration.refused:
         try:
             validate_config(_without_secure_values(migration.config))
@@ -723,17 +831,94 @@ def migrate_stack_file(text: str, decisions: Decisions | None = None) -> tuple[s
             f"{PROJECT}:* of the preview stack",
             "nothing was written (migrate-to-v1 carries a stack over whole or not at all)",
         )
-    others = {k: v for k, v in config.items() if not k.startswith(prefix)}
-    result = {
-        **{k: v for k, v in document.items() if k != "config"},
-        "config": {**{prefix + k: v for k, v in migration.config.items()}, **others},
-    }
-    result = {"config": result.pop("config"), **result}
-    header = (
-        "# yaml-language-server: $schema=../schema/stack-config.schema.json\n"
-        "# Written by tools/migrate-to-v1 from a preview (v1beta1) stack file.\n"
-    )
-    return header + yaml.safe_dump(result, sort_keys=False, width=100), migration.notes
+    _rewrite(document, migration.config)
+    output = _with_header(stack_file.dump(document))
+    return output, migration.notes + _lost_comments(text, output, migration.config)
+
+
+def _rewrite(document: CommentedMap, migrated: dict[str, Any]) -> None:
+    """The `aio-mq:*` keys of `document` made `migrated`, in place: a key kept as it was keeps
+    its node (text, quoting, comments); one the migration changed gets the new value, and the
+    comments inside the old one go with it; new keys follow the others, apiVersion first."""
+    if "config" not in document:
+        document.insert(0, "config", CommentedMap())
+    config = stack_file.config_of(document)
+    prefix = f"{PROJECT}:"
+    for full in [k for k in config if str(k).startswith(prefix)]:
+        if str(full).removeprefix(prefix) not in migrated:
+            del config[full]
+    for key, value in migrated.items():
+        full = prefix + key
+        if full not in config:
+            config[full] = value
+        elif stack_file.as_program_gets(full, config[full]) != value:
+            _merge(config, full, value)
+    # The comment before the first key is about that key: keep it there, not above apiVersion.
+    first = next(iter(config), None)
+    start = config.ca.comment
+    if first is not None and start and start[1]:
+        lines = [line.strip() for token in start[1] for line in str(token.value).splitlines()]
+        config.ca.comment = None
+        document.ca.items.pop("config", None)
+        config.yaml_set_comment_before_after_key(
+            first,
+            before="\n".join(line.removeprefix("#").removeprefix(" ") for line in lines if line),
+            indent=start[1][0].start_mark.column,
+        )
+    config.move_to_end(f"{prefix}apiVersion", last=False)
+
+
+def _merge(parent: CommentedMap, key: str, value: Any) -> None:
+    """`parent[key] = value`, keeping the nodes (and their comments) of the old value that
+    `value` leaves as they were; the comments on a replaced node go with it."""
+    node = parent[key]
+    if isinstance(node, CommentedMap) and isinstance(value, dict):
+        for gone in [k for k in node if k not in value]:
+            del node[gone]
+        for name, item in value.items():
+            if name not in node:
+                node[name] = item
+            elif stack_file.plain(node[name]) != item:
+                _merge(node, name, item)
+        return
+    parent.ca.items.pop(key, None)
+    parent[key] = value
+
+
+def _with_header(text: str) -> str:
+    schema = "# yaml-language-server: $schema=../schema/stack-config.schema.json\n"
+    written = "# Written by tools/migrate-to-v1 from a preview (v1beta1) stack file.\n"
+    if text.startswith(schema):
+        return schema + written + text.removeprefix(schema)
+    return schema + written + text
+
+
+def _lost_comments(before: str, after: str, migrated: dict[str, Any]) -> list[str]:
+    """A note for each comment of the preview file that the GA file does not have, with its
+    line and the key it was in."""
+    kept = Counter(stack_file.comments(stack_file.load(after)))
+    config = stack_file.config_of(stack_file.load(before))
+    keys = sorted((config.lc.key(key)[0] + 1, str(key)) for key in config)
+    lines = before.splitlines()
+    used: set[int] = set()
+    notes = []
+    for text in stack_file.comments(stack_file.load(before)):
+        line = next(
+            (i + 1 for i, ln in enumerate(lines) if i not in used and ln.rstrip().endswith(text)),
+            0,
+        )
+        used.add(line - 1)
+        if kept[text]:
+            kept[text] -= 1
+            continue
+        owner = [key for start, key in keys if start <= line]
+        if owner:
+            fate = "rewritten" if owner[-1].removeprefix(f"{PROJECT}:") in migrated else "left out"
+            where = f" (in {owner[-1]}, {fate} for GA)"
+        else:
+            where = ""
+        notes.append((line, f"line {line}: comment not kept{where}: {text}"))
+    return [note for _, note in sorted(notes)]
 
 
 def _pair(value: str) -> tuple[str, str]:
@@ -771,7 +956,26 @@ def _arguments() -> argparse.ArgumentParser:
         help="a BrokerAuthentication whose x509 method keeps its attributes in a Secret: a YAML "
         "file with that Secret's entries as name: {subject, attributes} (written inline)",
     )
+    parser.add_argument(
+        "--stack",
+        type=_stack_name,
+        metavar="NAME",
+        help="the GA stack's name, whose stack file the output becomes (default: the preview "
+        "stack's name with -ga); a render stack renders into rendered/NAME",
+    )
     return parser
+
+
+def _stack_name(value: str) -> str:
+    if not _STACK_NAME.fullmatch(value):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a stack name (letters, digits, '-', '_' and '.')"
+        )
+    return value
+
+
+_STACK_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+_STACK_FILE = re.compile(r"Pulumi\.([A-Za-z0-9_.-]+)\.yaml")
 
 
 def parse_arguments(argv: list[str]) -> tuple[Path, Decisions]:
@@ -790,7 +994,11 @@ def parse_arguments(argv: list[str]) -> tuple[Path, Decisions]:
                 "{subject, attributes}"
             )
         attributes[name] = loaded
-    return args.stack_file, Decisions(dict(args.tls_secret), attributes)
+    stack = args.stack
+    if stack is None:
+        named = _STACK_FILE.fullmatch(args.stack_file.name)
+        stack = f"{named.group(1)}-ga" if named else None
+    return args.stack_file, Decisions(dict(args.tls_secret), attributes, stack)
 
 
 def main(argv: list[str]) -> int:
@@ -805,6 +1013,17 @@ def main(argv: list[str]) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 1
+    if decisions.stack is not None:
+        target = path.with_name(f"Pulumi.{decisions.stack}.yaml")
+        notes.insert(
+            0,
+            f"this is stack {decisions.stack!r}: write it to {target}"
+            + (
+                " (which exists: that replaces it; --stack NAME names another)"
+                if target.exists()
+                else ""
+            ),
+        )
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
     sys.stdout.write(output)
