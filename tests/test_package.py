@@ -4,12 +4,14 @@ the same checks and resources as the stack program, and the schema it infers."""
 from __future__ import annotations
 
 import asyncio
+import re
 import typing
 from pathlib import Path
 from typing import Any
 
 import pulumi
 import pytest
+import yaml
 from pulumi.output import Output, Unknown, _OutputData
 
 from components import ConfigError
@@ -339,3 +341,14 @@ def test_single_ga_listener_is_checked_against_the_default_listener(engine: Engi
     assert str(caught.value).startswith("aio-mq: MqListenerV1 'extra' has 1 problem;")
     assert "at most one ClusterIp listener" in str(caught.value)
     assert engine.mocks.registered == []
+
+
+def test_the_readme_ga_consumer_example_is_a_set_that_registers(engine: Engine) -> None:
+    section = (ROOT / "README.md").read_text().split("## Use it from another Pulumi program")[1]
+    examples = [yaml.safe_load(block) for block in re.findall(r"```yaml\n(.*?)```", section, re.S)]
+    ga = next(e for e in examples if e["resources"]["dev"]["type"] == "aio-mq:MqListenerSetV1")
+    summaries: Any = engine.run(
+        lambda: MqListenerSetV1("dev", ga["resources"]["dev"]["properties"]).listeners
+    )
+    assert [p["port"] for p in summaries["dev-edge"]["ports"]] == [8884, 8443]
+    assert engine.mocks.of_type("kubernetes:mqttbroker.iotoperations.azure.com/v1:BrokerListener")
