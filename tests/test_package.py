@@ -4,6 +4,7 @@ the same checks and resources as the stack program, and the schema it infers."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import typing
 from pathlib import Path
@@ -352,3 +353,23 @@ def test_the_readme_ga_consumer_example_is_a_set_that_registers(engine: Engine) 
     )
     assert [p["port"] for p in summaries["dev-edge"]["ports"]] == [8884, 8443]
     assert engine.mocks.of_type("kubernetes:mqttbroker.iotoperations.azure.com/v1:BrokerListener")
+
+
+def test_committed_package_schema_has_the_components_and_types_the_plugin_infers() -> None:
+    # The exact text is compared with `pulumi package get-schema` on the engine
+    # (tests/e2e/test_package_e2e.py); this catches a stale file without the engine.
+    committed = json.loads((ROOT / "schema" / "pulumi-package.schema.json").read_text())
+    inferred = json.loads(provider().schema)
+    assert sorted(committed["resources"]) == sorted(inferred["resources"])
+    assert sorted(committed["types"]) == sorted(inferred["types"])
+    enums = {
+        token: [member["value"] for member in typ["enum"]]
+        for token, typ in committed["types"].items()
+        if "enum" in typ
+    }
+    assert enums["aio-mq:index:ServiceTypeV1"] == ["ClusterIp", "LoadBalancer", "NodePort"]
+    assert enums["aio-mq:index:ServiceType"] == ["clusterIp", "loadBalancer", "nodePort"]
+    assert enums["aio-mq:index:Protocol"] == ["Mqtt", "WebSockets"]
+    assert enums["aio-mq:index:TlsMode"] == ["Automatic", "Manual"]
+    listener_v1 = committed["resources"]["aio-mq:index:MqListenerV1"]
+    assert listener_v1["requiredInputs"] == ["name", "ports"]
