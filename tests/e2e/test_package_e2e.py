@@ -17,12 +17,16 @@ import pr_comment
 import pytest
 import yaml
 
+from components.certs import service_hosts
 from tests.e2e.conftest import ROOT, Project
+from tests.pki import tls_pair
 
 pytestmark = pytest.mark.e2e
 
 FIXTURES = ROOT / "tests" / "fixtures"
 SCHEMA = ROOT / "schema" / "pulumi-package.schema.json"
+SECRET_SIG = "4dabf18193072939515e22adb298388d"
+"""How the Pulumi state marks an encrypted value."""
 
 
 @pytest.fixture(scope="module")
@@ -161,6 +165,44 @@ def test_ga_yaml_program_renders_exactly_what_the_dev_ga_stack_renders(
         (8443, "WebSockets", "dev-telemetry"),
     ]
     program.pulumi("preview", "--expect-no-changes", "--stack", "dev")
+
+
+def test_ga_yaml_program_takes_a_manual_tls_key_only_as_a_secret_and_keeps_it_one(
+    project: Project, package_dir: Path
+) -> None:
+    cert, key = tls_pair(service_hosts("dev-secure", "azure-iot-operations"))
+    program = consumer("yaml-consumer-ga", project)
+    spec = yaml.safe_load((program.root / "Pulumi.yaml").read_text())
+    manual: dict[str, Any] = {"secretRef": "dev-secure-tls", "certificate": cert, "privateKey": key}
+    port = {"port": 8885, "nodePort": 30885, "tls": {"mode": "Manual", "manual": manual}}
+    listener = {"name": "dev-secure", "serviceType": "NodePort", "ports": [port]}
+    spec["resources"]["dev"]["properties"]["listeners"].append(listener)
+    (program.root / "Pulumi.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    add_package(program, package_dir)
+    program.init("dev")
+
+    preview = program.pulumi("preview", "--stack", "dev", check=False)
+    output = preview.stdout + preview.stderr
+    assert preview.returncode != 0
+    assert "MqListenerSetV1 'dev' has 1 problem; no resource was registered." in output
+    assert (
+        "- listeners[2].ports[0].tls.manual.privateKey: the private key is not a secret" in output
+    )
+    assert key.splitlines()[1] not in output
+
+    manual["privateKey"] = {"fn::secret": key}
+    spec = yaml.safe_load((program.root / "Pulumi.yaml").read_text())
+    spec["resources"]["dev"]["properties"]["listeners"][2]["ports"][0]["tls"]["manual"] = manual
+    (program.root / "Pulumi.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    program.pulumi("up", "--yes", "--stack", "dev")
+    secrets = [
+        r
+        for r in program.export("dev")["deployment"]["resources"]
+        if r["type"] == "kubernetes:core/v1:Secret"
+    ]
+    assert [r["inputs"]["metadata"]["name"] for r in secrets] == ["dev-secure-tls"]
+    assert SECRET_SIG in json.dumps(secrets[0]), secrets[0]
+    assert key.splitlines()[1] not in json.dumps(program.export("dev"))
 
 
 def break_preview(props: dict[str, Any]) -> None:
