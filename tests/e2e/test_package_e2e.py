@@ -72,6 +72,14 @@ def stack_program_render(project: Project, stack: str = "dev") -> dict[str, list
     return rendered(project.root / "rendered" / stack)
 
 
+def edit_set(program: Project, edit: Callable[[dict[str, Any]], None]) -> None:
+    """Apply `edit` to the properties of the program's set `dev`, in its Pulumi.yaml."""
+    path = program.root / "Pulumi.yaml"
+    spec = yaml.safe_load(path.read_text())
+    edit(spec["resources"]["dev"]["properties"])
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+
+
 def add_package(program: Project, package_dir: Path) -> str:
     added = program.pulumi("package", "add", str(package_dir))
     return added.stdout + added.stderr
@@ -126,9 +134,7 @@ def test_yaml_program_with_a_conflicting_pair_fails_with_the_stack_file_message(
     assert any("Rule 1: listeners[0] 'dev-plain'" in line for line in problems), problems
 
     program = consumer("yaml-consumer", project)
-    spec = yaml.safe_load((program.root / "Pulumi.yaml").read_text())
-    spec["resources"]["dev"]["properties"]["listeners"][0]["serviceName"] = "my-service"
-    (program.root / "Pulumi.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    edit_set(program, lambda props: props["listeners"][0].update(serviceName="my-service"))
     add_package(program, package_dir)
     program.init("dev")
 
@@ -172,12 +178,10 @@ def test_ga_yaml_program_takes_a_manual_tls_key_only_as_a_secret_and_keeps_it_on
 ) -> None:
     cert, key = tls_pair(service_hosts("dev-secure", "azure-iot-operations"))
     program = consumer("yaml-consumer-ga", project)
-    spec = yaml.safe_load((program.root / "Pulumi.yaml").read_text())
     manual: dict[str, Any] = {"secretRef": "dev-secure-tls", "certificate": cert, "privateKey": key}
     port = {"port": 8885, "nodePort": 30885, "tls": {"mode": "Manual", "manual": manual}}
     listener = {"name": "dev-secure", "serviceType": "NodePort", "ports": [port]}
-    spec["resources"]["dev"]["properties"]["listeners"].append(listener)
-    (program.root / "Pulumi.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    edit_set(program, lambda props: props["listeners"].append(listener))
     add_package(program, package_dir)
     program.init("dev")
 
@@ -191,9 +195,7 @@ def test_ga_yaml_program_takes_a_manual_tls_key_only_as_a_secret_and_keeps_it_on
     assert key.splitlines()[1] not in output
 
     manual["privateKey"] = {"fn::secret": key}
-    spec = yaml.safe_load((program.root / "Pulumi.yaml").read_text())
-    spec["resources"]["dev"]["properties"]["listeners"][2]["ports"][0]["tls"]["manual"] = manual
-    (program.root / "Pulumi.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    edit_set(program, lambda props: props["listeners"][2].update(ports=[port]))
     program.pulumi("up", "--yes", "--stack", "dev")
     secrets = [
         r
@@ -251,9 +253,7 @@ def test_yaml_program_with_a_wrong_case_enum_gets_aio_mqs_report_of_every_proble
     # enum", no fix) and the other problems of the input went unreported.
     break_it, lines = BAD_INPUTS[fixture]
     program = consumer(fixture, project)
-    spec = yaml.safe_load((program.root / "Pulumi.yaml").read_text())
-    break_it(spec["resources"]["dev"]["properties"])
-    (program.root / "Pulumi.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    edit_set(program, break_it)
     add_package(program, package_dir)
     program.init("dev")
 
