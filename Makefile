@@ -8,6 +8,7 @@ PYTHON ?= python3
 STACK ?= dev
 VENV := venv
 PY := $(VENV)/bin/python
+PULUMI := tools/pulumi
 
 .PHONY: help setup engine up preview policy-preview render destroy recover test check lint unit e2e schema \
 	package-schema \

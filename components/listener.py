@@ -285,6 +285,9 @@ class MqListenerV1(pulumi.ComponentResource):
     knows them; a program composing this component checks its own.
     """
 
+    # A subclass registers under its own token: the package's component is `aio-mq:index:…`.
+    type_token = TYPE_TOKEN_V1
+
     def __init__(
         self,
         resource_name: str,
@@ -300,12 +303,18 @@ class MqListenerV1(pulumi.ComponentResource):
         namespace = str(listener.namespace)
         if not registry.checked(resource_name, parsed):  # the stack program checks up front
             facts, problems = check_listener_v1(listener, origin)
-            registry.admit(resource_name, facts, problems, api_version=v1.API_VERSION)
+            registry.admit(
+                resource_name,
+                facts,
+                problems,
+                api_version=v1.API_VERSION,
+                kind=type(self).__name__,
+            )
 
         opts = opts or pulumi.ResourceOptions()
         caller_depends_on = opts.depends_on
         super().__init__(
-            TYPE_TOKEN_V1,
+            self.type_token,
             resource_name,
             None,
             pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=registry.gate())),

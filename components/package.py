@@ -1,20 +1,25 @@
 """aio-mq as a Pulumi component package: `pulumi package add <this project>` from any language.
 
-The plugin (PulumiPlugin.yaml, `__main__.py` when no program is running) hosts two components,
-whose schema Pulumi infers from the annotations below:
+The plugin (PulumiPlugin.yaml, `__main__.py` when no program is running) hosts four components,
+two per API version, whose schema Pulumi infers from the annotations below:
 
-- `MqListener`: one listener, checked on its own against the listeners already on the cluster.
-- `MqListenerSet`: listeners, issuers, authentications, authorizations and what exists on the
-  cluster, checked as one unit the way a stack file is; a problem anywhere registers none.
+- `MqListener` (preview API) / `MqListenerV1` (GA API): one listener, checked on its own against
+  the listeners already on the cluster.
+- `MqListenerSet` / `MqListenerSetV1`: listeners, issuers, authentications, authorizations and
+  what exists on the cluster, checked as one unit the way a stack file of that API is; a problem
+  anywhere registers none.
 
 Each component is a separate construct call into the plugin, so checks (and "nothing is
 registered") cannot span two components: listeners that must be checked against each other
 belong in one MqListenerSet.
 
-The input types mirror the pydantic models (components/v1beta1/models.py, components/issuer.py)
-in the subset schema inference supports: enums instead of Literals, one-of choices as objects
-with optional members. Inputs are handed to those same models and rules, so a Pulumi YAML or
-TypeScript user gets the messages a stack-file user gets.
+The input types mirror the pydantic models (components/v1beta1/models.py, components/v1/models.py,
+components/v1/auth.py, components/issuer.py) in the subset schema inference supports: enums
+instead of Literals, one-of choices as objects with optional members; types the two APIs share
+are declared once. Inputs are handed to those same models and rules, so a Pulumi YAML or
+TypeScript user gets the messages a stack-file user gets: the schema's enums document the values,
+and a value outside them reaches the models too (`CheckedEnum`), to be reported with every other
+problem of the input.
 """
 
 import sys
@@ -22,7 +27,7 @@ import tomllib
 from collections.abc import Mapping
 from enum import Enum, StrEnum
 from pathlib import Path
-from typing import Any, NotRequired, TypedDict
+from typing import Any, NotRequired, Self, TypedDict
 
 import pulumi
 from pulumi.errors import InputPropertiesError
@@ -37,10 +42,14 @@ from .errors import ConfigError, Problem, join_path
 from .registry import program_listeners
 from .stack import StackConfig, StackConfigV1, deploy, validate_config
 from .stack_file import PROJECT
+from .v1 import models as v1
+from .v1beta1.models import API_VERSION as V1BETA1
 
 PACKAGE = PROJECT
 LISTENER_TOKEN = f"{PACKAGE}:index:MqListener"
 SET_TOKEN = f"{PACKAGE}:index:MqListenerSet"
+LISTENER_V1_TOKEN = f"{PACKAGE}:index:MqListenerV1"
+SET_V1_TOKEN = f"{PACKAGE}:index:MqListenerSetV1"
 
 
 def version() -> str:
@@ -52,7 +61,27 @@ def version() -> str:
 # --- enums (the Literals of the models; tests/test_package.py keeps them equal) -------------
 
 
-class ServiceType(StrEnum):
+class CheckedEnum(StrEnum):
+    """An enum of the schema whose values aio-mq's models check.
+
+    The schema lists the values for editors and typed SDKs, but the provider SDK turns each
+    input into a member before the component runs and refuses any other value there, alone and
+    without a fix. A value outside the enum becomes a stand-in member holding it, so the models
+    refuse it with its key path and fix, in one report with the input's other problems.
+    """
+
+    @classmethod
+    def _missing_(cls, value: object) -> Self:
+        member = str.__new__(cls, str(value))
+        member._name_ = "UNCHECKED"
+        member._value_ = value  # type: ignore[assignment]  # as given, for the report
+        return member
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._value_!r})"
+
+
+class ServiceType(CheckedEnum):
     """Kubernetes Service type of the listener."""
 
     CLUSTER_IP = "clusterIp"
@@ -60,14 +89,14 @@ class ServiceType(StrEnum):
     NODE_PORT = "nodePort"
 
 
-class IssuerKind(StrEnum):
+class IssuerKind(CheckedEnum):
     """A namespaced cert-manager Issuer or a cluster-wide ClusterIssuer."""
 
     ISSUER = "Issuer"
     CLUSTER_ISSUER = "ClusterIssuer"
 
 
-class KeyAlgorithm(StrEnum):
+class KeyAlgorithm(CheckedEnum):
     """Algorithm of the certificate's private key."""
 
     ECDSA = "ECDSA"
@@ -75,7 +104,7 @@ class KeyAlgorithm(StrEnum):
     ED25519 = "Ed25519"
 
 
-class RotationPolicy(StrEnum):
+class RotationPolicy(CheckedEnum):
     """Whether cert-manager makes a new private key on each renewal."""
 
     ALWAYS = "Always"
@@ -112,31 +141,38 @@ class San(TypedDict):
     ip: NotRequired[list[str]]
 
 
-class AutomaticTls(TypedDict):
-    """cert-manager issues and renews the server certificate."""
+class CertificateRequest(TypedDict):
+    """The cert-manager Certificate a listener asks for, in both APIs (components/issuer.py)."""
 
     issuerRef: IssuerRef
     duration: NotRequired[str]
-    """Certificate lifetime as a Go duration (default 720h)."""
     renewBefore: NotRequired[str]
-    """Renew this long before expiry, a Go duration (default 240h)."""
-    privateKey: NotRequired[CertPrivateKey]
     san: NotRequired[San]
     secretName: NotRequired[str]
+
+
+class AutomaticTls(CertificateRequest):
+    """cert-manager issues and renews the server certificate. duration: certificate lifetime,
+    a Go duration (default 720h); renewBefore: renew this long before expiry (default 240h)."""
+
+    privateKey: NotRequired[CertPrivateKey]
     secretNamespace: NotRequired[str]
 
 
-class ManualTls(TypedDict):
-    """A kubernetes.io/tls Secret holds the certificate and key."""
+class TlsMaterial(TypedDict):
+    """A certificate and key to put into the TLS Secret, in both APIs (components/certs.py)."""
+
+    certificate: NotRequired[str]
+    privateKey: NotRequired[str]
+
+
+class ManualTls(TlsMaterial):
+    """A kubernetes.io/tls Secret holds the certificate and key. With certificate (PEM chain)
+    and privateKey (PEM, passed as a secret) the component creates the Secret."""
 
     secretName: str
     """Name of the TLS Secret."""
     secretNamespace: NotRequired[str]
-    certificate: NotRequired[str]
-    """PEM certificate chain; with privateKey, the component creates the Secret."""
-    privateKey: NotRequired[str]
-    """PEM private key; pass it as a secret. With certificate, the component creates the
-    Secret."""
 
 
 class VaultCredentials(TypedDict):
@@ -224,7 +260,7 @@ class Issuer(TypedDict):
     ca: NotRequired[CaIssuer]
 
 
-class BrokerMethod(StrEnum):
+class BrokerMethod(CheckedEnum):
     """What an authorization rule allows."""
 
     CONNECT = "Connect"
@@ -387,6 +423,267 @@ class ListenerSummary(TypedDict):
     """The BrokerAuthorization linked to the listener."""
 
 
+# --- GA inputs (mqttbroker.iotoperations.azure.com/v1; components/v1/models.py, v1/auth.py) --
+
+
+class ServiceTypeV1(CheckedEnum):
+    """Kubernetes Service type of the GA listener (lower camel case is read too)."""
+
+    CLUSTER_IP = "ClusterIp"
+    LOAD_BALANCER = "LoadBalancer"
+    NODE_PORT = "NodePort"
+
+
+class Protocol(CheckedEnum):
+    """What a port speaks."""
+
+    MQTT = "Mqtt"
+    WEB_SOCKETS = "WebSockets"
+
+
+class TlsMode(CheckedEnum):
+    """Which TLS block a port gives."""
+
+    AUTOMATIC = "Automatic"
+    MANUAL = "Manual"
+
+
+class KeyAlgorithmV1(CheckedEnum):
+    """Algorithm and size of the certificate's private key."""
+
+    EC256 = "Ec256"
+    EC384 = "Ec384"
+    EC521 = "Ec521"
+    ED25519 = "Ed25519"
+    RSA2048 = "Rsa2048"
+    RSA4096 = "Rsa4096"
+    RSA8192 = "Rsa8192"
+
+
+class PrivateKeyV1(TypedDict):
+    """Key of the issued certificate; both fields together."""
+
+    algorithm: KeyAlgorithmV1
+    rotationPolicy: RotationPolicy
+
+
+class CertManagerCertificateSpec(CertificateRequest):
+    """cert-manager issues and renews the port's server certificate (mode Automatic).
+    duration: certificate lifetime, a Go duration (default 720h); renewBefore: renew this long
+    before expiry (default 240h)."""
+
+    privateKey: NotRequired[PrivateKeyV1]
+
+
+class ManualTlsV1(TlsMaterial):
+    """A kubernetes.io/tls Secret in the listener's namespace (mode Manual). With certificate
+    (PEM chain) and privateKey (PEM, passed as a secret) the component creates the Secret."""
+
+    secretRef: str
+    """Name of the TLS Secret."""
+
+
+class TlsV1(TypedDict):
+    """TLS of one port: the mode and its one block; leave tls out for a port without TLS."""
+
+    mode: TlsMode
+    certManagerCertificateSpec: NotRequired[CertManagerCertificateSpec]
+    """With mode Automatic."""
+    manual: NotRequired[ManualTlsV1]
+    """With mode Manual."""
+
+
+class ListenerPort(TypedDict):
+    """One port of the listener's Service, with its own TLS and authentication."""
+
+    port: int
+    """TCP port (1-65535)."""
+    nodePort: NotRequired[int]
+    """Only on a NodePort listener; 30000-32767."""
+    protocol: NotRequired[Protocol]
+    """Mqtt (default) or WebSockets."""
+    authenticationRef: NotRequired[str]
+    """BrokerAuthentication in the listener's namespace; absent: no authentication."""
+    authorizationRef: NotRequired[str]
+    """BrokerAuthorization in the listener's namespace; only with authenticationRef."""
+    tls: NotRequired[TlsV1]
+
+
+class ListenerV1(TypedDict):
+    """One GA BrokerListener (mqttbroker.iotoperations.azure.com/v1): a Service with ports."""
+
+    name: str
+    """metadata.name of the BrokerListener (a DNS-1123 label)."""
+    ports: list[ListenerPort]
+    """At least one."""
+    namespace: NotRequired[str]
+    """Namespace (default azure-iot-operations, or the set's namespace)."""
+    brokerRef: NotRequired[str]
+    """Broker the listener belongs to (default default, or the set's brokerRef)."""
+    serviceType: NotRequired[ServiceTypeV1]
+    """Service type (default ClusterIp)."""
+    serviceName: NotRequired[str]
+    """The Kubernetes Service (default: the listener's name)."""
+
+
+class AuthenticationMethodKind(CheckedEnum):
+    """How a BrokerAuthentication method authenticates clients."""
+
+    SERVICE_ACCOUNT_TOKEN = "ServiceAccountToken"
+    X509 = "X509"
+    CUSTOM = "Custom"
+
+
+class ServiceAccountTokenSettings(TypedDict):
+    audiences: list[str]
+    """A client's token must carry one of these audiences."""
+
+
+class X509AuthorizationAttributes(TypedDict):
+    subject: str
+    attributes: NotRequired[dict[str, str]]
+
+
+class X509Settings(TypedDict):
+    trustedClientCaCert: NotRequired[str]
+    """ConfigMap with the CA certificates client certificates must chain to (default
+    client-ca)."""
+    authorizationAttributes: NotRequired[dict[str, X509AuthorizationAttributes]]
+
+
+class SecretRef(TypedDict):
+    secretRef: str
+
+
+class CustomAuthV1(TypedDict):
+    x509: SecretRef
+
+
+class CustomSettings(TypedDict):
+    endpoint: str
+    """https URL of the auth server."""
+    caCertConfigMap: NotRequired[str]
+    auth: NotRequired[CustomAuthV1]
+    headers: NotRequired[dict[str, str]]
+
+
+class AuthenticationMethodV1(TypedDict):
+    """One method and its settings block (only the block that matches method)."""
+
+    method: AuthenticationMethodKind
+    serviceAccountTokenSettings: NotRequired[ServiceAccountTokenSettings]
+    x509Settings: NotRequired[X509Settings]
+    customSettings: NotRequired[CustomSettings]
+
+
+class AuthenticationV1(TypedDict):
+    """A GA BrokerAuthentication; ports refer to it by name (authenticationRef)."""
+
+    name: str
+    authenticationMethods: list[AuthenticationMethodV1]
+    """Tried in order; the first method relevant to a client decides."""
+    namespace: NotRequired[str]
+
+
+class PrincipalsV1(TypedDict):
+    """Who a rule is for; the entries are alternatives."""
+
+    attributes: NotRequired[list[dict[str, str]]]
+    clientIds: NotRequired[list[str]]
+    usernames: NotRequired[list[str]]
+
+
+class BrokerResourceV1(TypedDict):
+    method: BrokerMethod
+    clientIds: NotRequired[list[str]]
+    topics: NotRequired[list[str]]
+    """MQTT topic filters; Publish and Subscribe need them."""
+
+
+class StateStoreKeyType(CheckedEnum):
+    PATTERN = "Pattern"
+    STRING = "String"
+    BINARY = "Binary"
+
+
+class StateStoreMethod(CheckedEnum):
+    READ = "Read"
+    WRITE = "Write"
+    READ_WRITE = "ReadWrite"
+
+
+class StateStoreResource(TypedDict):
+    keyType: StateStoreKeyType
+    keys: list[str]
+    method: StateStoreMethod
+
+
+class AuthorizationRuleV1(TypedDict):
+    principals: PrincipalsV1
+    brokerResources: NotRequired[list[BrokerResourceV1]]
+    stateStoreResources: NotRequired[list[StateStoreResource]]
+
+
+class AuthorizationCache(CheckedEnum):
+    ENABLED = "Enabled"
+    DISABLED = "Disabled"
+
+
+class AuthorizationPoliciesV1(TypedDict):
+    cache: NotRequired[AuthorizationCache]
+    """Enabled (default) or Disabled."""
+    rules: NotRequired[list[AuthorizationRuleV1]]
+    """No rules deny everything."""
+
+
+class AuthorizationV1(TypedDict):
+    """A GA BrokerAuthorization; ports refer to it by name (authorizationRef)."""
+
+    name: str
+    namespace: NotRequired[str]
+    authorizationPolicies: NotRequired[AuthorizationPoliciesV1]
+
+
+class MqListenerSetV1Args(TypedDict):
+    """What a GA stack file's `aio-mq:*` keys hold, without the Kubernetes target."""
+
+    listeners: list[ListenerV1]
+    namespace: NotRequired[str]
+    """Namespace of listeners and Issuers that name none (default azure-iot-operations)."""
+    brokerRef: NotRequired[str]
+    """Broker of listeners that name none (default default)."""
+    issuers: NotRequired[list[Issuer]]
+    existingListeners: NotRequired[list[ListenerV1]]
+    """GA listeners already on the cluster; absent means the default listener Azure IoT
+    Operations installs (unless listeners declares it: the set then manages it), [] none."""
+    authentications: NotRequired[list[AuthenticationV1]]
+    authorizations: NotRequired[list[AuthorizationV1]]
+    existingAuthentications: NotRequired[list[AuthenticationV1]]
+    """Authentications already on the cluster; absent means the default one, [] none."""
+    existingAuthorizations: NotRequired[list[AuthorizationV1]]
+
+
+class PortSummary(TypedDict):
+    port: int
+    protocol: str
+    tlsMode: str
+    """None, Automatic or Manual."""
+    nodePort: NotRequired[int]
+    authentication: NotRequired[str]
+    """The port's authenticationRef."""
+    authorization: NotRequired[str]
+    """The port's authorizationRef."""
+
+
+class ListenerSummaryV1(TypedDict):
+    name: str
+    namespace: str
+    serviceName: str
+    serviceType: str
+    host: str
+    ports: list[PortSummary]
+
+
 # --- inputs as the models take them ----------------------------------------------------------
 
 
@@ -489,16 +786,109 @@ class MqListener(listener.MqListener):
     def __init__(
         self, resource_name: str, args: Listener, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        inputs = _Inputs(f"MqListener {resource_name!r}")
+        super().__init__(resource_name, _listener_inputs(self, resource_name, args), opts)
+
+
+class MqListenerV1(listener.MqListenerV1):
+    """A GA BrokerListener (mqttbroker.iotoperations.azure.com/v1): one Service with its ports,
+    checked against the listeners already on the cluster (the `default` listener Azure IoT
+    Operations installs, ClusterIp), with the TLS Secrets its ports' manual TLS brings.
+
+    Each MqListenerV1 is checked on its own, and its authenticationRef/authorizationRef are not
+    checked: to check listeners against each other and against the BrokerAuthentications and
+    BrokerAuthorizations they name, declare them in one MqListenerSetV1.
+    """
+
+    type_token = LISTENER_V1_TOKEN
+
+    listener_name: pulumi.Output[str]
+    """metadata.name of the BrokerListener."""
+    namespace: pulumi.Output[str]
+    service_name: pulumi.Output[str]
+    service_type: pulumi.Output[str]
+    host: pulumi.Output[str]
+    """In-cluster DNS name of the listener's Service."""
+    # The summary's dicts, typed for the schema.
+    ports: pulumi.Output[list[PortSummary]]  # type: ignore[assignment]
+    """Per port: port, nodePort, protocol, tlsMode, authentication, authorization."""
+
+    def __init__(
+        self, resource_name: str, args: ListenerV1, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(resource_name, _listener_inputs(self, resource_name, args), opts)
+
+
+def _listener_inputs(component: pulumi.Resource, resource_name: str, args: Any) -> Any:
+    """The plain values of a single listener's inputs; its private keys must be secrets."""
+    inputs = _Inputs(f"{type(component).__name__} {resource_name!r}")
+    raw = inputs.plain(args)
+    for path in _manual_private_keys(raw):
+        inputs.problems += _not_secret(inputs, path)
+    inputs.raise_problems()
+    return raw
+
+
+def _manual_private_keys(raw: Any, path: str = "") -> list[str]:
+    """Key paths of the private keys given for manual TLS in raw listener inputs, under either
+    API (`tls.manual.privateKey`, `ports[0].tls.manual.privateKey`)."""
+    if isinstance(raw, list):
+        return [
+            p
+            for i, item in enumerate(raw)
+            for p in _manual_private_keys(item, join_path(path, (i,)))
+        ]
+    if not isinstance(raw, Mapping):
+        return []
+    manual = raw.get("manual")
+    found = (
+        [join_path(path, ("manual", "privateKey"))]
+        if isinstance(manual, Mapping) and manual.get("privateKey") is not None
+        else []
+    )
+    return found + [
+        p
+        for key, value in raw.items()
+        if key != "manual"
+        for p in _manual_private_keys(value, join_path(path, (str(key),)))
+    ]
+
+
+class _ListenerSet(pulumi.ComponentResource):
+    """What both sets do: check the args as a stack file of `api_version` is checked, then
+    register the set and everything under it; output the listeners' summaries by name."""
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: Any,
+        opts: pulumi.ResourceOptions | None,
+        *,
+        token: str,
+        api_version: str,
+    ) -> None:
+        subject = f"{type(self).__name__} {resource_name!r}"
+        inputs = _Inputs(subject)
         raw = inputs.plain(args)
-        manual = (raw.get("tls") or {}).get("manual") or {}
-        if manual.get("privateKey") is not None:
-            inputs.problems += _not_secret(inputs, "tls.manual.privateKey")
         inputs.raise_problems()
-        super().__init__(resource_name, raw, opts)
+        stack = validate_config(
+            {**raw, "apiVersion": api_version},
+            lambda stack: _private_keys_in_clear(stack, inputs),
+            subject=subject,
+        )
+        registry = program_listeners()
+        super().__init__(
+            token,
+            resource_name,
+            None,
+            pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=registry.gate())),
+        )
+        summaries = _deploy_or_report(stack, self, subject)
+        # Typed per API by the subclass's annotation, which the schema is inferred from.
+        self.listeners: pulumi.Output[Any] = pulumi.Output.from_input(summaries)
+        self.register_outputs({"listeners": self.listeners})
 
 
-class MqListenerSet(pulumi.ComponentResource):
+class MqListenerSet(_ListenerSet):
     """Listeners with the cert-manager issuers, authentications and authorizations they use,
     and what is already on the cluster, checked as one unit like a stack file: any problem
     registers none of them."""
@@ -513,23 +903,26 @@ class MqListenerSet(pulumi.ComponentResource):
         args: MqListenerSetArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        subject = f"MqListenerSet {resource_name!r}"
-        inputs = _Inputs(subject)
-        raw = inputs.plain(args)
-        inputs.raise_problems()
-        stack = validate_config(
-            raw, lambda stack: _private_keys_in_clear(stack, inputs), subject=subject
-        )
-        registry = program_listeners()
-        super().__init__(
-            SET_TOKEN,
-            resource_name,
-            None,
-            pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=registry.gate())),
-        )
-        summaries = _deploy_or_report(stack, self, subject)
-        self.listeners = pulumi.Output.from_input(summaries)  # type: ignore[arg-type]
-        self.register_outputs({"listeners": self.listeners})
+        super().__init__(resource_name, args, opts, token=SET_TOKEN, api_version=V1BETA1)
+
+
+class MqListenerSetV1(_ListenerSet):
+    """GA listeners with the cert-manager issuers, BrokerAuthentications and
+    BrokerAuthorizations they use, and what is already on the cluster, checked as one unit like
+    a GA stack file (mqttbroker.iotoperations.azure.com/v1): any problem registers none of
+    them."""
+
+    listeners: pulumi.Output[dict[str, ListenerSummaryV1]]
+    """Per listener name: name, namespace, serviceName, serviceType, host and its ports (what a
+    GA stack exports)."""
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: MqListenerSetV1Args,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(resource_name, args, opts, token=SET_V1_TOKEN, api_version=v1.API_VERSION)
 
 
 def _deploy_or_report(
@@ -584,4 +977,9 @@ class _Provider(ComponentProvider):
 
 def serve() -> None:
     """Run as the package's plugin: the engine passes its address in sys.argv."""
-    main(_Provider([MqListener, MqListenerSet], PACKAGE, version=version()), sys.argv[1:])
+    main(
+        _Provider(
+            [MqListener, MqListenerSet, MqListenerV1, MqListenerSetV1], PACKAGE, version=version()
+        ),
+        sys.argv[1:],
+    )

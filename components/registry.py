@@ -288,13 +288,15 @@ class ProgramListeners:
         problems: Sequence[Problem] = (),
         links: LinkedListener | None = None,
         api_version: str = V1BETA1,
+        *,
+        kind: str = "MqListener",
     ) -> None:
         """Check `listener` against all earlier ones of its API version. Its own `problems`, if
         any, and its conflicts are raised together, and then no listener of this program is
-        registered."""
+        registered. Reported under the listener's key path, or else its `kind` and name."""
         found = self._check(resource_name, listener, problems, links, api_version)
         if found:
-            self.refuse(ConfigError(found, f"{listener.origin or 'MqListener'} {listener.name!r}"))
+            self.refuse(ConfigError(found, f"{listener.origin or kind} {listener.name!r}"))
 
     def admit_all(
         self,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +17,16 @@ import pr_comment
 import pytest
 import yaml
 
+from components.certs import service_hosts
 from tests.e2e.conftest import ROOT, Project
+from tests.pki import tls_pair
 
 pytestmark = pytest.mark.e2e
 
 FIXTURES = ROOT / "tests" / "fixtures"
 SCHEMA = ROOT / "schema" / "pulumi-package.schema.json"
+SECRET_SIG = "4dabf18193072939515e22adb298388d"
+"""How the Pulumi state marks an encrypted value."""
 
 
 @pytest.fixture(scope="module")
@@ -62,10 +66,18 @@ def stack_marks(manifests: dict[str, list[Any]]) -> set[str]:
     return marks
 
 
-def stack_program_render(project: Project) -> dict[str, list[Any]]:
-    project.init("dev")
-    project.pulumi("up", "--yes", "--stack", "dev")
-    return rendered(project.root / "rendered" / "dev")
+def stack_program_render(project: Project, stack: str = "dev") -> dict[str, list[Any]]:
+    project.init(stack)
+    project.pulumi("up", "--yes", "--stack", stack)
+    return rendered(project.root / "rendered" / stack)
+
+
+def edit_set(program: Project, edit: Callable[[dict[str, Any]], None]) -> None:
+    """Apply `edit` to the properties of the program's set `dev`, in its Pulumi.yaml."""
+    path = program.root / "Pulumi.yaml"
+    spec = yaml.safe_load(path.read_text())
+    edit(spec["resources"]["dev"]["properties"])
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
 
 
 def add_package(program: Project, package_dir: Path) -> str:
@@ -73,12 +85,13 @@ def add_package(program: Project, package_dir: Path) -> str:
     return added.stdout + added.stderr
 
 
-def test_yaml_program_renders_exactly_what_the_dev_stack_renders(
-    project: Project, package_dir: Path
-) -> None:
-    expected = stack_program_render(project)
-    program = consumer("yaml-consumer", project)
-
+def yaml_program_render(
+    project: Project, package_dir: Path, fixture: str, stack: str
+) -> tuple[Project, dict[str, list[Any]]]:
+    """The YAML program tests/fixtures/<fixture> after `up`, and what it rendered: asserted to
+    be what the stack program renders for `stack`, but for the marks naming each stack."""
+    expected = stack_program_render(project, stack)
+    program = consumer(fixture, project)
     add_package(program, package_dir)
     recorded = yaml.safe_load((program.root / "Pulumi.yaml").read_text())
     assert "aio-mq" in recorded["packages"]
@@ -87,10 +100,16 @@ def test_yaml_program_renders_exactly_what_the_dev_stack_renders(
     up = program.pulumi("up", "--yes", "--stack", "dev")
     assert "Traceback" not in up.stdout + up.stderr
     found = rendered(program.root / "rendered")
-    assert stack_marks(expected) == {"organization/aio-mq/dev"}
-    assert stack_marks(found) == {"organization/yaml-consumer/dev"}
+    assert stack_marks(expected) == {f"organization/aio-mq/{stack}"}
+    assert stack_marks(found) == {f"organization/{fixture}/dev"}
     assert found == expected
+    return program, found
 
+
+def test_yaml_program_renders_exactly_what_the_dev_stack_renders(
+    project: Project, package_dir: Path
+) -> None:
+    program, _ = yaml_program_render(project, package_dir, "yaml-consumer", "dev")
     outputs = json.loads(program.pulumi("stack", "output", "--json", "--stack", "dev").stdout)
     assert sorted(outputs["listeners"]) == ["dev-plain", "dev-tls"]
     assert outputs["listeners"]["dev-tls"]["tlsIssuer"] == "aio-mq-dev-selfsigned"
@@ -115,9 +134,7 @@ def test_yaml_program_with_a_conflicting_pair_fails_with_the_stack_file_message(
     assert any("Rule 1: listeners[0] 'dev-plain'" in line for line in problems), problems
 
     program = consumer("yaml-consumer", project)
-    spec = yaml.safe_load((program.root / "Pulumi.yaml").read_text())
-    spec["resources"]["dev"]["properties"]["listeners"][0]["serviceName"] = "my-service"
-    (program.root / "Pulumi.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    edit_set(program, lambda props: props["listeners"][0].update(serviceName="my-service"))
     add_package(program, package_dir)
     program.init("dev")
 
@@ -136,6 +153,122 @@ def test_yaml_program_with_a_conflicting_pair_fails_with_the_stack_file_message(
     assert not [
         t for t in registered if t.startswith(("aio-mq:", "kubernetes:cert", "kubernetes:mq"))
     ]
+
+
+def test_ga_yaml_program_renders_exactly_what_the_dev_ga_stack_renders(
+    project: Project, package_dir: Path
+) -> None:
+    program, found = yaml_program_render(project, package_dir, "yaml-consumer-ga", "dev-ga")
+    kinds = {doc["kind"] for docs in found.values() for doc in docs}
+    assert kinds == {"BrokerListener", "BrokerAuthentication", "BrokerAuthorization", "Issuer"}
+
+    outputs = json.loads(program.pulumi("stack", "output", "--json", "--stack", "dev").stdout)
+    assert sorted(outputs["listeners"]) == ["default", "dev-edge"]
+    edge = outputs["listeners"]["dev-edge"]
+    assert edge["serviceType"] == "LoadBalancer"
+    assert [(p["port"], p["protocol"], p["authorization"]) for p in edge["ports"]] == [
+        (8884, "Mqtt", "dev-telemetry"),
+        (8443, "WebSockets", "dev-telemetry"),
+    ]
+    program.pulumi("preview", "--expect-no-changes", "--stack", "dev")
+
+
+def test_ga_yaml_program_takes_a_manual_tls_key_only_as_a_secret_and_keeps_it_one(
+    project: Project, package_dir: Path
+) -> None:
+    cert, key = tls_pair(service_hosts("dev-secure", "azure-iot-operations"))
+    program = consumer("yaml-consumer-ga", project)
+    manual: dict[str, Any] = {"secretRef": "dev-secure-tls", "certificate": cert, "privateKey": key}
+    port = {"port": 8885, "nodePort": 30885, "tls": {"mode": "Manual", "manual": manual}}
+    listener = {"name": "dev-secure", "serviceType": "NodePort", "ports": [port]}
+    edit_set(program, lambda props: props["listeners"].append(listener))
+    add_package(program, package_dir)
+    program.init("dev")
+
+    preview = program.pulumi("preview", "--stack", "dev", check=False)
+    output = preview.stdout + preview.stderr
+    assert preview.returncode != 0
+    assert "MqListenerSetV1 'dev' has 1 problem; no resource was registered." in output
+    assert (
+        "- listeners[2].ports[0].tls.manual.privateKey: the private key is not a secret" in output
+    )
+    assert key.splitlines()[1] not in output
+
+    manual["privateKey"] = {"fn::secret": key}
+    edit_set(program, lambda props: props["listeners"][2].update(ports=[port]))
+    program.pulumi("up", "--yes", "--stack", "dev")
+    secrets = [
+        r
+        for r in program.export("dev")["deployment"]["resources"]
+        if r["type"] == "kubernetes:core/v1:Secret"
+    ]
+    assert [r["inputs"]["metadata"]["name"] for r in secrets] == ["dev-secure-tls"]
+    assert SECRET_SIG in json.dumps(secrets[0]), secrets[0]
+    assert key.splitlines()[1] not in json.dumps(program.export("dev"))
+
+
+def break_preview(props: dict[str, Any]) -> None:
+    props["listeners"][0]["serviceType"] = "ClusterIP"
+    props["listeners"][1]["port"] = 70000
+    props["issuers"][0]["kind"] = "Clusterissuer"
+
+
+def break_ga(props: dict[str, Any]) -> None:
+    props["listeners"][1]["serviceType"] = "LOADBALANCER"
+    props["listeners"][0]["ports"][1]["port"] = 70000
+    props["listeners"][1]["ports"][1]["tls"]["mode"] = "Manual"
+
+
+# One wrong-case enum (as Kubernetes spells it) and two other problems in one input, per API.
+BAD_INPUTS: dict[str, tuple[Callable[[dict[str, Any]], None], list[str]]] = {
+    "yaml-consumer": (
+        break_preview,
+        [
+            "- listeners[0].serviceType: 'ClusterIP' is not accepted",
+            "fix: did you mean 'clusterIp'? use one of clusterIp, loadBalancer, nodePort",
+            "- listeners[1].port: 70000 is not a TCP port",
+            "- issuers[0].kind: 'Clusterissuer' is not accepted",
+            "fix: did you mean 'ClusterIssuer'?",
+        ],
+    ),
+    "yaml-consumer-ga": (
+        break_ga,
+        [
+            "- listeners[1].serviceType: 'LOADBALANCER' is not accepted",
+            "fix: did you mean 'LoadBalancer'? use one of ClusterIp, LoadBalancer, NodePort",
+            "- listeners[0].ports[1].port: 70000 is not a TCP port",
+            "- listeners[1].ports[1].tls: mode Manual does not match the "
+            "certManagerCertificateSpec block",
+            "fix: set mode: Automatic",
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("fixture", BAD_INPUTS)
+def test_yaml_program_with_a_wrong_case_enum_gets_aio_mqs_report_of_every_problem(
+    project: Project, package_dir: Path, fixture: str
+) -> None:
+    # Issue 17 item 7: the provider SDK refused the enum value alone ("Invalid value ... for
+    # enum", no fix) and the other problems of the input went unreported.
+    break_it, lines = BAD_INPUTS[fixture]
+    program = consumer(fixture, project)
+    edit_set(program, break_it)
+    add_package(program, package_dir)
+    program.init("dev")
+
+    up = program.pulumi("up", "--yes", "--stack", "dev", check=False)
+    output = up.stdout + up.stderr
+    assert up.returncode != 0
+    assert "has 3 problems; no resource was registered." in output, output
+    for line in lines:
+        assert line in output, output
+    assert output.count("fix: ") >= 3
+    assert "for enum" not in output
+    assert "Traceback" not in output
+    assert not (program.root / "rendered").exists()
+    registered = [r["type"] for r in program.export("dev")["deployment"].get("resources", [])]
+    assert not [t for t in registered if t.startswith(("aio-mq:", "kubernetes:"))]
 
 
 def test_python_program_with_the_generated_sdk_renders_what_the_dev_stack_renders(
