@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -171,3 +174,34 @@ def test_the_ca_is_where_its_issuer_keeps_it(
 ) -> None:
     port: dict[str, Any] = {"port": 8883, **({"tls": tls} if tls else {})}
     assert endpoints({"name": "t", "ports": [port]})["ports"][0]["ca"] == ca
+
+
+def test_make_up_prints_one_line_per_way_in() -> None:
+    # tools/stacks.py prints this after a successful `up`, from `pulumi stack output --json`.
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    import stacks  # noqa: PLC0415 (a script directory, imported as mypy names it)
+
+    tls = automatic("azure-iot-operations-aio-certificate-issuer", "ClusterIssuer")
+    listener = {
+        "name": "edge",
+        "serviceType": "LoadBalancer",
+        "ports": [{"port": 8885, "authenticationRef": "default", "tls": tls}, {"port": 1883}],
+    }
+    outputs = {
+        "production": False,
+        "endpoints": {"edge": endpoints(listener, LiveService(("192.0.2.9",)))},
+    }
+    lines = stacks.endpoints_table(outputs).splitlines()
+    assert lines[:2] == ["", "Where clients connect (pulumi stack output endpoints):"]
+    ca = "ConfigMap azure-iot-operations/azure-iot-operations-aio-ca-trust-bundle [ca.crt]"
+    authentication = "default (ServiceAccountToken)"
+    assert [re.split(r"\s{2,}", line.strip()) for line in lines[2:]] == [
+        ["LISTENER", "KEY", "URL", "AUTHENTICATION", "CA"],
+        ["edge", "listeners[2]", f"mqtts://edge.{NS}.svc.cluster.local:8885", authentication, ca],
+        ["edge", "listeners[2]", "mqtts://192.0.2.9:8885", authentication, ca],
+        ["edge", "listeners[2]", f"mqtt://edge.{NS}.svc.cluster.local:1883", "none", "-"],
+        ["edge", "listeners[2]", "mqtt://192.0.2.9:1883", "none", "-"],
+    ]
+    # Columns line up.
+    assert len({line.index("mqtt") for line in lines[3:]} | {lines[2].index("URL")}) == 1
+    assert stacks.endpoints_table({"production": True, "listeners": {}}) == ""
