@@ -776,21 +776,23 @@ async def _endpoints(
     discovered: DiscoveredV1 | None,
 ) -> dict[str, Any]:
     """The `endpoints` output of `listeners` (by output name; `watched` ends with them). On `up`
-    on a cluster, first what the broker said: refusals fail `up` (BrokerRefusalError), and so
-    do LoadBalancers that got no address in time."""
-    said, problems = await wait_verdicts(watched)
-    if problems:
-        raise BrokerRefusalError(problems)
-    accepted = {w.resource: v == "succeeded" for w, v in zip(watched, said, strict=True)}
+    on a cluster (not in a preview, where the status in the state may be an old answer), first
+    what the broker said: refusals fail `up` (BrokerRefusalError), and so do LoadBalancers that
+    got no address in time."""
+    accepted: dict[pulumi.Resource, bool] = {}
     cluster = None
     if render_directory(stack.kubernetes) is None and not pulumi.runtime.is_dry_run():
+        said, problems = await wait_verdicts(watched)
+        if problems:
+            raise BrokerRefusalError(problems)
+        accepted = {w.resource: v == "succeeded" for w, v in zip(watched, said, strict=True)}
         try:
             cluster = read_cluster(stack.kubernetes.kubeconfig, stack.kubernetes.context)
         except ClusterError as exc:
             pulumi.log.warn(f"aio-mq: endpoints without the cluster's addresses: {exc}")
     by_listener = [
-        (c.args, c.facts.origin, wait if accepted[w.resource] else None)
-        for c, w in zip(listeners.values(), watched[-len(listeners) :], strict=True)
+        (c.args, c.facts.origin, wait if accepted.get(w.resource) else None)
+        for c, w in zip(listeners.values(), watched[len(watched) - len(listeners) :], strict=True)
     ]
     live, late = await live_services(cluster, by_listener)
     if late:

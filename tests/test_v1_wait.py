@@ -251,3 +251,24 @@ def test_the_timeout_is_a_whole_number_of_seconds(
         run_main(engine, monkeypatch)
     assert message in str(caught.value)
     assert engine.mocks.registered == []
+
+
+def test_a_preview_does_not_judge_an_answer_it_may_have_from_the_state(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, ga_cluster: FakeCluster
+) -> None:
+    answered(
+        engine, monkeypatch, {"local-ga-edge": provisioned("Failed", error={"message": "old"})}
+    )
+    pulumi.runtime.set_mocks(engine.mocks, project="aio-mq", stack="test", preview=True)
+    engine.configure(LOCAL_GA)
+    endpoints = run_main(engine, monkeypatch)["endpoints"]
+    assert endpoints["local-ga-edge"]["keyPath"] == "listeners[1]"
+    assert not [r for r in ga_cluster.requests if "/services/" in r]  # nor reads the Services
+
+
+def test_a_stack_without_listeners_exports_no_endpoints(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answered(engine, monkeypatch, {"edge-rules": provisioned("Succeeded")})
+    engine.configure({**LOCAL_GA, "listeners": [], "authorizations": [{"name": "edge-rules"}]})
+    assert run_main(engine, monkeypatch)["endpoints"] == {}

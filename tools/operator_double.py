@@ -142,7 +142,9 @@ class Double:
         )
         if service_type == "LoadBalancer" and self.load_balancer_ip:
             ingress = {"status": {"loadBalancer": {"ingress": [{"ip": self.load_balancer_ip}]}}}
-            self.core.patch_namespaced_service_status(name, namespace, ingress)
+            self.core.patch_namespaced_service_status(
+                name, namespace, ingress, _content_type="application/merge-patch+json"
+            )
 
 
 def cluster_client(kubeconfig: Path, context: str, patience: float) -> k8s.ApiClient:
