@@ -40,6 +40,14 @@ def answered(engine: Engine, monkeypatch: pytest.MonkeyPatch, statuses: dict[str
     monkeypatch.setattr(engine.mocks, "new_resource", new_resource)
 
 
+def all_accepted(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    answered(
+        engine,
+        monkeypatch,
+        {"default": provisioned("Succeeded"), "local-ga-edge": provisioned("Succeeded")},
+    )
+
+
 def provisioned(status: str, **more: Any) -> dict[str, Any]:
     return {"provisioningStatus": {"status": status, **more}}
 
@@ -169,11 +177,7 @@ def test_a_refused_listener_fails_up_with_the_brokers_words_and_its_key_path(
 def test_a_load_balancer_address_is_waited_for_and_exported(
     engine: Engine, monkeypatch: pytest.MonkeyPatch, ga_cluster: FakeCluster
 ) -> None:
-    answered(
-        engine,
-        monkeypatch,
-        {"default": provisioned("Succeeded"), "local-ga-edge": provisioned("Succeeded")},
-    )
+    all_accepted(engine, monkeypatch)
     monkeypatch.setattr(wait, "POLL_SECONDS", 0.01)
     reads = 0
 
@@ -204,11 +208,7 @@ def test_a_load_balancer_address_is_waited_for_and_exported(
 def test_a_load_balancer_without_an_address_in_time_fails_up(
     engine: Engine, monkeypatch: pytest.MonkeyPatch, ga_cluster: FakeCluster
 ) -> None:
-    answered(
-        engine,
-        monkeypatch,
-        {"default": provisioned("Succeeded"), "local-ga-edge": provisioned("Succeeded")},
-    )
+    all_accepted(engine, monkeypatch)
     monkeypatch.setattr(wait, "POLL_SECONDS", 0.05)
     ga_cluster.add(EDGE_SERVICE, {"spec": {"ports": [{"port": 8885}]}, "status": {}})
     engine.configure({**LOCAL_GA, "waitTimeoutSeconds": 1})
