@@ -782,7 +782,7 @@ async def _endpoints(
     accepted: dict[pulumi.Resource, bool] = {}
     cluster = None
     if render_directory(stack.kubernetes) is None and not pulumi.runtime.is_dry_run():
-        said, problems = await wait_verdicts(watched)
+        said, problems = await wait_verdicts(watched, wait)
         if problems:
             raise BrokerRefusalError(problems)
         accepted = {w.resource: v == "succeeded" for w, v in zip(watched, said, strict=True)}

@@ -31,6 +31,8 @@ from ..errors import ConfigError, Problem
 from .endpoints import LiveService, allocated_node_ports, load_balancer_ingress, node_addresses
 from .models import MqListenerV1Args
 
+PROVIDER_GRACE_SECONDS = 10
+"""How much longer than the program the provider waits (see `Wait.annotations`)."""
 POLL_SECONDS = 1.0
 """How often a LoadBalancer Service is read while it has no address."""
 SUCCEEDED = "succeeded"
@@ -88,10 +90,10 @@ class Wait:
     started: float = field(default_factory=time.monotonic)
 
     def annotations(self) -> dict[str, str]:
-        return {
-            "pulumi.com/waitFor": FINAL_STATUS,
-            "pulumi.com/timeoutSeconds": str(self.timeout_seconds),
-        }
+        # The provider's own timeout is a backstop, a little later than the program's: when
+        # it fires first, the engine stops the program before it can name the key path.
+        backstop = self.timeout_seconds + PROVIDER_GRACE_SECONDS
+        return {"pulumi.com/waitFor": FINAL_STATUS, "pulumi.com/timeoutSeconds": str(backstop)}
 
     @property
     def deadline(self) -> float:
@@ -204,16 +206,42 @@ class Watched:
     resource: BrokerObject
 
 
-async def verdicts(watched: Sequence[Watched]) -> tuple[list[Verdict], list[Problem]]:
+async def verdicts(
+    watched: Sequence[Watched], wait: Wait | None
+) -> tuple[list[Verdict], list[Problem]]:
     """What the broker said of each of `watched` once the provider has their final status
     (with waiting off, or under mocks, a status may not be final: pending), and the problems
-    of those it refused."""
-    statuses = await asyncio.gather(*(w.resource.status.future() for w in watched))
-    found = (
-        refusal(w.kind, w.namespace, w.name, w.origin, s)
-        for w, s in zip(watched, statuses, strict=True)
+    of those it refused or did not answer by `wait`'s deadline."""
+    tasks = [asyncio.ensure_future(w.resource.status.future()) for w in watched]
+    if tasks:
+        timeout = None if wait is None else max(0.0, wait.deadline - time.monotonic())
+        await asyncio.wait(tasks, timeout=timeout)
+    said: list[Verdict] = []
+    problems: list[Problem] = []
+    for w, task in zip(watched, tasks, strict=True):
+        if not task.done():  # left running: cancelling it would cancel the output itself
+            said.append("pending")
+            problems.append(unanswered(w, wait))
+            continue
+        # A registration that failed is the engine's to report (it stops the program).
+        status = None if task.exception() else task.result()
+        said.append(verdict(status))
+        refused = refusal(w.kind, w.namespace, w.name, w.origin, status)
+        if refused is not None:
+            problems.append(refused)
+    return said, problems
+
+
+def unanswered(watched: Watched, wait: Wait | None) -> Problem:
+    seconds = wait.timeout_seconds if wait else 0
+    kind, namespace, name = watched.kind, watched.namespace, watched.name
+    return Problem(
+        watched.origin,
+        f"the broker did not answer for {kind} {namespace}/{name} within {seconds} s "
+        f"({TIMEOUT_KEY}): its status.provisioningStatus is not Succeeded or Failed",
+        "check that the broker's operator runs and what it says: "
+        f"`kubectl -n {namespace} get {kind.lower()} {name} -o yaml`; or raise {TIMEOUT_KEY}",
     )
-    return [verdict(s) for s in statuses], [problem for problem in found if problem is not None]
 
 
 async def live_service(
