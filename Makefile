@@ -12,7 +12,7 @@ PULUMI := tools/pulumi
 
 .PHONY: help setup engine up preview policy-preview render destroy recover test check lint unit e2e schema \
 	package-schema \
-	bench clean cluster-bin cluster-up cluster-down cluster-status
+	bench clean cluster-bin cluster-up cluster-down cluster-status operator-double
 
 help:
 	@echo "make up [STACK=dev|dev-ga]        pulumi up; a cluster stack (staging, prod) needs CLUSTER=yes"
@@ -26,6 +26,7 @@ help:
 	@echo "make schema | make bench          regenerate the stack-file schema | run the benchmark"
 	@echo "make package-schema               regenerate the component package's schema"
 	@echo "make cluster-up|cluster-down|cluster-status  the local API server (STACK=local uses it)"
+	@echo "make operator-double [DOUBLE_ARGS=...]  a test double of the broker's operator for it"
 
 setup: $(VENV)/.installed
 
@@ -88,6 +89,12 @@ cluster-down:
 
 cluster-status:
 	tools/local-cluster status
+
+# A TEST DOUBLE of the broker's operator for the local cluster (tools/operator_double.py): it
+# answers GA objects' status and gives listeners a Service, so `up STACK=local-ga` has a broker
+# answer to wait for. Runs in the foreground; e.g. DOUBLE_ARGS="--reject-port 1883='in use'".
+operator-double: setup
+	tools/operator-double $(DOUBLE_ARGS)
 
 clean:
 	rm -rf rendered .pulumi-state

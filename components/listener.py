@@ -18,6 +18,7 @@ from .registry import program_listeners
 from .spec import DEFAULT_NAMESPACE
 from .v1 import models as v1
 from .v1 import sharing as v1_sharing
+from .v1.wait import BrokerObject, Wait, with_wait
 from .v1beta1.authlinks import LinkedListener
 from .v1beta1.models import API_VERSION, DEFAULT_BROKER, MqListenerArgs
 from .v1beta1.sharing import Listener
@@ -283,6 +284,10 @@ class MqListenerV1(pulumi.ComponentResource):
 
     References to BrokerAuthentications/Authorizations are checked by the stack program, which
     knows them; a program composing this component checks its own.
+
+    With `wait`, `up` stays on the BrokerListener until the broker has answered (its
+    `status.provisioningStatus`, the `status` output of `broker_listener`); see
+    components/v1/wait.py. Without it, `up` ends once the API server stored it.
     """
 
     # A subclass registers under its own token: the package's component is `aio-mq:index:…`.
@@ -295,6 +300,7 @@ class MqListenerV1(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
         *,
         origin: str = "",
+        wait: Wait | None = None,
     ) -> None:
         """`origin` is the key path of the args in error messages (e.g. `listeners[2]`)."""
         registry = program_listeners()
@@ -341,11 +347,13 @@ class MqListenerV1(pulumi.ComponentResource):
         # gives the mark up, while the listener stays as last applied. Left marked, it would
         # keep every other stack from managing it (components/v1/sharing.py).
         mark_apart = retained and registry.on_cluster
-        self.broker_listener: k8s.apiextensions.CustomResource = k8s.apiextensions.CustomResource(
+        self.broker_listener: BrokerObject = BrokerObject(
             resource_name,
             api_version=v1.API_VERSION,
             kind="BrokerListener",
-            metadata=object_metadata(listener.name, namespace, marked=not mark_apart),
+            metadata=with_wait(
+                object_metadata(listener.name, namespace, marked=not mark_apart), wait
+            ),
             spec=listener.spec(),
             opts=pulumi.ResourceOptions(
                 parent=self, depends_on=depends_on, retain_on_delete=retained or None

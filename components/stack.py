@@ -27,6 +27,8 @@ from pulumi.runtime.config import CONFIG, get_config, get_config_env
 from pydantic import Field, StrictBool, ValidationError
 
 from .auth import admit_stack_auth, resource_name
+from .cluster import ClusterError
+from .cluster import connect as read_cluster
 from .declared import DeclaredIssuer, DeclaredSecret
 from .discovery import Discovered, DiscoveredV1, auth_key, with_declared
 from .errors import ConfigError, Problem, join_path, problems_from_validation
@@ -61,6 +63,16 @@ from .v1.auth import (
     broker_resource,
     resource_kind,
 )
+from .v1.endpoints import listener_endpoints
+from .v1.wait import (
+    DEFAULT_TIMEOUT_SECONDS,
+    BrokerRefusalError,
+    TimeoutSeconds,
+    Wait,
+    Watched,
+    live_services,
+)
+from .v1.wait import verdicts as wait_verdicts
 from .v1beta1.auth import (
     ExistingAuthentication,
     ExistingAuthorization,
@@ -193,6 +205,9 @@ class StackConfigV1(StackBase):
     """The GA BrokerAuthorizations to create."""
     existing_authorizations: list[BrokerAuthorizationArgs] = Field(default_factory=list)
     """BrokerAuthorizations already on the cluster; absent means none."""
+    wait_timeout_seconds: TimeoutSeconds = DEFAULT_TIMEOUT_SECONDS
+    """On a cluster, how long `up` waits for the broker to accept each object it creates or
+    changes, and for a LoadBalancer listener's address (seconds; 0: do not wait)."""
 
     def certificate_requests(self) -> list[tuple[str, IssuerRef, str | None]]:
         return [
@@ -643,9 +658,13 @@ def _deploy_v1(
 ) -> dict[str, pulumi.Input[dict[str, Any]]]:
     """`deploy` for the GA API: every listener checked first (on a cluster, after the
     pre-flight checks and against what is there), then the issuers, authentications and
-    authorizations, then each listener after what it uses."""
+    authorizations, then each listener after what it uses.
+
+    The stack program also exports `endpoints` (components/v1/endpoints.py) and, on a cluster,
+    has `up` wait for the broker to accept each object (components/v1/wait.py)."""
     cluster_problems: list[Problem] = []
     existing = v1_existing_facts(stack.existing(), stack.namespace, stack.broker_ref)
+    discovered: DiscoveredV1 | None = None
     if parent is None and render_directory(stack.kubernetes) is None:
         registry.on_cluster = True
         cluster_problems, discovered = check_cluster(stack, stack.discovery)
@@ -667,16 +686,13 @@ def _deploy_v1(
         registry.seal()
 
     provider, issuers = _provider_and_issuers(stack, registry, parent)
+    wait = _wait(stack) if parent is None else None
     opts = pulumi.ResourceOptions(provider=provider, parent=parent, depends_on=registry.gate())
-    known: dict[tuple[str, str, str | None], pulumi.Resource] = dict(issuers)
-    objects: list[BrokerAuthenticationArgs | BrokerAuthorizationArgs] = [
-        *stack.authentications,
-        *stack.authorizations,
-    ]
-    for obj in objects:
-        namespace = obj.namespace or stack.namespace
-        resource = broker_resource(obj.model_copy(update={"namespace": namespace}), opts)
-        known[(resource_kind(obj), obj.name, namespace)] = resource
+    watched = _auth_objects(stack, opts, wait)  # what the broker answers for; listeners follow
+    known: dict[tuple[str, str, str | None], pulumi.Resource] = {
+        **issuers,
+        **{(w.kind, w.name, w.namespace): w.resource for w in watched},
+    }
 
     uses_of_name = Counter(checked.args.name for checked in listeners)
     summaries: dict[str, pulumi.Input[dict[str, Any]]] = {}
@@ -701,12 +717,102 @@ def _deploy_v1(
                 depends_on=depends_on or None,
             ),
             origin=checked.facts.origin,
+            wait=wait,
+        )
+        origin = checked.facts.origin
+        watched.append(
+            Watched("BrokerListener", namespace, args.name, origin, listener.broker_listener)
         )
         # Exported by name; by Pulumi name only when the name repeats in another namespace.
         shared = uses_of_name[args.name] > 1
         summary = listener.summary_values() if parent is None else listener.summary
         summaries[checked.resource_name if shared else args.name] = summary
+    if parent is None:
+        ways_in = _endpoints(
+            stack, dict(zip(summaries, listeners, strict=True)), watched, wait, discovered
+        )
+        pulumi.export("endpoints", pulumi.Output.from_input(ways_in))
     return summaries
+
+
+def _auth_objects(
+    stack: StackConfigV1, opts: pulumi.ResourceOptions, wait: Wait | None
+) -> list[Watched]:
+    """Register the stack's BrokerAuthentications and BrokerAuthorizations."""
+    objects: list[tuple[str, BrokerAuthenticationArgs | BrokerAuthorizationArgs]] = [
+        *((f"authentications[{i}]", obj) for i, obj in enumerate(stack.authentications)),
+        *((f"authorizations[{i}]", obj) for i, obj in enumerate(stack.authorizations)),
+    ]
+    watched = []
+    for origin, obj in objects:
+        namespace = obj.namespace or stack.namespace
+        resource = broker_resource(obj.model_copy(update={"namespace": namespace}), opts, wait)
+        watched.append(Watched(resource_kind(obj), namespace, obj.name, origin, resource))
+    return watched
+
+
+def _wait(stack: StackConfigV1) -> Wait | None:
+    """How `up` waits for the broker: on a cluster, unless the stack turned it off. Rendering
+    and previews have no broker to wait for."""
+    if render_directory(stack.kubernetes) is not None or not stack.wait_timeout_seconds:
+        return None
+    return Wait(stack.wait_timeout_seconds)
+
+
+def _methods(
+    stack: StackConfigV1, discovered: DiscoveredV1 | None
+) -> dict[tuple[str, str], tuple[str, ...]]:
+    """The methods of every BrokerAuthentication a port can name: the stack's, the declared or
+    assumed existing ones, the live ones."""
+    known = [
+        *_declared(stack, "authentications", stack.authentications),
+        *_existing_authentications(stack, assume=discovered is None),
+        *(discovered.authentications if discovered else ()),
+    ]
+    return {(d.namespace, d.name): d.methods for d in known}
+
+
+async def _endpoints(
+    stack: StackConfigV1,
+    listeners: dict[str, CheckedListener[v1.MqListenerV1Args]],
+    watched: list[Watched],
+    wait: Wait | None,
+    discovered: DiscoveredV1 | None,
+) -> dict[str, Any]:
+    """The `endpoints` output of `listeners` (by output name; `watched` ends with them). On `up`
+    on a cluster (not in a preview, where the status in the state may be an old answer), first
+    what the broker said: refusals fail `up` (BrokerRefusalError), and so do LoadBalancers that
+    got no address in time."""
+    accepted: dict[pulumi.Resource, bool] = {}
+    cluster = None
+    if render_directory(stack.kubernetes) is None and not pulumi.runtime.is_dry_run():
+        said, problems = await wait_verdicts(watched, wait)
+        if problems:
+            raise BrokerRefusalError(problems)
+        accepted = {w.resource: v == "succeeded" for w, v in zip(watched, said, strict=True)}
+        try:
+            cluster = read_cluster(stack.kubernetes.kubeconfig, stack.kubernetes.context)
+        except ClusterError as exc:
+            pulumi.log.warn(f"aio-mq: endpoints without the cluster's addresses: {exc}")
+    by_listener = [
+        (c.args, c.facts.origin, wait if accepted.get(w.resource) else None)
+        for c, w in zip(listeners.values(), watched[len(watched) - len(listeners) :], strict=True)
+    ]
+    live, late = await live_services(cluster, by_listener)
+    if late:
+        raise BrokerRefusalError(late)
+    methods = _methods(stack, discovered)
+    return {
+        name: listener_endpoints(
+            c.args,
+            c.facts.origin,
+            methods=methods,
+            issuers=stack.issuers,
+            stack_namespace=stack.namespace,
+            live=found,
+        )
+        for (name, c), found in zip(listeners.items(), live, strict=True)
+    }
 
 
 def _live_v1(

@@ -11,7 +11,7 @@ import pulumi
 import pytest
 from pulumi.runtime.sync_await import _sync_await
 
-from components import preflight
+from components import preflight, stack
 from tests.fake_cluster import FakeCluster, aio_install
 
 MARK = {
@@ -120,4 +120,5 @@ def serve(monkeypatch: pytest.MonkeyPatch, fake: FakeCluster) -> FakeCluster:
         return fake
 
     monkeypatch.setattr(preflight, "connect", connect)
+    monkeypatch.setattr(stack, "read_cluster", connect)  # the endpoints' reads after `up`
     return fake

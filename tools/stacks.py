@@ -219,8 +219,49 @@ def run(root: Path, command: str, stack_name: str, cluster: bool, extra: Sequenc
         return status
     status = pulumi(root, *engine, "--stack", stack.stack, *packs)
     if status == 0 and engine[0] == "up":
-        status = pulumi(root, "stack", "output", "--stack", stack.stack, "--json")
+        shown = subprocess.run(
+            [str(root / "tools" / "pulumi"), "stack", "output", "--stack", stack.stack, "--json"],
+            cwd=root,
+            stdout=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+        sys.stdout.write(shown.stdout)
+        status = shown.returncode
+        if status == 0:
+            print(endpoints_table(json.loads(shown.stdout or "{}")), end="", flush=True)
     return status
+
+
+def endpoints_table(outputs: dict[str, Any]) -> str:
+    """Where clients connect, one line per way in, from the `endpoints` output of a GA stack
+    (components/v1/endpoints.py); empty for a stack without it."""
+    endpoints = outputs.get("endpoints")
+    if not isinstance(endpoints, dict) or not endpoints:
+        return ""
+    rows = [("LISTENER", "KEY", "URL", "AUTHENTICATION", "CA")]
+    for name, listener in endpoints.items():
+        for port in listener["ports"]:
+            auth = port.get("authentication")
+            methods = ", ".join(auth["methods"]) if auth else ""
+            authentication = f"{auth['ref']} ({methods or '?'})" if auth else "none"
+            ca = port.get("ca")
+            where = (
+                f"{ca['kind']} {ca['namespace']}/{ca['name']} [{ca['key']}]"
+                if ca
+                else ("-" if not port["tls"] else "unknown (issuer not created by aio-mq)")
+            )
+            rows += [
+                (name, listener["keyPath"], url["url"], authentication, where)
+                for url in port["urls"]
+            ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    lines = ["", "Where clients connect (pulumi stack output endpoints):"]
+    lines += [
+        "  " + "  ".join([*(c.ljust(w) for c, w in zip(row, widths, strict=False)), row[-1]])
+        for row in rows
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def run_disposable(root: Path, command: str, stack: StackFacts, extra: Sequence[str]) -> int:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import pulumi
-import pulumi_kubernetes as k8s
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
@@ -18,6 +17,7 @@ from ..metadata import object_metadata
 from ..mqtt import AttributeMap, TopicFilter
 from ..spec import DEFAULT_NAMESPACE, Dns1123Label, HttpsUrl, PascalCase, ResourceName, Spec
 from .models import API_VERSION
+from .wait import BrokerObject, Wait, with_wait
 
 AUTHENTICATION_KIND = "BrokerAuthentication"
 AUTHORIZATION_KIND = "BrokerAuthorization"
@@ -182,15 +182,17 @@ def resource_kind(args: BrokerAuthenticationArgs | BrokerAuthorizationArgs) -> s
 def broker_resource(
     args: BrokerAuthenticationArgs | BrokerAuthorizationArgs,
     opts: pulumi.ResourceOptions | None = None,
-) -> k8s.apiextensions.CustomResource:
+    wait: Wait | None = None,
+) -> BrokerObject:
     """Register `args` as a GA BrokerAuthentication or BrokerAuthorization in its namespace
-    (by default azure-iot-operations), under the Pulumi name `<kind>-<name>`."""
-    kind = AUTHENTICATION_KIND if isinstance(args, BrokerAuthenticationArgs) else AUTHORIZATION_KIND
-    return k8s.apiextensions.CustomResource(
+    (by default azure-iot-operations), under the Pulumi name `<kind>-<name>`; with `wait`,
+    the provider keeps `up` on it until the broker has answered (components/v1/wait.py)."""
+    kind = resource_kind(args)
+    return BrokerObject(
         f"{kind[len('Broker') :].lower()}-{args.name}",
         api_version=API_VERSION,
         kind=kind,
-        metadata=object_metadata(args.name, args.namespace or DEFAULT_NAMESPACE),
+        metadata=with_wait(object_metadata(args.name, args.namespace or DEFAULT_NAMESPACE), wait),
         spec=args.spec(),
         opts=opts,
     )

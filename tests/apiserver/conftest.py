@@ -10,6 +10,9 @@ the test, with the tool's message; nothing is skipped.
 - `fresh_cluster`: a cluster of its own for one test, every CRD set, with the AIO defaults.
 - `start_cluster(crds=..., aio_defaults=...)`: any other shape (e.g. `crds="v1beta1"` for a
   cluster without cert-manager), stopped at the end of the test.
+- `operator_double(kubeconfig, *args)`: the TEST DOUBLE of the broker's operator
+  (tools/operator-double) answering on a cluster, stopped at the end of the test. The real
+  operator cannot run on a bare API server; the double writes the status it would.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ __all__ = ["Cluster", "Project", "engine_bin", "make", "project", "released"]
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOL = ROOT / "tools" / "local-cluster"
+DOUBLE = ROOT / "tools" / "operator-double"
 CONTEXT = "aio-mq-local"
 AIO_NAMESPACE = "azure-iot-operations"
 MQ_GROUP, MQ_VERSION = "mq.iotoperations.azure.com", "v1beta1"
@@ -183,3 +187,29 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     running = _up(tmp_path_factory.mktemp("cluster"), "--aio-defaults")
     yield running
     _down(running)
+
+
+OperatorDouble = Callable[..., subprocess.Popen[str]]
+
+
+@pytest.fixture
+def operator_double(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OperatorDouble]:
+    """Start the broker operator's test double on a kubeconfig's cluster (it waits for the
+    cluster to come up); each is stopped, by its own process id, when the test ends."""
+    started: list[subprocess.Popen[str]] = []
+
+    def start(kubeconfig: Path, *args: str) -> subprocess.Popen[str]:
+        log = tmp_path_factory.mktemp("operator-double") / "log"
+        double = subprocess.Popen(
+            [str(DOUBLE), "--kubeconfig", str(kubeconfig), "--interval", "0.1", *args],
+            stdout=subprocess.DEVNULL,
+            stderr=log.open("w"),
+            text=True,
+        )
+        started.append(double)
+        return double
+
+    yield start
+    for double in started:
+        double.terminate()
+        double.wait(timeout=30)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from .conftest import Cluster, Project
+from .conftest import Cluster, OperatorDouble, Project
 
 pytestmark = [pytest.mark.e2e, pytest.mark.apiserver]
 
@@ -95,8 +95,9 @@ def with_issuer_defaults(tls: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_ga_stack_up_reads_back_previews_clean_and_destroys(
-    cluster: Cluster, project: Project
+    cluster: Cluster, project: Project, operator_double: OperatorDouble
 ) -> None:
+    operator_double(cluster.kubeconfig)  # `up` waits for the broker's answer: the double's
     namespace = cluster.new_namespace("ga")
     cluster.custom.create_namespaced_custom_object(
         GROUP,

@@ -12,19 +12,30 @@ from typing import Any
 
 import pytest
 
-from .conftest import AIO_NAMESPACE, CONTEXT, Cluster, Project, StartCluster, make, released
+from .conftest import (
+    AIO_NAMESPACE,
+    CONTEXT,
+    Cluster,
+    OperatorDouble,
+    Project,
+    StartCluster,
+    make,
+    released,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.apiserver]
 
 STACK = "local-ga"
 GROUP, VERSION = "mqttbroker.iotoperations.azure.com", "v1"
 LIVE = f"on the cluster (context {CONTEXT}), not managed by this stack"
+REFUSAL = "port 8885 is reserved for the test"
 
 
 def test_local_ga_discovers_manages_default_is_refused_out_of_band_and_leaves_default(
-    start_cluster: StartCluster, project: Project
+    start_cluster: StartCluster, project: Project, operator_double: OperatorDouble
 ) -> None:
     cluster = start_cluster(crds="v1,cert-manager")
+    operator_double(cluster.kubeconfig)  # `up` waits for the broker's answer: the double's
 
     def listener(name: str) -> Any:
         return cluster.get(GROUP, VERSION, "brokerlisteners", name, AIO_NAMESPACE)
@@ -112,20 +123,62 @@ def seeded_objects(cluster: Cluster) -> dict[tuple[str, str], Any]:
     return found
 
 
-def test_make_up_runs_a_ga_stack_rendered_and_on_the_local_cluster(project: Project) -> None:
+def test_make_up_runs_a_ga_stack_rendered_and_on_the_local_cluster(
+    project: Project, operator_double: OperatorDouble
+) -> None:
     # As a user runs them: `make up STACK=dev-ga` renders; `make up STACK=local-ga` starts the
-    # project's own local cluster, deploys, prints the outputs; destroy leaves `default`.
+    # project's own local cluster, deploys, waits for the broker (here its test double, started
+    # beside it as `make operator-double` would), prints the outputs and where clients connect;
+    # destroy leaves `default`.
+    operator_double(
+        project.root / ".local-cluster" / "kubeconfig", "--reject-port", f"8885={REFUSAL}"
+    )
     try:
         rendered = make(project, "up", "STACK=dev-ga")
         assert rendered.returncode == 0, rendered.stdout + rendered.stderr
         assert list((project.root / "rendered" / "dev-ga").rglob("*.yaml"))
 
-        up = make(project, "up", "STACK=local-ga")
+        refused = make(project, "up", "STACK=local-ga", "CLUSTER=yes")
+        output = refused.stdout + refused.stderr
+        assert refused.returncode != 0, output
+        assert (
+            "local-ga is a local stack: starting (or reusing) tools/local-cluster" in refused.stderr
+        )
+        assert (
+            "listeners[1]: the broker refused BrokerListener azure-iot-operations/local-ga-edge: "
+            f"{REFUSAL}" in output
+        )
+        assert "Where clients connect" not in output
+
+        # The user's fix: another port for the edge listener.
+        stack_file = project.stack_file("local-ga")
+        stack_file.write_text(stack_file.read_text().replace("- port: 8885", "- port: 8886"))
+        up = make(project, "up", "STACK=local-ga", "CLUSTER=yes")
         assert up.returncode == 0, up.stdout + up.stderr
-        assert "local-ga is a local stack: starting (or reusing) tools/local-cluster" in up.stderr
         # The outputs are the last JSON object printed (`pulumi stack output --json`).
-        outputs, _ = json.JSONDecoder().raw_decode(up.stdout, up.stdout.rindex("\n{") + 1)
+        outputs, end = json.JSONDecoder().raw_decode(up.stdout, up.stdout.rindex("\n{") + 1)
         assert [p["port"] for p in outputs["listeners"]["default"]["ports"]] == [18883, 1883]
+        table = up.stdout[end:].strip().splitlines()
+        assert table[0] == "Where clients connect (pulumi stack output endpoints):"
+        assert table[1].split() == ["LISTENER", "KEY", "URL", "AUTHENTICATION", "CA"]
+        assert [line.split()[:3] for line in table[2:]] == [
+            [
+                "default",
+                "listeners[0]",
+                "mqtts://aio-broker.azure-iot-operations.svc.cluster.local:18883",
+            ],
+            [
+                "default",
+                "listeners[0]",
+                "mqtt://aio-broker.azure-iot-operations.svc.cluster.local:1883",
+            ],
+            [
+                "local-ga-edge",
+                "listeners[1]",
+                "mqtts://local-ga-edge.azure-iot-operations.svc.cluster.local:8886",
+            ],
+            ["local-ga-edge", "listeners[1]", "mqtts://127.0.0.1:8886"],
+        ]
 
         local = project.root / ".local-cluster"
         cluster = Cluster.at(local, local / "kubeconfig")

@@ -129,6 +129,13 @@ def test_up_on_dev_ga_renders_the_exact_manifests_then_previews_clean(project: P
         (8884, "Mqtt", "Automatic", "dev-devices", "dev-telemetry"),
         (8443, "WebSockets", "Automatic", "dev-devices", "dev-telemetry"),
     ]
+    # Rendered, where clients connect is known in-cluster only (no Service exists to read).
+    ways_in = outputs["endpoints"]["dev-edge"]
+    assert ways_in["keyPath"] == "listeners[1]"
+    assert [(p["port"], p["urls"]) for p in ways_in["ports"]] == [
+        (8884, [{"via": "cluster", "url": f"mqtts://{edge['host']}:8884"}]),
+        (8443, [{"via": "cluster", "url": f"wss://{edge['host']}:8443"}]),
+    ]
     project.pulumi("preview", "--expect-no-changes", "--stack", "dev-ga")
     project.pulumi("destroy", "--yes", "--stack", "dev-ga")
 
