@@ -338,24 +338,7 @@ class MqListenerV1(pulumi.ComponentResource):
                 retain_on_delete=v1_sharing.is_installed_default(listener) or None,
             ),
         )
-        self._summary: dict[str, Any] = {
-            "name": listener.name,
-            "namespace": namespace,
-            "serviceName": listener.service,
-            "serviceType": listener.service_type,
-            "host": f"{listener.service}.{namespace}.svc.cluster.local",
-            "ports": [
-                {
-                    "port": port.port,
-                    "nodePort": port.node_port,
-                    "protocol": port.protocol,
-                    "tlsMode": port.tls_mode,
-                    "authentication": port.authentication_ref,
-                    "authorization": port.authorization_ref,
-                }
-                for port in listener.ports
-            ],
-        }
+        self._summary: dict[str, Any] = listener.summary()
         self.register_outputs({})
 
     @functools.cached_property

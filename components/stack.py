@@ -16,6 +16,7 @@ authentication references are checked over the whole config too).
 from __future__ import annotations
 
 import difflib
+import importlib
 import json
 import os
 from collections import Counter
@@ -27,11 +28,17 @@ import pulumi_kubernetes as k8s
 from pulumi.runtime.config import CONFIG, get_config, get_config_env
 from pydantic import Field, StrictBool, ValidationError
 
+from .arm.config import AzureTarget, arm_problems, preview_api_problem
+from .arm.resources import arm_resources
+from .arm.target import AzureBrokerObjects
+from .arm.template import write_template
 from .auth import admit_stack_auth, resource_name
 from .discovery import Discovered, DiscoveredV1, auth_key, with_declared
 from .errors import ConfigError, Problem, join_path, problems_from_validation
 from .issuer import IssuerArgs, IssuerRef, cert_manager_issuer
 from .listener import MqListener, MqListenerV1, check_listener, check_listener_v1, link_facts
+from .listener import _tls_secret as tls_secret  # the Secret MqListenerV1 makes, made here too
+from .metadata import object_metadata
 from .preflight import TlsSecret, check_cluster
 from .registry import (
     CheckedListener,
@@ -60,6 +67,7 @@ from .v1.auth import (
     broker_resource,
     resource_kind,
 )
+from .v1.plan import SECRET_KIND, PlanV1, plan_v1
 from .v1beta1.auth import (
     ExistingAuthentication,
     ExistingAuthorization,
@@ -184,6 +192,10 @@ class StackConfigV1(StackBase):
     """The GA BrokerAuthorizations to create."""
     existing_authorizations: list[BrokerAuthorizationArgs] = Field(default_factory=list)
     """BrokerAuthorizations already on the cluster; absent means none."""
+    azure: AzureTarget | None = None
+    """Create the objects as Azure resources of this IoT Operations instance (Azure Resource
+    Manager) instead of Kubernetes custom resources; issuers and TLS Secrets, which are no
+    Azure resources, then need aio-mq:kubernetes naming the instance's cluster."""
 
     def certificate_requests(self) -> list[tuple[str, IssuerRef, str | None]]:
         return [
@@ -320,7 +332,11 @@ def validate_config(
         raise ConfigError([*(first or []), problem], subject)
     known = config_keys(model)
     # Unknown keys are reported here, with the project prefix the stack file uses.
-    problems = [_unknown_key(key, known) for key in raw if key not in known] + (first or [])
+    problems = [
+        preview_api_problem() if key == "azure" else _unknown_key(key, known)
+        for key in raw
+        if key not in known
+    ] + (first or [])
     given = {k: v for k, v in raw.items() if k in known}
     try:
         stack = model.model_validate({"listeners": [], **given})
@@ -329,6 +345,17 @@ def validate_config(
     problems += _issuer_problems(stack) + [p for check in checks for p in check(stack)]
     if isinstance(stack, StackConfigV1):
         problems += _v1_problems(stack, live=discovery_follows and discovers(stack))
+        if stack.azure is not None:
+            problems += arm_problems(
+                stack.azure,
+                broker_ref=stack.broker_ref,
+                listeners=stack.listeners,
+                authentications=stack.authentications,
+                authorizations=stack.authorizations,
+                namespace=stack.namespace,
+                kubernetes_given="kubernetes" in stack.model_fields_set,
+                issuers=len(stack.issuers),
+            )
     if problems:
         raise ConfigError(problems, subject)
     return stack
@@ -542,6 +569,8 @@ def deploy(
     The stack program on a cluster first runs the pre-flight checks and discovery; under a
     parent the cluster is the consumer's provider, which cannot be read from here."""
     registry = program_listeners()
+    if isinstance(stack, StackConfigV1) and stack.azure is not None:
+        return _deploy_arm(stack, stack.azure, registry, parent)
     if isinstance(stack, StackConfigV1):
         return _deploy_v1(stack, registry, parent)
     cluster_problems: list[Problem] = []
@@ -738,3 +767,99 @@ def _live_v1(
     managed = {(f.namespace, f.name) for f in stack.listener_facts() if f.is_default}
     live = [f for f in discovered.listeners if (f.namespace, f.name) not in managed]
     return with_declared(live, declared), live_names + references
+
+
+def _deploy_arm(
+    stack: StackConfigV1,
+    target: AzureTarget,
+    registry: ProgramListeners,
+    parent: pulumi.Resource | None,
+) -> dict[str, pulumi.Input[dict[str, Any]]]:
+    """`deploy` to the ARM target: the GA checks against what exists (read from ARM when
+    discovery is on), then the plan's issuers and TLS Secrets on the cluster (Kubernetes
+    target), then its broker objects as Azure resources; rendering, the ARM template instead."""
+    cluster_problems: list[Problem] = []
+    existing = v1_existing_facts(stack.existing(), stack.namespace, stack.broker_ref)
+    if parent is None and discovers(stack):
+        discovered, cluster_problems = _discover_arm(stack, target)
+        if discovered is not None:
+            existing, live_problems = _live_v1(stack, discovered)
+            cluster_problems += live_problems
+    try:
+        registry.declare_existing(existing, api_version=v1.API_VERSION)
+    except ConfigError as exc:  # conflicts among them: reported with everything else
+        cluster_problems += exc.problems
+    listeners: list[CheckedListener[v1.MqListenerV1Args]] = []
+    for i, item in enumerate(stack.listeners):
+        args = item.resolved(stack.namespace, target_broker(stack, target))
+        facts, problems = check_listener_v1(args, origin=f"listeners[{i}]")
+        listeners.append(CheckedListener(args.name, args, facts, problems, None))
+    registry.admit_all(listeners, cluster_problems, api_version=v1.API_VERSION)
+    if parent is None:
+        registry.seal()
+
+    plan = plan_v1(
+        stack.namespace,
+        [(checked.facts.origin, checked.args) for checked in listeners],
+        stack.authentications,
+        stack.authorizations,
+        stack.issuers,
+    )
+    resources = arm_resources(plan)
+    render_to = render_directory(stack.kubernetes)
+    on_cluster = _on_cluster(stack, plan, registry, parent)
+    if render_to is not None:
+        if not pulumi.runtime.is_dry_run():  # like the Kubernetes target: files on update
+            write_template(render_to, resources, target)
+    else:
+        AzureBrokerObjects(
+            "azure",
+            resources,
+            target,
+            pulumi.ResourceOptions(parent=parent, depends_on=registry.gate()),
+            on_cluster=on_cluster,
+        )
+    return {checked.args.name: checked.args.summary() for checked in listeners}
+
+
+def target_broker(stack: StackConfigV1, target: AzureTarget) -> str:
+    """The broker of the stack's listeners: the target's, when known before the deployment."""
+    return target.broker if isinstance(target.broker, str) else stack.broker_ref
+
+
+def _on_cluster(
+    stack: StackConfigV1, plan: PlanV1, registry: ProgramListeners, parent: pulumi.Resource | None
+) -> dict[tuple[str, str, str | None], pulumi.Resource]:
+    """The plan's issuers and TLS Secrets, created on aio-mq:kubernetes's cluster (the checks
+    let an ARM stack have them only when it names one) before the Azure resources."""
+    if not plan.issuers and not plan.tls_secrets:
+        return {}
+    provider, issuers = _provider_and_issuers(stack, registry, parent)
+    created: dict[tuple[str, str, str | None], pulumi.Resource] = dict(issuers)
+    for secret in plan.tls_secrets:
+        name = secret.material.secret_ref
+        created[(SECRET_KIND, name, secret.namespace)] = tls_secret(
+            f"tls-{name}",
+            secret.material,
+            secret.path,
+            object_metadata(name, secret.namespace),
+            pulumi.ResourceOptions(provider=provider, parent=parent, depends_on=registry.gate()),
+        )
+    return created
+
+
+def _discover_arm(
+    stack: StackConfigV1, target: AzureTarget
+) -> tuple[DiscoveredV1 | None, list[Problem]]:
+    """What the broker already has, read from ARM by components/arm/discovery.py (imported
+    when used: it brings the Azure SDK)."""
+    discovery = importlib.import_module(".arm.discovery", __package__)
+    found: tuple[DiscoveredV1 | None, list[Problem]] = discovery.discover_arm(
+        target.subscription(),
+        target.resource_group,
+        target.instance,
+        target.broker,
+        stack.namespace,
+        [item.name for item in stack.listeners],
+    )
+    return found

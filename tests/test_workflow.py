@@ -127,9 +127,9 @@ def test_the_stack_list_step_sorts_stacks_by_their_declaration(tmp_path: Path) -
     # The local stacks deploy to tools/local-cluster on a developer's machine: not in CI.
     local = {"local", "local-ga"}
     assert lists["all"] == sorted(set(stacks) - local)
-    production = sorted(["prod", "prd", "Prod", "production-2", "undeclared"])
+    production = sorted(["prod", "prod-arm", "prd", "Prod", "production-2", "undeclared"])
     assert lists["production"] == production
-    # The committed stacks other than prod all say aio-mq:production: false.
+    # The committed stacks other than prod and prod-arm all say aio-mq:production: false.
     assert lists["staged"] == sorted(set(stacks) - set(production) - local)
     assert "dev" in lists["staged"] and "staging" in lists["staged"]
     assert "dev-ga" in lists["staged"]
