@@ -30,7 +30,6 @@ from pydantic import Field, StrictBool, ValidationError
 
 from .arm.config import AzureTarget, arm_problems, preview_api_problem
 from .arm.resources import arm_resources
-from .arm.target import AzureBrokerObjects
 from .arm.template import write_template
 from .auth import admit_stack_auth, resource_name
 from .discovery import Discovered, DiscoveredV1, auth_key, with_declared
@@ -780,7 +779,8 @@ def _deploy_arm(
     target), then its broker objects as Azure resources; rendering, the ARM template instead."""
     cluster_problems: list[Problem] = []
     existing = v1_existing_facts(stack.existing(), stack.namespace, stack.broker_ref)
-    if parent is None and discovers(stack):
+    # A composition's target may hold Outputs: unknown now, ARM cannot be read with them.
+    if parent is None and discovers(stack) and target.known():
         discovered, cluster_problems = _discover_arm(stack, target)
         if discovered is not None:
             existing, live_problems = _live_v1(stack, discovered)
@@ -812,6 +812,9 @@ def _deploy_arm(
         if not pulumi.runtime.is_dry_run():  # like the Kubernetes target: files on update
             write_template(render_to, resources, target)
     else:
+        # Imported here: the azure-native SDK adds ~0.2 s to every program that imports it.
+        from .arm.target import AzureBrokerObjects  # noqa: PLC0415
+
         AzureBrokerObjects(
             "azure",
             resources,
@@ -856,9 +859,9 @@ def _discover_arm(
     discovery = importlib.import_module(".arm.discovery", __package__)
     found: tuple[DiscoveredV1 | None, list[Problem]] = discovery.discover_arm(
         target.subscription(),
-        target.resource_group,
-        target.instance,
-        target.broker,
+        str(target.resource_group),
+        str(target.instance),
+        str(target.broker),
         stack.namespace,
         [item.name for item in stack.listeners],
     )

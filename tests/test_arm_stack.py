@@ -431,7 +431,10 @@ def test_issuers_and_tls_secrets_go_to_the_named_cluster_before_the_azure_resour
     assert sorted(type(r).__name__ for r in uses) == ["CustomResource", "Secret"]
 
 
-def test_composition_passes_azure_native_outputs_in(engine: Engine) -> None:
+@pytest.mark.parametrize("under_a_parent", [True, False], ids=["component", "program"])
+def test_composition_passes_azure_native_outputs_in(
+    engine: Engine, arm: FakeArm, under_a_parent: bool
+) -> None:
     named = {
         "azure-native:iotoperations:Instance": "instanceName",
         "azure-native:iotoperations:Broker": "brokerName",
@@ -471,7 +474,8 @@ def test_composition_passes_azure_native_outputs_in(engine: Engine) -> None:
                 ],
             }
         )
-        return deploy(stack, parent=pulumi.ComponentResource("test:index:Set", "set"))
+        parent = pulumi.ComponentResource("test:index:Set", "set") if under_a_parent else None
+        return deploy(stack, parent=parent)
 
     summaries = engine.run(program)
     (listener,) = engine.mocks.of_type("azure-native:iotoperations:BrokerListener")
@@ -479,6 +483,9 @@ def test_composition_passes_azure_native_outputs_in(engine: Engine) -> None:
     assert listener.inputs["brokerName"] == "default"
     assert listener.inputs["properties"]["serviceType"] == "LoadBalancer"
     assert summaries["edge"]["serviceType"] == "LoadBalancer"
+    # The Outputs are unknown while the program runs: ARM is not read with them; the GA
+    # defaults are assumed, as with discovery off.
+    assert arm.calls == []
 
 
 def test_composition_checks_the_objects_even_with_outputs_in_the_target(

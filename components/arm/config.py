@@ -104,6 +104,11 @@ class AzureTarget(Spec):
     subscription_id: SubscriptionId | None = None
     """Subscription of the instance; default: the one in customLocation."""
 
+    def known(self) -> bool:
+        """Whether every value is a plain string (none is a composition's Output)."""
+        values = (self.resource_group, self.instance, self.broker, self.custom_location)
+        return all(isinstance(value, str) for value in values)
+
     def subscription(self) -> str | None:
         """The subscription to read and write in; None while customLocation is an Output."""
         if self.subscription_id is not None:
