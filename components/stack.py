@@ -347,7 +347,7 @@ def validate_config(
         if stack.azure is not None:
             problems += arm_problems(
                 stack.azure,
-                broker_ref=stack.broker_ref,
+                broker_ref=stack.broker_ref if "broker_ref" in stack.model_fields_set else None,
                 listeners=stack.listeners,
                 authentications=stack.authentications,
                 authorizations=stack.authorizations,
@@ -676,19 +676,7 @@ def _deploy_v1(
         if discovered is not None:
             existing, live_problems = _live_v1(stack, discovered)
             cluster_problems += live_problems
-    try:
-        registry.declare_existing(existing, api_version=v1.API_VERSION)
-    except ConfigError as exc:  # conflicts among them: reported with everything else
-        cluster_problems += exc.problems
-    listeners: list[CheckedListener[v1.MqListenerV1Args]] = []
-    for i, item in enumerate(stack.listeners):
-        args = item.resolved(stack.namespace, stack.broker_ref)
-        name = resource_name(args.name, str(args.namespace), stack.namespace)
-        facts, problems = check_listener_v1(args, origin=f"listeners[{i}]")
-        listeners.append(CheckedListener(name, args, facts, problems, None))
-    registry.admit_all(listeners, cluster_problems, api_version=v1.API_VERSION)
-    if parent is None:
-        registry.seal()
+    listeners = _admit_v1(stack, registry, parent, existing, cluster_problems)
 
     provider, issuers = _provider_and_issuers(stack, registry, parent)
     opts = pulumi.ResourceOptions(provider=provider, parent=parent, depends_on=registry.gate())
@@ -731,6 +719,31 @@ def _deploy_v1(
         summary = listener.summary_values() if parent is None else listener.summary
         summaries[checked.resource_name if shared else args.name] = summary
     return summaries
+
+
+def _admit_v1(
+    stack: StackConfigV1,
+    registry: ProgramListeners,
+    parent: pulumi.Resource | None,
+    existing: list[v1_sharing.Listener],
+    problems: list[Problem],
+) -> list[CheckedListener[v1.MqListenerV1Args]]:
+    """The stack's GA listeners, checked as one unit with what exists and the `problems` found
+    so far (any problem: nothing is registered); the stack program's registry is then sealed."""
+    try:
+        registry.declare_existing(existing, api_version=v1.API_VERSION)
+    except ConfigError as exc:  # conflicts among them: reported with everything else
+        problems = [*problems, *exc.problems]
+    listeners: list[CheckedListener[v1.MqListenerV1Args]] = []
+    for i, item in enumerate(stack.listeners):
+        args = item.resolved(stack.namespace, stack.broker_ref)
+        name = resource_name(args.name, str(args.namespace), stack.namespace)
+        facts, found = check_listener_v1(args, origin=f"listeners[{i}]")
+        listeners.append(CheckedListener(name, args, facts, found, None))
+    registry.admit_all(listeners, problems, api_version=v1.API_VERSION)
+    if parent is None:
+        registry.seal()
+    return listeners
 
 
 def _live_v1(
@@ -785,18 +798,7 @@ def _deploy_arm(
         if discovered is not None:
             existing, live_problems = _live_v1(stack, discovered)
             cluster_problems += live_problems
-    try:
-        registry.declare_existing(existing, api_version=v1.API_VERSION)
-    except ConfigError as exc:  # conflicts among them: reported with everything else
-        cluster_problems += exc.problems
-    listeners: list[CheckedListener[v1.MqListenerV1Args]] = []
-    for i, item in enumerate(stack.listeners):
-        args = item.resolved(stack.namespace, target_broker(stack, target))
-        facts, problems = check_listener_v1(args, origin=f"listeners[{i}]")
-        listeners.append(CheckedListener(args.name, args, facts, problems, None))
-    registry.admit_all(listeners, cluster_problems, api_version=v1.API_VERSION)
-    if parent is None:
-        registry.seal()
+    listeners = _admit_v1(stack, registry, parent, existing, cluster_problems)
 
     plan = plan_v1(
         stack.namespace,
@@ -823,11 +825,6 @@ def _deploy_arm(
             on_cluster=on_cluster,
         )
     return {checked.args.name: checked.args.summary() for checked in listeners}
-
-
-def target_broker(stack: StackConfigV1, target: AzureTarget) -> str:
-    """The broker of the stack's listeners: the target's, when known before the deployment."""
-    return target.broker if isinstance(target.broker, str) else stack.broker_ref
 
 
 def _on_cluster(

@@ -515,3 +515,24 @@ def test_arm_stack_keys_are_in_the_stack_file_schema() -> None:
     # The editor's pattern accepts what the program accepts.
     assert re.fullmatch(target["properties"]["customLocation"]["pattern"], LOCATION)
     assert not re.fullmatch(target["properties"]["instance"]["pattern"], "AIO")
+
+
+def test_the_targets_broker_is_the_parent_of_every_resource(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, arm: FakeArm
+) -> None:
+    # aio-mq:brokerRef left out: the target's broker applies, nothing to repeat.
+    config = arm_config(
+        listeners=[{"name": "edge", "serviceType": "LoadBalancer", "ports": [port(8884)]}],
+        authentications=[
+            {
+                "name": "devices",
+                "authenticationMethods": [{"method": "X509"}],
+            }
+        ],
+    )
+    config["azure"] = {**AZURE, "broker": "edge-broker"}
+    engine.configure(config)
+    run_main(engine, monkeypatch)
+    assert {r.inputs["brokerName"] for r in azure_resources(engine)} == {"edge-broker"}
+    assert len(azure_resources(engine)) == 2
+    assert arm.calls[0]["broker"] == "edge-broker"

@@ -121,7 +121,7 @@ class AzureTarget(Spec):
 def arm_problems(
     target: AzureTarget,
     *,
-    broker_ref: str,
+    broker_ref: str | None,
     listeners: Sequence[MqListenerV1Args],
     authentications: Sequence[BrokerAuthenticationArgs],
     authorizations: Sequence[BrokerAuthorizationArgs],
@@ -131,10 +131,11 @@ def arm_problems(
 ) -> list[Problem]:
     """What ARM refuses or cannot hold, in a GA stack that is otherwise valid: names, objects
     in another namespace or broker than the target's, and cluster-only objects without a
-    cluster to create them on (`kubernetes_given`: the stack names one in aio-mq:kubernetes)."""
+    cluster to create them on (`kubernetes_given`: the stack names one in aio-mq:kubernetes).
+    `broker_ref`: aio-mq:brokerRef when the stack gives it."""
     problems: list[Problem] = []
     broker = target.broker if isinstance(target.broker, str) else None
-    if broker is not None and broker_ref != broker:
+    if broker is not None and broker_ref is not None and broker_ref != broker:
         problems.append(
             Problem(
                 "aio-mq:brokerRef",

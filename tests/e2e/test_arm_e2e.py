@@ -6,27 +6,15 @@ that the azure-native plugin is missing (this machine has none) and runs no engi
 from __future__ import annotations
 
 import json
-import subprocess
 
 import pytest
 
+from tests.apiserver.test_ga_local_stack import make
 from tests.e2e.conftest import Project
 from tests.e2e.test_policy_e2e import policy_venv
 from tests.test_arm_stack import LOCATION
 
 pytestmark = pytest.mark.e2e
-
-
-def make(project: Project, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["make", "--no-print-directory", *args],
-        cwd=project.root,
-        env=project.env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
 
 
 def test_make_render_writes_the_arm_template_offline(project: Project) -> None:
