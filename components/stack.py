@@ -352,7 +352,7 @@ def validate_config(
                 authentications=stack.authentications,
                 authorizations=stack.authorizations,
                 namespace=stack.namespace,
-                kubernetes_given="kubernetes" in stack.model_fields_set,
+                kubernetes_given=stack.kubernetes != KubernetesTarget(),
                 issuers=len(stack.issuers),
             )
     if problems:

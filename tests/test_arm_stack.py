@@ -392,10 +392,14 @@ def cluster_only_config(**keys: Any) -> dict[str, Any]:
     )
 
 
+@pytest.mark.parametrize("kubernetes", [None, {}], ids=["absent", "empty"])
 def test_issuers_and_tls_material_without_a_cluster_are_refused_with_the_fix(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, kubernetes: dict[str, str] | None
 ) -> None:
-    message = refused(engine, monkeypatch, cluster_only_config())
+    config = cluster_only_config()
+    if kubernetes is not None:
+        config["kubernetes"] = kubernetes  # the key alone names no cluster
+    message = refused(engine, monkeypatch, config)
     assert "issuers[0]: a cert-manager issuer is a Kubernetes object, not an Azure resource" in (
         message
     )
