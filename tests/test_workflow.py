@@ -148,3 +148,11 @@ def test_the_workflow_names_every_secret_it_reads() -> None:
     assert used
     for secret in used:
         assert f"#   {secret} " in header, f"secret {secret} is not documented in the header"
+
+
+def test_arm_stacks_get_azure_credentials_for_the_provider_and_the_discovery() -> None:
+    # prod-arm is previewed and deployed like every stack: azure-native signs in with ARM_*,
+    # the ARM discovery (DefaultAzureCredential) with AZURE_*; one service principal for both.
+    env = workflow()["env"]
+    for name in ("CLIENT_ID", "CLIENT_SECRET", "TENANT_ID"):
+        assert env[f"ARM_{name}"] == env[f"AZURE_{name}"] == f"${{{{ secrets.AZURE_{name} }}}}"
