@@ -152,12 +152,32 @@ def test_prod_arm_registers_azure_resources_and_no_custom_resource(
         },
     }
     assert authentication["name"] == "factory-devices"
-    rules = registered["authorization-factory-telemetry"].inputs["properties"]
-    assert rules["authorizationPolicies"]["cache"] == "Enabled"
-    assert rules["authorizationPolicies"]["rules"][0]["brokerResources"][1] == {
-        "method": "Publish",
-        "clientIds": [],
-        "topics": ["factory/telemetry/#"],
+    assert registered["authorization-factory-telemetry"].inputs == {
+        **common,
+        "authorizationName": "factory-telemetry",
+        "properties": {
+            "authorizationPolicies": {
+                "cache": "Enabled",
+                "rules": [
+                    {
+                        "principals": {
+                            "attributes": [{"group": "sensors"}],
+                            "clientIds": [],
+                            "usernames": [],
+                        },
+                        "brokerResources": [
+                            {"method": "Connect", "clientIds": [], "topics": []},
+                            {
+                                "method": "Publish",
+                                "clientIds": [],
+                                "topics": ["factory/telemetry/#"],
+                            },
+                        ],
+                        "stateStoreResources": [],
+                    }
+                ],
+            }
+        },
     }
     # Children of one component, each after what it uses.
     assert len(engine.mocks.of_type("aio:mq:AzureBrokerObjects")) == 1
