@@ -560,3 +560,25 @@ def test_the_targets_broker_is_the_parent_of_every_resource(
     assert {r.inputs["brokerName"] for r in azure_resources(engine)} == {"edge-broker"}
     assert len(azure_resources(engine)) == 2
     assert arm.calls[0]["broker"] == "edge-broker"
+
+
+def test_rendering_writes_cluster_objects_as_manifests_beside_the_template(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, arm: FakeArm
+) -> None:
+    rendered = tmp_path / "rendered"
+    monkeypatch.setenv(RENDER_OVERRIDE_ENV, str(rendered))
+    config = cluster_only_config(kubernetes={"context": "aks-factory"})
+    del config["discovery"]
+    on_disk(
+        tmp_path, monkeypatch, config, [("listeners", 0, "ports", 1, "tls", "manual", "privateKey")]
+    )
+    engine.configure(config, ["listeners"])
+    run_main(engine, monkeypatch)
+    (provider,) = engine.mocks.of_type("pulumi:providers:kubernetes")
+    assert provider.inputs == {"renderYamlToDirectory": str(rendered)}
+    assert len(engine.mocks.of_type("kubernetes:cert-manager.io/v1:ClusterIssuer")) == 1
+    assert azure_resources(engine) == []
+    template = json.loads((rendered / "azuredeploy.json").read_text())
+    (listener,) = template["resources"]
+    assert "dependsOn" not in listener  # the issuer and Secret are not template resources
+    assert arm.calls == []
