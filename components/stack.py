@@ -26,9 +26,9 @@ from typing import Any, Literal
 import pulumi
 import pulumi_kubernetes as k8s
 from pulumi.runtime.config import CONFIG, get_config, get_config_env
-from pydantic import Field, StrictBool, ValidationError
+from pydantic import Field, StrictBool, ValidationError, model_validator
 
-from .arm.config import AzureTarget, arm_problems, preview_api_problem
+from .arm.config import AzureTarget, arm_problems, broker_of, preview_api_problem
 from .arm.resources import arm_resources
 from .arm.template import write_template
 from .auth import admit_stack_auth, resource_name
@@ -195,6 +195,17 @@ class StackConfigV1(StackBase):
     """Create the objects as Azure resources of this IoT Operations instance (Azure Resource
     Manager) instead of Kubernetes custom resources; issuers and TLS Secrets, which are no
     Azure resources, then need aio-mq:kubernetes naming the instance's cluster."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _arm_broker_is_the_default_broker_ref(cls, data: Any) -> Any:
+        """Without aio-mq:brokerRef, the ARM target's broker is the listeners' broker, as the
+        ARM discovery reads it."""
+        if isinstance(data, dict) and "brokerRef" not in data and "broker_ref" not in data:
+            broker = broker_of(data.get("azure"))
+            if broker is not None:
+                return {**data, "brokerRef": broker}
+        return data
 
     def certificate_requests(self) -> list[tuple[str, IssuerRef, str | None]]:
         return [
@@ -861,5 +872,7 @@ def _discover_arm(
         str(target.broker),
         stack.namespace,
         [item.name for item in stack.listeners],
+        declared_authentications=[item.name for item in stack.authentications],
+        declared_authorizations=[item.name for item in stack.authorizations],
     )
     return found

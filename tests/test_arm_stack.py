@@ -19,8 +19,8 @@ from components.arm import target as arm_target
 from components.errors import Problem
 from components.stack import RENDER_OVERRIDE_ENV, deploy, validate_config
 from components.v1.models import MqListenerV1Args
+from tests.arm_stand_in import FakeArm, serve_arm
 from tests.conftest import Engine
-from tests.fake_arm import FakeArm, serve_arm
 from tests.pki import tls_pair
 from tests.test_stack import ROOT, on_disk, refused, run_main, stack_config
 
@@ -202,6 +202,9 @@ def test_prod_arm_registers_azure_resources_and_no_custom_resource(
             "broker": "default",
             "namespace": "azure-iot-operations",
             "declared": ["factory-edge"],
+            # What this stack manages is not someone else's.
+            "declared_authentications": ["factory-devices"],
+            "declared_authorizations": ["factory-telemetry"],
         }
     ]
 
@@ -560,6 +563,24 @@ def test_the_targets_broker_is_the_parent_of_every_resource(
     assert {r.inputs["brokerName"] for r in azure_resources(engine)} == {"edge-broker"}
     assert len(azure_resources(engine)) == 2
     assert arm.calls[0]["broker"] == "edge-broker"
+
+
+def test_listeners_read_from_the_targets_broker_are_on_the_stacks_broker(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, arm: FakeArm
+) -> None:
+    # ARM lists the listeners of one broker: the stack's listeners are on it too, and meet the
+    # one-LoadBalancer rule there, whatever the broker is called.
+    arm.listeners.append(
+        MqListenerV1Args.model_validate(
+            {"name": "portal-made", "serviceType": "LoadBalancer", "ports": [port(8883)]}
+        )
+    )
+    config = arm_config(
+        listeners=[{"name": "edge", "serviceType": "LoadBalancer", "ports": [port(8884)]}]
+    )
+    config["azure"] = {**AZURE, "broker": "edge-broker"}
+    message = refused(engine, monkeypatch, config)
+    assert "broker 'edge-broker' has at most one LoadBalancer listener" in message
 
 
 def test_rendering_writes_cluster_objects_as_manifests_beside_the_template(

@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from components import ConfigError
 from components.stack import RENDER_OVERRIDE_ENV
+from tests.arm_stand_in import serve_arm
 from tests.conftest import MARK, Engine, resolve
-from tests.fake_arm import serve_arm
 from tests.fake_cluster import FakeCluster, add_ga_install
 from tests.pki import tls_pair
 

@@ -118,6 +118,12 @@ class AzureTarget(Spec):
         return None
 
 
+def broker_of(raw: Any) -> str | None:
+    """The broker a raw `aio-mq:azure` value names, when it is a valid plain name."""
+    broker = raw.get("broker", DEFAULT_BROKER) if isinstance(raw, dict) else None
+    return broker if isinstance(broker, str) and _ARM_NAME.fullmatch(broker) else None
+
+
 def arm_problems(
     target: AzureTarget,
     *,

@@ -1,4 +1,5 @@
-"""A stand-in for components/arm/discovery.py (the arm-discovery engineer's `discover_arm`):
+"""A stand-in for components/arm/discovery.py (the arm-discovery engineer's `discover_arm`,
+contract plus its `declared_authentications`/`declared_authorizations`):
 what the broker of a fresh Azure IoT Operations instance holds as ARM lists it, and every call
 recorded, so tests of the ARM stack path see what it asks and how it uses the answer."""
 
@@ -17,7 +18,7 @@ from components.errors import Problem
 from components.spec import DEFAULT_NAMESPACE
 from components.v1 import sharing as v1_sharing
 from components.v1.auth import DEFAULT_AUTHENTICATION
-from components.v1.models import DEFAULT_BROKER, DEFAULT_LISTENER, MqListenerV1Args
+from components.v1.models import DEFAULT_LISTENER, MqListenerV1Args
 
 MODULE = "components.arm.discovery"
 
@@ -38,6 +39,9 @@ class FakeArm:
         broker: str,
         namespace: str,
         declared: Collection[str] = (),
+        *,
+        declared_authentications: Collection[str] = (),
+        declared_authorizations: Collection[str] = (),
         **options: Any,
     ) -> tuple[DiscoveredV1 | None, list[Problem]]:
         self.calls.append(
@@ -48,6 +52,8 @@ class FakeArm:
                 "broker": broker,
                 "namespace": namespace,
                 "declared": list(declared),
+                "declared_authentications": list(declared_authentications),
+                "declared_authorizations": list(declared_authorizations),
                 **options,
             }
         )
@@ -55,7 +61,14 @@ class FakeArm:
             return None, self.problems
         where = f"in Azure (instance {instance}, {resource_group}), not managed by this stack"
         listeners = [
-            v1_sharing.Listener.of(item, namespace, DEFAULT_BROKER, "the listener", existing=True)
+            # As ARM has them: under the broker, in no namespace of their own.
+            v1_sharing.Listener.of(
+                item.model_copy(update={"namespace": None, "broker_ref": None}),
+                namespace,
+                broker,
+                "the listener",
+                existing=True,
+            )
             for item in self.listeners
             if item.name not in declared
         ]
@@ -68,6 +81,7 @@ class FakeArm:
                 tuple(
                     v1_sharing.Declared(name, DEFAULT_NAMESPACE, where, ("ServiceAccountToken",))
                     for name in self.authentications
+                    if name not in declared_authentications
                 ),
             ),
             [],
