@@ -30,7 +30,7 @@ from pydantic import Field, StrictBool, ValidationError, model_validator
 
 from .arm.config import AzureTarget, arm_problems, broker_of, preview_api_problem
 from .arm.resources import arm_resources
-from .arm.template import write_template
+from .arm.template import template_problems, write_template
 from .auth import admit_stack_auth, resource_name
 from .discovery import Discovered, DiscoveredV1, auth_key, with_declared
 from .errors import ConfigError, Problem, join_path, problems_from_validation
@@ -809,6 +809,9 @@ def _deploy_arm(
         if discovered is not None:
             existing, live_problems = _live_v1(stack, discovered)
             cluster_problems += live_problems
+    render_to = render_directory(stack.kubernetes)
+    if render_to is not None:
+        cluster_problems += template_problems(target)
     listeners = _admit_v1(stack, registry, parent, existing, cluster_problems)
 
     plan = plan_v1(
@@ -819,7 +822,6 @@ def _deploy_arm(
         stack.issuers,
     )
     resources = arm_resources(plan)
-    render_to = render_directory(stack.kubernetes)
     on_cluster = _on_cluster(stack, plan, registry, parent)
     if render_to is not None:
         if not pulumi.runtime.is_dry_run():  # like the Kubernetes target: files on update

@@ -603,3 +603,24 @@ def test_rendering_writes_cluster_objects_as_manifests_beside_the_template(
     (listener,) = template["resources"]
     assert "dependsOn" not in listener  # the issuer and Secret are not template resources
     assert arm.calls == []
+
+
+def test_a_template_of_outputs_is_refused_as_a_problem(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv(RENDER_OVERRIDE_ENV, str(tmp_path / "rendered"))
+
+    def program() -> Any:
+        stack = validate_config(
+            arm_config(
+                azure={**AZURE, "instance": pulumi.Output.from_input("aio-factory")},
+                listeners=[{"name": "edge", "serviceType": "LoadBalancer", "ports": [port(1884)]}],
+            )
+        )
+        return deploy(stack)
+
+    with pytest.raises(ConfigError) as raised:
+        engine.run(program)
+    assert "aio-mq:azure.instance: is another resource's output" in str(raised.value)
+    assert engine.mocks.registered == []
+    assert not (tmp_path / "rendered").exists()

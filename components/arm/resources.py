@@ -37,7 +37,6 @@ class ArmResource:
     depends_on: tuple[ObjectKey, ...]
     """What the plan creates that this needs first: broker objects, and the issuers and TLS
     Secrets the Kubernetes target creates on the cluster."""
-    origin: str
     retain: bool
     key: ObjectKey
 
@@ -65,7 +64,6 @@ def _resource(obj: PlannedObject, keys: set[ObjectKey]) -> ArmResource:
         name=obj.name,
         properties=properties,
         depends_on=tuple(key for key in obj.uses if key in keys),
-        origin=obj.origin,
         retain=obj.retain,
         key=obj.key,
     )

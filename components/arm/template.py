@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
 
+from ..errors import Problem
 from .config import AzureTarget
 from .resources import API_VERSION, RESOURCE_TYPES, ArmResource
 
@@ -21,16 +22,26 @@ FILE_NAME: Final = "azuredeploy.json"
 SCHEMA: Final = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
 
 
-def _plain(value: object, key: str) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"aio-mq:azure.{key} must be a plain string to write a template")
-    return value
+_NAMED = {"instance": "instance", "broker": "broker", "customLocation": "custom_location"}
+
+
+def template_problems(target: AzureTarget) -> list[Problem]:
+    """A template names its resources: values that are another resource's output cannot."""
+    return [
+        Problem(
+            f"aio-mq:azure.{key}",
+            "is another resource's output, unknown until it is deployed; an ARM template needs "
+            "the name",
+            "give the name as text to render a template",
+        )
+        for key, field in _NAMED.items()
+        if not isinstance(getattr(target, field), str)
+    ]
 
 
 def arm_template(resources: Sequence[ArmResource], target: AzureTarget) -> dict[str, Any]:
-    instance = _plain(target.instance, "instance")
-    broker = _plain(target.broker, "broker")
-    location = _plain(target.custom_location, "customLocation")
+    """The template of `resources` under `target` (plain values: template_problems)."""
+    instance, broker, location = (str(getattr(target, f)) for f in _NAMED.values())
 
     # Issuers and Secrets are on the cluster: created before, by the Kubernetes target.
     def resource_id(kind: str, name: str) -> str:

@@ -40,8 +40,6 @@ class PlannedObject:
     namespace: str
     spec: dict[str, Any]
     """The GA custom resource's spec, defaults written out (a listener's with brokerRef)."""
-    origin: str
-    """Key path in the configuration, e.g. listeners[2]."""
     uses: tuple[ObjectKey, ...] = ()
     """Objects of the plan (issuers included) to create first."""
     retain: bool = False
@@ -70,10 +68,6 @@ class PlanV1:
     """cert-manager issuers, namespace resolved (None for a ClusterIssuer)."""
     tls_secrets: tuple[PlannedSecret, ...] = field(default=())
 
-    @property
-    def listeners(self) -> tuple[PlannedObject, ...]:
-        return tuple(o for o in self.objects if o.kind == LISTENER_KIND)
-
     def creates(self) -> set[ObjectKey]:
         """The keys of everything the plan creates, issuers and Secrets included."""
         return {
@@ -100,9 +94,9 @@ def plan_v1(
         )
         for issuer in issuers
     )
-    groups: list[tuple[str, Sequence[BrokerAuthenticationArgs | BrokerAuthorizationArgs]]] = [
-        ("authentications", authentications),
-        ("authorizations", authorizations),
+    auth: list[BrokerAuthenticationArgs | BrokerAuthorizationArgs] = [
+        *authentications,
+        *authorizations,
     ]
     objects = [
         PlannedObject(
@@ -110,10 +104,8 @@ def plan_v1(
             name=obj.name,
             namespace=obj.namespace or namespace,
             spec=obj.spec(),
-            origin=f"{key}[{i}]",
         )
-        for key, items in groups
-        for i, obj in enumerate(items)
+        for obj in auth
     ]
     secrets: dict[tuple[str, str], PlannedSecret] = {}
     for origin, listener in listeners:
@@ -124,7 +116,6 @@ def plan_v1(
                 name=listener.name,
                 namespace=listener_namespace,
                 spec=listener.spec(),
-                origin=origin,
                 uses=_uses(listener, listener_namespace),
                 retain=is_installed_default(listener),
             )
