@@ -368,24 +368,7 @@ class MqListenerV1(pulumi.ComponentResource):
                 metadata=object_metadata(listener.name, namespace),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.broker_listener]),
             )
-        self._summary: dict[str, Any] = {
-            "name": listener.name,
-            "namespace": namespace,
-            "serviceName": listener.service,
-            "serviceType": listener.service_type,
-            "host": f"{listener.service}.{namespace}.svc.cluster.local",
-            "ports": [
-                {
-                    "port": port.port,
-                    "nodePort": port.node_port,
-                    "protocol": port.protocol,
-                    "tlsMode": port.tls_mode,
-                    "authentication": port.authentication_ref,
-                    "authorization": port.authorization_ref,
-                }
-                for port in listener.ports
-            ],
-        }
+        self._summary: dict[str, Any] = listener.summary()
         self.register_outputs({})
 
     @functools.cached_property

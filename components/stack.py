@@ -16,6 +16,7 @@ authentication references are checked over the whole config too).
 from __future__ import annotations
 
 import difflib
+import importlib
 import os
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -24,8 +25,11 @@ from typing import Any, Literal
 import pulumi
 import pulumi_kubernetes as k8s
 from pulumi.runtime.config import CONFIG, get_config, get_config_env
-from pydantic import Field, StrictBool, ValidationError
+from pydantic import Field, StrictBool, ValidationError, model_validator
 
+from .arm.config import AzureTarget, arm_problems, broker_of, preview_api_problem
+from .arm.resources import arm_resources
+from .arm.template import template_problems, write_template
 from .auth import admit_stack_auth, resource_name
 from .cluster import ClusterError
 from .cluster import connect as read_cluster
@@ -34,6 +38,8 @@ from .discovery import Discovered, DiscoveredV1, auth_key, with_declared
 from .errors import ConfigError, Problem, join_path, problems_from_validation
 from .issuer import IssuerArgs, IssuerRef, cert_manager_issuer
 from .listener import MqListener, MqListenerV1, check_listener, check_listener_v1, link_facts
+from .listener import _tls_secret as tls_secret  # the Secret MqListenerV1 makes, made here too
+from .metadata import object_metadata
 from .preflight import TlsSecret, check_cluster
 from .registry import (
     CheckedListener,
@@ -64,6 +70,7 @@ from .v1.auth import (
     resource_kind,
 )
 from .v1.endpoints import listener_endpoints
+from .v1.plan import SECRET_KIND, PlanV1, plan_v1
 from .v1.wait import (
     DEFAULT_TIMEOUT_SECONDS,
     BrokerRefusalError,
@@ -209,6 +216,22 @@ class StackConfigV1(StackBase):
     """On a cluster, how long `up` waits for the broker to accept each object it creates or
     changes, and for a LoadBalancer listener's address (seconds; 0: do not wait)."""
 
+    azure: AzureTarget | None = None
+    """Create the objects as Azure resources of this IoT Operations instance (Azure Resource
+    Manager) instead of Kubernetes custom resources; issuers and TLS Secrets, which are no
+    Azure resources, then need aio-mq:kubernetes naming the instance's cluster."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _arm_broker_is_the_default_broker_ref(cls, data: Any) -> Any:
+        """Without aio-mq:brokerRef, the ARM target's broker is the listeners' broker, as the
+        ARM discovery reads it."""
+        if isinstance(data, dict) and "brokerRef" not in data and "broker_ref" not in data:
+            broker = broker_of(data.get("azure"))
+            if broker is not None:
+                return {**data, "brokerRef": broker}
+        return data
+
     def certificate_requests(self) -> list[tuple[str, IssuerRef, str | None]]:
         return [
             (
@@ -338,7 +361,11 @@ def validate_config(
         raise ConfigError([*(first or []), problem], subject)
     known = config_keys(model)
     # Unknown keys are reported here, with the project prefix the stack file uses.
-    problems = [_unknown_key(key, known) for key in raw if key not in known] + (first or [])
+    problems = [
+        preview_api_problem() if key == "azure" else _unknown_key(key, known)
+        for key in raw
+        if key not in known
+    ] + (first or [])
     given = {k: v for k, v in raw.items() if k in known}
     try:
         stack = model.model_validate({"listeners": [], **given})
@@ -347,6 +374,17 @@ def validate_config(
     problems += _issuer_problems(stack) + [p for check in checks for p in check(stack)]
     if isinstance(stack, StackConfigV1):
         problems += _v1_problems(stack, live=discovery_follows and discovers(stack))
+        if stack.azure is not None:
+            problems += arm_problems(
+                stack.azure,
+                broker_ref=stack.broker_ref if "broker_ref" in stack.model_fields_set else None,
+                listeners=stack.listeners,
+                authentications=stack.authentications,
+                authorizations=stack.authorizations,
+                namespace=stack.namespace,
+                kubernetes_given=stack.kubernetes != KubernetesTarget(),
+                issuers=len(stack.issuers),
+            )
     if problems:
         raise ConfigError(problems, subject)
     return stack
@@ -560,6 +598,8 @@ def deploy(
     The stack program on a cluster first runs the pre-flight checks and discovery; under a
     parent the cluster is the consumer's provider, which cannot be read from here."""
     registry = program_listeners()
+    if isinstance(stack, StackConfigV1) and stack.azure is not None:
+        return _deploy_arm(stack, stack.azure, registry, parent)
     if isinstance(stack, StackConfigV1):
         return _deploy_v1(stack, registry, parent)
     cluster_problems: list[Problem] = []
@@ -671,19 +711,7 @@ def _deploy_v1(
         if discovered is not None:
             existing, live_problems = _live_v1(stack, discovered)
             cluster_problems += live_problems
-    try:
-        registry.declare_existing(existing, api_version=v1.API_VERSION)
-    except ConfigError as exc:  # conflicts among them: reported with everything else
-        cluster_problems += exc.problems
-    listeners: list[CheckedListener[v1.MqListenerV1Args]] = []
-    for i, item in enumerate(stack.listeners):
-        args = item.resolved(stack.namespace, stack.broker_ref)
-        name = resource_name(args.name, str(args.namespace), stack.namespace)
-        facts, problems = check_listener_v1(args, origin=f"listeners[{i}]")
-        listeners.append(CheckedListener(name, args, facts, problems, None))
-    registry.admit_all(listeners, cluster_problems, api_version=v1.API_VERSION)
-    if parent is None:
-        registry.seal()
+    listeners = _admit_v1(stack, registry, parent, existing, cluster_problems)
 
     provider, issuers = _provider_and_issuers(stack, registry, parent)
     wait = _wait(stack) if parent is None else None
@@ -815,6 +843,31 @@ async def _endpoints(
     }
 
 
+def _admit_v1(
+    stack: StackConfigV1,
+    registry: ProgramListeners,
+    parent: pulumi.Resource | None,
+    existing: list[v1_sharing.Listener],
+    problems: list[Problem],
+) -> list[CheckedListener[v1.MqListenerV1Args]]:
+    """The stack's GA listeners, checked as one unit with what exists and the `problems` found
+    so far (any problem: nothing is registered); the stack program's registry is then sealed."""
+    try:
+        registry.declare_existing(existing, api_version=v1.API_VERSION)
+    except ConfigError as exc:  # conflicts among them: reported with everything else
+        problems = [*problems, *exc.problems]
+    listeners: list[CheckedListener[v1.MqListenerV1Args]] = []
+    for i, item in enumerate(stack.listeners):
+        args = item.resolved(stack.namespace, stack.broker_ref)
+        name = resource_name(args.name, str(args.namespace), stack.namespace)
+        facts, found = check_listener_v1(args, origin=f"listeners[{i}]")
+        listeners.append(CheckedListener(name, args, facts, found, None))
+    registry.admit_all(listeners, problems, api_version=v1.API_VERSION)
+    if parent is None:
+        registry.seal()
+    return listeners
+
+
 def _live_v1(
     stack: StackConfigV1, discovered: DiscoveredV1
 ) -> tuple[list[v1_sharing.Listener], list[Problem]]:
@@ -851,3 +904,91 @@ def _live_v1(
     managed = {(f.namespace, f.name) for f in managing}
     live = [f for f in discovered.listeners if (f.namespace, f.name) not in managed]
     return with_declared(live, declared), live_names + references + claimed
+
+
+def _deploy_arm(
+    stack: StackConfigV1,
+    target: AzureTarget,
+    registry: ProgramListeners,
+    parent: pulumi.Resource | None,
+) -> dict[str, pulumi.Input[dict[str, Any]]]:
+    """`deploy` to the ARM target: the GA checks against what exists (read from ARM when
+    discovery is on), then the plan's issuers and TLS Secrets on the cluster (Kubernetes
+    target), then its broker objects as Azure resources; rendering, the ARM template instead."""
+    cluster_problems: list[Problem] = []
+    existing = v1_existing_facts(stack.existing(), stack.namespace, stack.broker_ref)
+    # A composition's target may hold Outputs: unknown now, ARM cannot be read with them.
+    if parent is None and discovers(stack) and target.known():
+        discovered, cluster_problems = _discover_arm(stack, target)
+        if discovered is not None:
+            existing, live_problems = _live_v1(stack, discovered)
+            cluster_problems += live_problems
+    render_to = render_directory(stack.kubernetes)
+    if render_to is not None:
+        cluster_problems += template_problems(target)
+    listeners = _admit_v1(stack, registry, parent, existing, cluster_problems)
+
+    plan = plan_v1(
+        stack.namespace,
+        [(checked.facts.origin, checked.args) for checked in listeners],
+        stack.authentications,
+        stack.authorizations,
+        stack.issuers,
+    )
+    resources = arm_resources(plan)
+    on_cluster = _on_cluster(stack, plan, registry, parent)
+    if render_to is not None:
+        if not pulumi.runtime.is_dry_run():  # like the Kubernetes target: files on update
+            write_template(render_to, resources, target)
+    else:
+        # Imported here: the azure-native SDK adds ~0.2 s to every program that imports it.
+        from .arm.target import AzureBrokerObjects  # noqa: PLC0415
+
+        AzureBrokerObjects(
+            "azure",
+            resources,
+            target,
+            pulumi.ResourceOptions(parent=parent, depends_on=registry.gate()),
+            on_cluster=on_cluster,
+        )
+    return {checked.args.name: checked.args.summary() for checked in listeners}
+
+
+def _on_cluster(
+    stack: StackConfigV1, plan: PlanV1, registry: ProgramListeners, parent: pulumi.Resource | None
+) -> dict[tuple[str, str, str | None], pulumi.Resource]:
+    """The plan's issuers and TLS Secrets, created on aio-mq:kubernetes's cluster (the checks
+    let an ARM stack have them only when it names one) before the Azure resources."""
+    if not plan.issuers and not plan.tls_secrets:
+        return {}
+    provider, issuers = _provider_and_issuers(stack, registry, parent)
+    created: dict[tuple[str, str, str | None], pulumi.Resource] = dict(issuers)
+    for secret in plan.tls_secrets:
+        name = secret.material.secret_ref
+        created[(SECRET_KIND, name, secret.namespace)] = tls_secret(
+            f"tls-{name}",
+            secret.material,
+            secret.path,
+            object_metadata(name, secret.namespace),
+            pulumi.ResourceOptions(provider=provider, parent=parent, depends_on=registry.gate()),
+        )
+    return created
+
+
+def _discover_arm(
+    stack: StackConfigV1, target: AzureTarget
+) -> tuple[DiscoveredV1 | None, list[Problem]]:
+    """What the broker already has, read from ARM by components/arm/discovery.py (imported
+    when used: it brings the Azure SDK)."""
+    discovery = importlib.import_module(".arm.discovery", __package__)
+    found: tuple[DiscoveredV1 | None, list[Problem]] = discovery.discover_arm(
+        target.subscription(),
+        str(target.resource_group),
+        str(target.instance),
+        str(target.broker),
+        stack.namespace,
+        [item.name for item in stack.listeners],
+        declared_authentications=[item.name for item in stack.authentications],
+        declared_authorizations=[item.name for item in stack.authorizations],
+    )
+    return found

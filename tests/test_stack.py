@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from components import ConfigError
 from components.stack import RENDER_OVERRIDE_ENV, validate_config
+from tests.arm_stand_in import serve_arm
 from tests.conftest import MARK, Engine, resolve
 from tests.fake_cluster import FakeCluster, add_ga_install
 from tests.pki import tls_pair
@@ -37,9 +38,10 @@ DEFAULTS = {
 
 
 @pytest.fixture(autouse=True)
-def _on_a_fresh_install(cluster: FakeCluster) -> FakeCluster:
+def _on_a_fresh_install(cluster: FakeCluster, monkeypatch: pytest.MonkeyPatch) -> FakeCluster:
     """Stacks without renderYamlToDirectory talk to a cluster: a fresh install of both APIs (as
-    the local cluster has), unless a test says otherwise."""
+    the local cluster has), unless a test says otherwise; ARM stacks to a fresh instance."""
+    serve_arm(monkeypatch)
     return add_ga_install(cluster)
 
 
@@ -64,7 +66,7 @@ def run_main(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     return {name: resolve(value) for name, value in exported.items()}
 
 
-def test_there_are_four_preview_environments_and_two_ga_ones() -> None:
+def test_there_are_four_preview_environments_and_three_ga_ones() -> None:
     assert [p.name for p in PREVIEW_STACK_FILES] == [
         "Pulumi.dev.yaml",
         "Pulumi.local.yaml",
@@ -74,6 +76,7 @@ def test_there_are_four_preview_environments_and_two_ga_ones() -> None:
     assert [p.name for p in STACK_FILES if p not in PREVIEW_STACK_FILES] == [
         "Pulumi.dev-ga.yaml",
         "Pulumi.local-ga.yaml",
+        "Pulumi.prod-arm.yaml",
     ]
 
 

@@ -130,9 +130,9 @@ def test_the_stack_list_step_sorts_stacks_by_their_declaration(tmp_path: Path) -
     # The local stacks deploy to tools/local-cluster on a developer's machine: not in CI.
     local = {"local", "local-ga"}
     assert lists["all"] == sorted(set(stacks) - local)
-    production = sorted(["prod", "prd", "Prod", "production-2", "undeclared"])
+    production = sorted(["prod", "prod-arm", "prd", "Prod", "production-2", "undeclared"])
     assert lists["production"] == production
-    # The committed stacks other than prod all say aio-mq:production: false.
+    # The committed stacks other than prod and prod-arm all say aio-mq:production: false.
     assert lists["staged"] == sorted(set(stacks) - set(production) - local)
     assert "dev" in lists["staged"] and "staging" in lists["staged"]
     assert "dev-ga" in lists["staged"]
@@ -151,3 +151,11 @@ def test_the_workflow_names_every_secret_it_reads() -> None:
     assert used
     for secret in used:
         assert f"#   {secret} " in header, f"secret {secret} is not documented in the header"
+
+
+def test_arm_stacks_get_azure_credentials_for_the_provider_and_the_discovery() -> None:
+    # prod-arm is previewed and deployed like every stack: azure-native signs in with ARM_*,
+    # the ARM discovery (DefaultAzureCredential) with AZURE_*; one service principal for both.
+    env = workflow()["env"]
+    for name in ("CLIENT_ID", "CLIENT_SECRET", "TENANT_ID"):
+        assert env[f"ARM_{name}"] == env[f"AZURE_{name}"] == f"${{{{ secrets.AZURE_{name} }}}}"

@@ -11,7 +11,11 @@ Two facts come from a stack file (stacks/Pulumi.<stack>.yaml), read the way Pulu
 - production: `aio-mq:production`. Fail safe: a stack is production unless it says `false`; any
   value but `true`/`false` is refused. The program, the policy pack (policy/guardrails.py) and the
   workflow's approval gate read the same key.
-- target: `aio-mq:kubernetes.renderYamlToDirectory` makes a *render stack* (dev): its state only
+- target: `aio-mq:azure` makes an *ARM stack* (prod-arm): its objects are Azure resources.
+  `make render` writes its ARM template offline (a disposable copy); `preview`, `up` and
+  `destroy` need the azure-native provider plugin, which Pulumi downloads from the internet:
+  without it they say so in one line before the engine runs; `up`/`destroy` need CLUSTER=yes.
+  `aio-mq:kubernetes.renderYamlToDirectory` makes a *render stack* (dev): its state only
   describes files, so it is updated in place. Any other stack is a *cluster stack*; one whose
   kubeconfig is the project's local cluster's (.local-cluster/kubeconfig: local, local-ga) is a
   *local stack*: `make` starts that throwaway cluster and acts on it without being asked, and
@@ -45,6 +49,8 @@ from components import stack_file as reader  # noqa: E402  (the project is on sy
 PROJECT = "aio-mq"
 PRODUCTION_KEY = f"{PROJECT}:production"
 KUBERNETES_KEY = f"{PROJECT}:kubernetes"
+AZURE_KEY = f"{PROJECT}:azure"
+AZURE_NATIVE_PIN = "pulumi-azure-native=="
 DISPOSABLE_ENV = "AIO_MQ_DISPOSABLE_STATE"
 """Set for a backend that is thrown away after the run; tools/pulumi lets render-mode updates
 happen only there."""
@@ -66,6 +72,8 @@ class StackFacts:
     """renderYamlToDirectory of a render stack; None for a cluster stack."""
     context: str | None
     kubeconfig: str | None = None
+    azure: bool = False
+    """An ARM stack: aio-mq:azure names an IoT Operations instance."""
 
     @property
     def cluster(self) -> bool:
@@ -77,7 +85,15 @@ class StackFacts:
         return self.cluster and self.kubeconfig == LOCAL_KUBECONFIG
 
     def as_json(self) -> dict[str, Any]:
-        target = "local" if self.local else "cluster" if self.cluster else "render"
+        target = (
+            "azure"
+            if self.azure
+            else "local"
+            if self.local
+            else "cluster"
+            if self.cluster
+            else "render"
+        )
         return {
             "stack": self.stack,
             "production": self.production,
@@ -121,6 +137,7 @@ def facts(root: Path, stack: str) -> StackFacts:
         render_dir,
         kubernetes.get("context") or None,
         kubernetes.get("kubeconfig") or None,
+        azure=AZURE_KEY in config,
     )
 
 
@@ -169,11 +186,35 @@ ENGINE_COMMAND = {
 }
 
 
+def azure_native_missing(root: Path, command: str, stack: StackFacts) -> str | None:
+    """Why `command` cannot run on an ARM stack here: the azure-native provider plugin of the
+    pinned SDK is not in the plugin cache (tools/pulumi ignores plugins on $PATH). The engine
+    would fail on it with a plugin-download error; None when it is there."""
+    pins = (root / "requirements.txt").read_text().splitlines()
+    version = next(
+        line[len(AZURE_NATIVE_PIN) :] for line in pins if line.startswith(AZURE_NATIVE_PIN)
+    )
+    home = Path(os.environ.get("PULUMI_HOME") or Path.home() / ".pulumi")
+    plugin = home / "plugins" / f"resource-azure-native-v{version}" / "pulumi-resource-azure-native"
+    if os.access(plugin, os.X_OK):
+        return None
+    return (
+        f"{stack.stack} is an ARM stack ({AZURE_KEY}): `make {command}` needs the Pulumi "
+        f"azure-native provider plugin {version}, which is not installed here (Pulumi downloads "
+        f"it from the internet: tools/pulumi plugin install resource azure-native {version}); "
+        f"`make render STACK={stack.stack}` writes its ARM template offline"
+    )
+
+
 def refusal(command: str, stack: StackFacts) -> str:
     target = f"kubeconfig context {stack.context}" if stack.context else "its kubeconfig"
     real = "deploy it to its cluster:" if command == "up" else "remove it from its cluster:"
+    kind = "a cluster stack"
+    if stack.azure:
+        kind, target = "an ARM stack", AZURE_KEY
+        real = f"{'deploy it' if command == 'up' else 'remove it'} in Azure:"
     return (
-        f"{stack.stack} is a cluster stack ({target}): `make {command}` changes it only when "
+        f"{stack.stack} is {kind} ({target}): `make {command}` changes it only when "
         "asked to, so nothing was done.\n"
         f"  {real:<32} make {command} STACK={stack.stack} CLUSTER=yes\n"
         f"  {'render its manifests offline:':<32} make render STACK={stack.stack}"
@@ -185,6 +226,13 @@ def refusal(command: str, stack: StackFacts) -> str:
 def run(root: Path, command: str, stack_name: str, cluster: bool, extra: Sequence[str] = ()) -> int:
     stack = facts(root, stack_name)
     engine = [*ENGINE_COMMAND[command], *extra]
+    if stack.azure and command != "render":
+        missing = azure_native_missing(root, command, stack)
+        if missing:
+            say(missing)
+            return 2
+    # Reading Azure is read-only: an ARM stack previews against its own state.
+    cluster = cluster or (stack.azure and command in ("preview", "policy-preview"))
     if stack.local and command != "render":
         # A throwaway API server on this machine, acted on without asking: started (or reused).
         # What a fresh Azure IoT Operations install has is created with the cluster only, never
@@ -213,24 +261,30 @@ def run(root: Path, command: str, stack_name: str, cluster: bool, extra: Sequenc
     if stack.production and packs:
         say(f"{stack.stack} is production ({PRODUCTION_KEY}): running the guardrails policy pack")
     if stack.cluster:
-        say(f"{stack.stack}: {command} against the cluster (CLUSTER=yes)")
+        where = f"Azure ({AZURE_KEY})" if stack.azure else "the cluster (CLUSTER=yes)"
+        say(f"{stack.stack}: {command} against {where}")
     status = pulumi(root, "stack", "select", stack.stack, "--create", "--non-interactive")
     if status != 0:
         return status
     status = pulumi(root, *engine, "--stack", stack.stack, *packs)
     if status == 0 and engine[0] == "up":
-        shown = subprocess.run(
-            [str(root / "tools" / "pulumi"), "stack", "output", "--stack", stack.stack, "--json"],
-            cwd=root,
-            stdout=subprocess.PIPE,
-            text=True,
-            check=False,
-        )
-        sys.stdout.write(shown.stdout)
-        status = shown.returncode
-        if status == 0:
-            print(endpoints_table(json.loads(shown.stdout or "{}")), end="", flush=True)
+        status = show_outputs(root, stack.stack)
     return status
+
+
+def show_outputs(root: Path, stack_name: str) -> int:
+    """After `up`: the stack's outputs as JSON, then where clients connect."""
+    shown = subprocess.run(
+        [str(root / "tools" / "pulumi"), "stack", "output", "--stack", stack_name, "--json"],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    sys.stdout.write(shown.stdout)
+    if shown.returncode == 0:
+        print(endpoints_table(json.loads(shown.stdout or "{}")), end="", flush=True)
+    return shown.returncode
 
 
 def endpoints_table(outputs: dict[str, Any]) -> str:

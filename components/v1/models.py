@@ -199,6 +199,30 @@ class ExistingListenerV1(Spec):
             }
         )
 
+    def summary(self) -> dict[str, Any]:
+        """What a stack exports per GA listener (namespace resolved): name, namespace,
+        serviceName, serviceType, host, and per port: port, nodePort, protocol, tlsMode (None,
+        Automatic or Manual), authentication and authorization (the referenced names or None)."""
+        namespace = str(self.namespace)
+        return {
+            "name": self.name,
+            "namespace": namespace,
+            "serviceName": self.service,
+            "serviceType": self.service_type,
+            "host": f"{self.service}.{namespace}.svc.cluster.local",
+            "ports": [
+                {
+                    "port": port.port,
+                    "nodePort": port.node_port,
+                    "protocol": port.protocol,
+                    "tlsMode": port.tls_mode,
+                    "authentication": port.authentication_ref,
+                    "authorization": port.authorization_ref,
+                }
+                for port in self.ports
+            ],
+        }
+
     def spec(self) -> dict[str, Any]:
         """The BrokerListener spec, with every defaulted field written out."""
         spec = self.cr()
