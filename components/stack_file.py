@@ -39,7 +39,9 @@ class StackFileError(ValueError):
 def _yaml() -> YAML:
     yaml = YAML()  # round-trip, YAML 1.2 like the Pulumi CLI
     yaml.preserve_quotes = True
-    yaml.width = 100
+    # Never fold a long scalar (an ARM resource ID): the Pulumi CLI does not either, and a
+    # file written back must read as it was written.
+    yaml.width = 1 << 16
     yaml.indent(mapping=2, sequence=4, offset=2)
     return yaml
 

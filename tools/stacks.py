@@ -137,7 +137,7 @@ def facts(root: Path, stack: str) -> StackFacts:
         render_dir,
         kubernetes.get("context") or None,
         kubernetes.get("kubeconfig") or None,
-        azure=AZURE_KEY in config,
+        azure=AZURE_KEY.removeprefix(f"{PROJECT}:") in config,
     )
 
 

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from tests.apiserver.test_ga_local_stack import make
+from tests.apiserver.conftest import make
 from tests.e2e.conftest import Project
 from tests.e2e.test_policy_e2e import policy_venv
 from tests.test_arm_stack import LOCATION
