@@ -1,7 +1,8 @@
 """Two GA stacks on one real API server that both declare `default` (issue 17, item 2): run as
 users run them (`make … CLUSTER=yes`), the second is refused while the first manages it, naming
 the first; `destroy` of the first leaves `default` with its ports but without its marks, and
-then the second may manage it; dropping `default` from a stack releases it too."""
+then the second may manage it; dropping `default` from a stack releases it too. `up` waits for
+the broker's answer: the operator's test double gives it, as `make operator-double` would."""
 
 from __future__ import annotations
 
@@ -10,7 +11,15 @@ from typing import Any
 import pytest
 import yaml
 
-from .conftest import AIO_NAMESPACE, CONTEXT, Project, StartCluster, make, released
+from .conftest import (
+    AIO_NAMESPACE,
+    CONTEXT,
+    OperatorDouble,
+    Project,
+    StartCluster,
+    make,
+    released,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.apiserver]
 
@@ -33,9 +42,10 @@ def second_stack(project: Project) -> None:
 
 
 def test_a_second_stack_cannot_take_default_until_the_first_releases_it(
-    start_cluster: StartCluster, project: Project
+    start_cluster: StartCluster, project: Project, operator_double: OperatorDouble
 ) -> None:
     cluster = start_cluster(crds="v1,cert-manager")
+    operator_double(cluster.kubeconfig)
     cluster.use_in(project, FIRST)
     second_stack(project)
 
