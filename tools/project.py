@@ -100,6 +100,11 @@ def pulumi(
     return result
 
 
+def ensure_policy_venv(root: Path = ROOT) -> None:
+    """The guardrails policy pack's virtualenv (policy/ensure-venv), before a run that uses it."""
+    subprocess.run([str(root / "policy" / "ensure-venv")], check=True, stdout=subprocess.DEVNULL)
+
+
 _COPY_SKIP = {".git", "venv", ".venv", "rendered", ".pulumi-state", "__pycache__"}
 
 

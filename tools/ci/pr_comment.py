@@ -38,6 +38,7 @@ from tools.project import (
     EngineUnavailableError,
     copy_project,
     engine_bin,
+    ensure_policy_venv,
     link_venvs,
     pulumi,
     scratch_env,
@@ -415,9 +416,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"pr-comment: the Pulumi engine is not available: {exc}", file=sys.stderr)
         return 2
     if args.policy_pack:
-        subprocess.run(
-            [str(ROOT / "policy" / "ensure-venv")], check=True, stdout=subprocess.DEVNULL
-        )
+        ensure_policy_venv()
 
     previews = []
     with tempfile.TemporaryDirectory(prefix="aio-mq-pr-comment-") as tmp:

@@ -159,9 +159,7 @@ def pulumi(root: Path, *args: str, env: dict[str, str] | None = None) -> int:
 
 def policy_args(root: Path, command: str, stack: StackFacts) -> list[str]:
     if command == "policy-preview" or (stack.production and command in ("up", "preview", "render")):
-        subprocess.run(
-            [str(root / "policy" / "ensure-venv")], check=True, stdout=subprocess.DEVNULL
-        )
+        project.ensure_policy_venv(root)
         return ["--policy-pack", "policy"]
     return []
 
