@@ -75,7 +75,7 @@ package-schema: setup engine
 	mv "$(CURDIR)/schema/pulumi-package.schema.json.new" "$(CURDIR)/schema/pulumi-package.schema.json"
 
 bench: setup
-	$(PY) tools/bench.py $(BENCH_ARGS)
+	$(PY) -m tools.bench $(BENCH_ARGS)
 
 # The local cluster's binaries (tests on a real API server start clusters of their own).
 cluster-bin: setup
@@ -90,8 +90,8 @@ cluster-down:
 cluster-status:
 	tools/local-cluster status
 
-# A TEST DOUBLE of the broker's operator for the local cluster (tools/operator_double.py): it
-# answers GA objects' status and gives listeners a Service, so `up STACK=local-ga` has a broker
+# A TEST DOUBLE of the broker's operator for the local cluster (tools/cluster/operator_double.py):
+# it answers GA objects' status and gives listeners a Service, so `up STACK=local-ga` has a broker
 # answer to wait for. Runs in the foreground; e.g. DOUBLE_ARGS="--reject-port 1883='in use'".
 operator-double: setup
 	tools/operator-double $(DOUBLE_ARGS)

@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
+from tools.runner import stacks
+
 ROOT = Path(__file__).resolve().parent.parent
-# tools/ holds scripts, not a package: import the tool under the name mypy gives it.
-sys.path.insert(0, str(ROOT / "tools"))
-import stacks  # noqa: E402
 
 VERSION = "3.29.0"
 

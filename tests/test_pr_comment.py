@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
+from tools import project
+from tools.ci import pr_comment as pc
+
 ROOT = Path(__file__).resolve().parent.parent
-# tools/ holds scripts, not a package: import the tool under the name mypy gives it.
-sys.path.insert(0, str(ROOT / "tools"))
-import pr_comment as pc  # noqa: E402
 
 LISTENER = "kubernetes:mq.iotoperations.azure.com/v1beta1:BrokerListener"
 PARENT = "aio:mq:MqListener"
@@ -213,13 +213,13 @@ def test_cli_from_json_needs_one_stack(tmp_path: Path) -> None:
 
 
 def test_stack_names_are_the_stack_files() -> None:
-    assert pc.stack_names() == sorted(
+    assert project.stack_names() == sorted(
         p.name.split(".")[1] for p in (ROOT / "stacks").glob("Pulumi.*.yaml")
     )
 
 
 def test_copy_project_links_the_virtualenvs(tmp_path: Path) -> None:
-    pc.copy_project(ROOT, tmp_path)
+    project.copy_project(ROOT, tmp_path)
     assert (tmp_path / "Pulumi.yaml").read_text() == (ROOT / "Pulumi.yaml").read_text()
     assert (tmp_path / "stacks" / "Pulumi.prod.yaml").exists()
     assert (tmp_path / "venv").is_symlink()

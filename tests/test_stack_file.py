@@ -6,7 +6,6 @@ migration alike (tests/e2e/test_stack_file_e2e.py does it with the real CLI)."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +14,7 @@ import pytest
 from components import stack_file
 from components.stack import load_config, read_config_keys
 from tests.conftest import Engine
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
-import stacks  # tools/stacks.py, from tools/ on sys.path
+from tools.runner import stacks
 
 HUMAN = """\
 config:

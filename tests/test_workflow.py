@@ -16,9 +16,9 @@ PULUMI_ACTION = "pulumi/actions@v6"
 
 
 def test_actionlint_passes() -> None:
-    # tools/actionlint builds actionlint once from the Go module proxy and caches it.
+    # tools/ci/actionlint builds actionlint once from the Go module proxy and caches it.
     result = subprocess.run(
-        [str(ROOT / "tools" / "actionlint")],
+        [str(ROOT / "tools" / "ci" / "actionlint")],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -37,7 +37,7 @@ def test_actionlint_reports_a_broken_workflow(tmp_path: Path) -> None:
         "      - uses: pulumi/actions@v6\n        with:\n          no-such-input: x\n"
     )
     result = subprocess.run(
-        [str(ROOT / "tools" / "actionlint"), str(broken)],
+        [str(ROOT / "tools" / "ci" / "actionlint"), str(broken)],
         capture_output=True,
         text=True,
         timeout=600,
@@ -92,9 +92,13 @@ def run_list_step(stacks: dict[str, str], tmp_path: Path) -> subprocess.Complete
     """The `list` step's script, run as the runner would, on these stack files."""
     (step,) = [s for s in workflow()["jobs"]["stacks"]["steps"] if s.get("id") == "list"]
     (tmp_path / "stacks").mkdir()
-    (tmp_path / "tools").mkdir()
-    shutil.copy(ROOT / "tools" / "stacks.py", tmp_path / "tools" / "stacks.py")
-    # tools/stacks.py reads stack files with the program's reader.
+    # The checkout's tools (the stack runner and the helpers it shares); no engine recipe.
+    shutil.copytree(
+        ROOT / "tools",
+        tmp_path / "tools",
+        ignore=shutil.ignore_patterns("engine", "__pycache__"),
+    )
+    # tools/runner/stacks.py reads stack files with the program's reader.
     shutil.copytree(ROOT / "components", tmp_path / "components")
     shutil.copy(ROOT / "requirements.txt", tmp_path / "requirements.txt")
     for name, text in stacks.items():

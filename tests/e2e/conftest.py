@@ -8,9 +8,7 @@ the tests fail rather than skip (`make test` builds it first).
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,17 +16,16 @@ from typing import Any
 import pytest
 import yaml
 
+from tools import project as tools_project
+
 ROOT = Path(__file__).resolve().parents[2]
-# tools/ holds scripts, not a package: import the tool under the name mypy gives it.
-sys.path.insert(0, str(ROOT / "tools"))
-import pr_comment  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def engine_bin() -> Path:
     try:
-        return pr_comment.engine_bin(ROOT)
-    except pr_comment.EngineUnavailableError as exc:
+        return tools_project.engine_bin(ROOT)
+    except tools_project.EngineUnavailableError as exc:
         pytest.fail(str(exc))
 
 
@@ -40,21 +37,9 @@ class Project:
     def pulumi(
         self, *args: str, check: bool = True, stdin: str | None = None, timeout: float = 900
     ) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [str(ROOT / "tools" / "pulumi"), "--non-interactive", *args],
-            cwd=self.root,
-            env=self.env,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
+        return tools_project.pulumi(
+            *args, cwd=self.root, env=self.env, check=check, stdin=stdin, timeout=timeout
         )
-        if check and result.returncode != 0:
-            raise AssertionError(
-                f"pulumi {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
-            )
-        return result
 
     def stack_file(self, stack: str) -> Path:
         return self.root / "stacks" / f"Pulumi.{stack}.yaml"
@@ -82,15 +67,7 @@ class Project:
 def project(tmp_path: Path, engine_bin: Path) -> Project:
     root = tmp_path / "aio-mq"
     root.mkdir()
-    pr_comment.copy_project(ROOT, root)
-    (tmp_path / "state").mkdir()
-    env = {
-        **os.environ,
-        "AIO_MQ_ENGINE_BIN": str(engine_bin),
-        "PULUMI_BACKEND_URL": (tmp_path / "state").as_uri(),
-        "PULUMI_HOME": str(tmp_path / "pulumi-home"),
-        "PULUMI_CONFIG_PASSPHRASE": "aio-mq-dev",
-    }
+    tools_project.copy_project(ROOT, root)
+    env = tools_project.scratch_env(tmp_path, engine_bin, PULUMI_CONFIG_PASSPHRASE="aio-mq-dev")
     env.pop("PULUMI_CONFIG_PASSPHRASE_FILE", None)
-    env.pop("AIO_MQ_RENDER_YAML_TO_DIRECTORY", None)
     return Project(root, env)

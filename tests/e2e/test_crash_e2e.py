@@ -1,6 +1,6 @@
 """A killed `up` on the real engine: nothing keeps running, and one command puts the stack back.
 
-tools/pulumi runs the CLI under tools/supervise.py; tools/recover unlocks a stack and drops the
+tools/pulumi runs the CLI under tools/runner/supervise.py; tools/recover unlocks a stack and drops the
 operations a crash left pending. The stack is dev with many listeners, so that `up` is still
 creating resources when it is killed.
 """

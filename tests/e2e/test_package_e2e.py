@@ -13,13 +13,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import pr_comment
 import pytest
 import yaml
 
 from components.certs import service_hosts
 from tests.e2e.conftest import ROOT, Project
 from tests.pki import tls_pair
+from tools.project import copy_project
 
 pytestmark = pytest.mark.e2e
 
@@ -33,7 +33,7 @@ SECRET_SIG = "4dabf18193072939515e22adb298388d"
 def package_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     root = tmp_path_factory.mktemp("package") / "aio-mq"
     root.mkdir()
-    pr_comment.copy_project(ROOT, root)
+    copy_project(ROOT, root)
     for rel in ("venv", "policy/venv"):
         if (root / rel).is_symlink():
             (root / rel).unlink()

@@ -18,7 +18,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,13 +26,13 @@ from typing import Any
 import pytest
 import yaml
 
+from tools import project as tools_project
+from tools.ci import pr_comment as pc
+
 pytestmark = pytest.mark.e2e
 
 
 ROOT = Path(__file__).resolve().parents[2]
-# tools/ holds scripts, not a package: import the tool under the name mypy gives it.
-sys.path.insert(0, str(ROOT / "tools"))
-import pr_comment as pc  # noqa: E402
 
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "aio-mq"
 
@@ -41,8 +40,8 @@ CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "aio-mq
 def require_engine() -> Path:
     """The engine's bin directory; skip (fail under CI=true) when it cannot be had."""
     try:
-        return pc.engine_bin(ROOT)
-    except pc.EngineUnavailableError as exc:
+        return tools_project.engine_bin(ROOT)
+    except tools_project.EngineUnavailableError as exc:
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI=true and the Pulumi engine is not available: {exc}")
         pytest.skip(f"the Pulumi engine is not available: {exc}")
@@ -93,7 +92,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
     venv = policy_venv()
     scratch = tmp_path_factory.mktemp("policy-e2e")
     project = scratch / "project"
-    pc.copy_project(ROOT, project)
+    tools_project.copy_project(ROOT, project)
     pack_venv = project / "policy" / "venv"
     if pack_venv.is_symlink():
         pack_venv.unlink()

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.test_policy_e2e import policy_venv, require_engine
+from tools.project import copy_project
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tools"))
-import pr_comment as pc  # noqa: E402
 
 
 def run_tool(*args: str) -> subprocess.CompletedProcess[str]:
@@ -64,7 +62,7 @@ def test_diff_against_a_base_revision(tmp_path: Path) -> None:
     require_engine()
     policy_venv()
     repo = tmp_path / "repo"
-    pc.copy_project(ROOT, repo)
+    copy_project(ROOT, repo)
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
     subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
     subprocess.run([*git, "add", "-A"], cwd=repo, check=True)

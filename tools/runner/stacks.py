@@ -41,12 +41,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from components import stack_file as reader
+from tools import project
+from tools.project import LOCAL_CLUSTER, PROJECT, ROOT, stack_file, stack_names
 
-from components import stack_file as reader  # noqa: E402  (the project is on sys.path)
-
-PROJECT = "aio-mq"
 PRODUCTION_KEY = f"{PROJECT}:production"
 KUBERNETES_KEY = f"{PROJECT}:kubernetes"
 AZURE_KEY = f"{PROJECT}:azure"
@@ -103,14 +101,6 @@ class StackFacts:
         }
 
 
-def stack_file(root: Path, stack: str) -> Path:
-    return root / "stacks" / f"Pulumi.{stack}.yaml"
-
-
-def stack_names(root: Path = ROOT) -> list[str]:
-    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("stacks/Pulumi.*.yaml"))
-
-
 def facts(root: Path, stack: str) -> StackFacts:
     path = stack_file(root, stack)
     if not path.exists():
@@ -163,16 +153,13 @@ def say(message: str) -> None:
 
 
 def pulumi(root: Path, *args: str, env: dict[str, str] | None = None) -> int:
-    return subprocess.run(
-        [str(root / "tools" / "pulumi"), *args], cwd=root, env=env, check=False
-    ).returncode
+    """tools/pulumi on the user's terminal: they watch the engine work."""
+    return project.pulumi(*args, cwd=root, env=env, capture=False).returncode
 
 
 def policy_args(root: Path, command: str, stack: StackFacts) -> list[str]:
     if command == "policy-preview" or (stack.production and command in ("up", "preview", "render")):
-        subprocess.run(
-            [str(root / "policy" / "ensure-venv")], check=True, stdout=subprocess.DEVNULL
-        )
+        project.ensure_policy_venv(root)
         return ["--policy-pack", "policy"]
     return []
 
@@ -240,7 +227,7 @@ def run(root: Path, command: str, stack_name: str, cluster: bool, extra: Sequenc
         # reads back what it holds, so drift is put back.
         say(f"{stack.stack} is a local stack: starting (or reusing) tools/local-cluster")
         started = subprocess.run(
-            [str(root / "tools" / "local-cluster"), "up", "--aio-defaults"],
+            [str(LOCAL_CLUSTER), "up", "--aio-defaults"],
             stdout=subprocess.DEVNULL,
             check=False,
         )
@@ -274,14 +261,9 @@ def run(root: Path, command: str, stack_name: str, cluster: bool, extra: Sequenc
 
 def show_outputs(root: Path, stack_name: str) -> int:
     """After `up`: the stack's outputs as JSON, then where clients connect."""
-    shown = subprocess.run(
-        [str(root / "tools" / "pulumi"), "stack", "output", "--stack", stack_name, "--json"],
-        cwd=root,
-        stdout=subprocess.PIPE,
-        text=True,
-        check=False,
-    )
+    shown = project.pulumi("stack", "output", "--stack", stack_name, "--json", cwd=root)
     sys.stdout.write(shown.stdout)
+    sys.stderr.write(shown.stderr)
     if shown.returncode == 0:
         print(endpoints_table(json.loads(shown.stdout or "{}")), end="", flush=True)
     return shown.returncode

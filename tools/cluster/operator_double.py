@@ -38,7 +38,8 @@ from kubernetes import client as k8s
 from kubernetes import config, dynamic
 from kubernetes.client.exceptions import ApiException
 
-ROOT = Path(__file__).resolve().parent.parent
+from tools.project import ROOT
+
 GROUP, VERSION = "mqttbroker.iotoperations.azure.com", "v1"
 PLURALS = ("brokerlisteners", "brokerauthentications", "brokerauthorizations")
 CONTEXT = "aio-mq-local"

@@ -26,7 +26,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -35,8 +34,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-ROOT = Path(__file__).resolve().parent.parent
-PROJECT = "aio-mq"
+from tools import project
+from tools.project import PROJECT, ROOT
 
 
 class RecoverError(Exception):
@@ -45,15 +44,6 @@ class RecoverError(Exception):
 
 def say(message: str) -> None:
     print(f"recover: {message}", flush=True)
-
-
-def pulumi(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(ROOT / "tools" / "pulumi"), "--non-interactive", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 def backend_dir() -> Path | None:
@@ -141,7 +131,7 @@ def unlock(stack: str) -> None:
             f"{lock.who}, since {lock.since}); wait for it, or stop it (kill {lock.pid}), "
             "then run recover again"
         )
-    cancelled = pulumi("cancel", "--yes", "--stack", stack)
+    cancelled = project.pulumi("cancel", "--yes", "--stack", stack)
     if cancelled.returncode != 0:
         raise RecoverError(f"pulumi cancel failed:\n{cancelled.stderr.strip()}")
     if held:
@@ -170,7 +160,7 @@ def describe(operation: Mapping[str, Any]) -> str:
 
 
 def drop_pending(stack: str) -> None:
-    exported = pulumi("stack", "export", "--stack", stack)
+    exported = project.pulumi("stack", "export", "--stack", stack)
     if exported.returncode != 0:
         raise RecoverError(f"pulumi stack export failed:\n{exported.stderr.strip()}")
     state: dict[str, Any] = json.loads(exported.stdout)
@@ -187,7 +177,7 @@ def drop_pending(stack: str) -> None:
     fixed = saved / f".{stack}-import.json"
     fixed.write_text(json.dumps(state))
     try:
-        imported = pulumi("stack", "import", "--stack", stack, "--file", str(fixed))
+        imported = project.pulumi("stack", "import", "--stack", stack, "--file", str(fixed))
     finally:
         fixed.unlink()
     if imported.returncode != 0:
@@ -204,7 +194,7 @@ def drop_pending(stack: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) != 1 or args[0].startswith("-"):
-        print("usage: tools/recover STACK   (see tools/recover.py)", file=sys.stderr)
+        print("usage: tools/recover STACK   (see tools/runner/recover.py)", file=sys.stderr)
         return 2
     stack = args[0]
     try:

@@ -1,6 +1,7 @@
 """The local-cluster part of `make bench`: `pulumi up` and `destroy` of N listeners on a real API
 server (tools/local-cluster), side by side with a server-side apply and a delete of the same
-rendered manifests through the Python Kubernetes client.
+rendered manifests through the Python Kubernetes client. Also the scratch project copies that
+every engine run of the benchmark works in.
 
 Each run gets a fresh cluster in a temporary directory (with the AIO defaults, so the listeners
 share the default listener's Service as on a real install); it is stopped and deleted after.
@@ -8,21 +9,23 @@ share the default listener's Service as on a real install); it is stopped and de
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 from kubernetes import config, dynamic
-from pr_comment import copy_project, engine_bin  # tools/ is on sys.path
 
-ROOT = Path(__file__).resolve().parent.parent
-TOOL = ROOT / "tools" / "local-cluster"
+from tools.project import LOCAL_CLUSTER, ROOT, copy_project, engine_bin, pulumi, scratch_env
+
 CONTEXT = "aio-mq-local"
+ENGINE_TIMEOUT = 1800
 
 
 @dataclass(frozen=True)
@@ -45,18 +48,7 @@ def cluster_seconds(stack: dict[str, Any]) -> ClusterTimes:
         kubeconfig = _tool(cluster_env, "up", "--aio-defaults").splitlines()[-1]
         start = time.perf_counter() - began
         try:
-            env = {
-                **os.environ,
-                "AIO_MQ_ENGINE_BIN": str(engine_bin(ROOT)),
-                "PULUMI_HOME": str(base / "home"),
-                "PULUMI_CONFIG_PASSPHRASE": "bench",
-            }
-            env.pop("AIO_MQ_RENDER_YAML_TO_DIRECTORY", None)
-            project = base / "project"
-            project.mkdir()
-            copy_project(ROOT, project)
-            (project / "state").mkdir()
-            env["PULUMI_BACKEND_URL"] = (project / "state").as_uri()
+            project, env = scratch_project(base / "project")
             targets = {
                 "bench": {"kubeconfig": kubeconfig, "context": CONTEXT},
                 "render": {"renderYamlToDirectory": "out"},
@@ -65,10 +57,10 @@ def cluster_seconds(stack: dict[str, Any]) -> ClusterTimes:
                 config_keys = {**stack, "aio-mq:kubernetes": target}
                 stack_file = project / "stacks" / f"Pulumi.{name}.yaml"
                 stack_file.write_text(yaml.safe_dump({"config": config_keys}))
-                _pulumi(project, env, "stack", "init", name)
+                bench_pulumi(project, env, "stack", "init", name)
 
             # The manifests the stack sends, rendered by the same program.
-            _pulumi(project, env, "up", "--yes", "--skip-preview", "--stack", "render")
+            bench_pulumi(project, env, "up", "--yes", "--skip-preview", "--stack", "render")
             manifests = [
                 doc
                 for path in sorted((project / "out").rglob("*.yaml"))
@@ -76,17 +68,19 @@ def cluster_seconds(stack: dict[str, Any]) -> ClusterTimes:
                 if doc
             ]
 
-            up = _timed(_pulumi, project, env, "up", "--yes", "--skip-preview", "--stack", "bench")
-            destroy = _timed(
-                _pulumi, project, env, "destroy", "--yes", "--skip-preview", "--stack", "bench"
+            up = timed(
+                bench_pulumi, project, env, "up", "--yes", "--skip-preview", "--stack", "bench"
+            )
+            destroy = timed(
+                bench_pulumi, project, env, "destroy", "--yes", "--skip-preview", "--stack", "bench"
             )
             client = dynamic.DynamicClient(  # type: ignore[no-untyped-call]
                 config.new_client_from_config(  # type: ignore[no-untyped-call]
                     config_file=kubeconfig, context=CONTEXT
                 )
             )
-            apply = _timed(_server_side_apply, client, manifests)
-            delete = _timed(_delete, client, manifests)
+            apply = timed(_server_side_apply, client, manifests)
+            delete = timed(_delete, client, manifests)
         finally:
             _tool(cluster_env, "down", "--purge")
     return ClusterTimes(up, destroy, apply, delete, start)
@@ -128,7 +122,9 @@ def _wait_gone(resource: Any, metadata: dict[str, Any]) -> None:
     raise TimeoutError(f"{metadata['name']} was not deleted within 120 s")
 
 
-def _timed(work: Any, *args: Any) -> float:
+def timed(work: Callable[..., object], *args: Any) -> float:
+    """Seconds `work(*args)` takes, after a garbage collection (so it pays for none of ours)."""
+    gc.collect()
     start = time.perf_counter()
     work(*args)
     return time.perf_counter() - start
@@ -136,17 +132,7 @@ def _timed(work: Any, *args: Any) -> float:
 
 def _tool(env: dict[str, str], *args: str) -> str:
     result = subprocess.run(
-        [str(TOOL), *args], env=env, capture_output=True, text=True, timeout=1800, check=False
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"tools/local-cluster {' '.join(args)} failed:\n{result.stderr}")
-    return result.stdout
-
-
-def _pulumi(directory: Path, env: dict[str, str], *args: str) -> None:
-    result = subprocess.run(
-        [str(ROOT / "tools" / "pulumi"), "--non-interactive", *args],
-        cwd=directory,
+        [str(LOCAL_CLUSTER), *args],
         env=env,
         capture_output=True,
         text=True,
@@ -154,4 +140,18 @@ def _pulumi(directory: Path, env: dict[str, str], *args: str) -> None:
         check=False,
     )
     if result.returncode != 0:
-        raise RuntimeError(f"pulumi {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        raise RuntimeError(f"tools/local-cluster {' '.join(args)} failed:\n{result.stderr}")
+    return result.stdout
+
+
+def scratch_project(directory: Path) -> tuple[Path, dict[str, str]]:
+    """A copy of the project in `directory`, and the environment for tools/pulumi on it: a home
+    and a backend of its own inside it, the passphrase `bench`."""
+    directory.mkdir(parents=True)
+    copy_project(ROOT, directory)
+    env = scratch_env(directory, engine_bin(ROOT), PULUMI_CONFIG_PASSPHRASE="bench")
+    return directory, env
+
+
+def bench_pulumi(directory: Path, env: dict[str, str], *args: str) -> None:
+    pulumi(*args, cwd=directory, env=env, check=True, timeout=ENGINE_TIMEOUT)

@@ -1,4 +1,4 @@
-"""aio-mq benchmark: `make bench`.
+"""aio-mq benchmark: `make bench` (`python -m tools.bench [--engine-only | --cluster-only]`).
 
 Prints a table, then as its last line
     bench: parse_10k_ms=P validate_10k_ms=X ratio_1000=Y ratio_5000=Z peak_mb_5000=W
@@ -13,13 +13,12 @@ available (tools/ensure-engine has built it, or AIO_MQ_BENCH_ENGINE=1), the wall
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import gc
 import os
 import platform
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 import tracemalloc
@@ -27,23 +26,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import pulumi
+import pulumi_kubernetes as k8s
+import yaml
 
-import pulumi  # noqa: E402
-import pulumi_kubernetes as k8s  # noqa: E402
-import yaml  # noqa: E402
-from bench_cluster import cluster_seconds  # noqa: E402  (tools/ is on sys.path)
-from pr_comment import copy_project, engine_bin  # noqa: E402
-
-from components import (  # noqa: E402
+from components import (
     MqAuthentication,
     MqAuthenticationArgs,
     MqListener,
     MqListenerArgs,
 )
-from components.v1beta1.models import API_VERSION  # noqa: E402
-from components.v1beta1.sharing import Listener, conflicts  # noqa: E402
+from components.v1beta1.models import API_VERSION
+from components.v1beta1.sharing import Listener, conflicts
+from tools.bench.cluster import bench_pulumi, cluster_seconds, scratch_project, timed
 
 SIZES = (10, 100, 1_000, 5_000)
 REPEATS = int(os.environ.get("AIO_MQ_BENCH_REPEATS", "3"))
@@ -156,13 +151,6 @@ def best(measure: Callable[..., float], *args: Any) -> float:
     return min(measure(*args) for _ in range(REPEATS))
 
 
-def timed(work: Callable[..., object], *args: Any) -> float:
-    gc.collect()
-    start = time.perf_counter()
-    work(*args)
-    return time.perf_counter() - start
-
-
 def parse_all(items: list[dict[str, Any]]) -> list[MqListenerArgs]:
     return [MqListenerArgs.model_validate(item) for item in items]
 
@@ -205,13 +193,8 @@ def engine_preview_seconds(n: int, samples: int = 5) -> tuple[float, float] | No
     items = listener_items(n)
     with tempfile.TemporaryDirectory(prefix="aio-mq-bench-") as tmp:
         base = Path(tmp)
-        env = {
-            **os.environ,
-            "AIO_MQ_ENGINE_BIN": str(engine_bin(ROOT)),
-            "PULUMI_HOME": str(base / "home"),
-            "PULUMI_CONFIG_PASSPHRASE": "bench",
-        }
-        project = _copy_project(base / "component")
+        # Both projects are named aio-mq: each gets a backend (and a home) of its own.
+        project, project_env = scratch_project(base / "component")
         config = {
             "config": {
                 "aio-mq:kubernetes": {"renderYamlToDirectory": "rendered"},
@@ -221,24 +204,21 @@ def engine_preview_seconds(n: int, samples: int = 5) -> tuple[float, float] | No
             }
         }
         (project / "stacks" / "Pulumi.bench.yaml").write_text(yaml.safe_dump(config))
-        plain = _copy_project(base / "plain")
+        plain, plain_env = scratch_project(base / "plain")
         (plain / "__main__.py").write_text(_PLAIN_MAIN)
         (plain / "listeners.yaml").write_text(yaml.safe_dump(items))
         (plain / "authentication.yaml").write_text(yaml.safe_dump(authentication_item(items)))
         (plain / "stacks" / "Pulumi.bench.yaml").write_text("config: {}\n")
-        envs = {}
+        envs = {project: project_env, plain: plain_env}
         for directory in (project, plain):
-            # Both projects are named aio-mq: each gets a backend of its own.
-            (directory / "state").mkdir()
-            envs[directory] = {**env, "PULUMI_BACKEND_URL": (directory / "state").as_uri()}
-            _pulumi(directory, envs[directory], "stack", "init", "bench")
+            bench_pulumi(directory, envs[directory], "stack", "init", "bench")
             # Warm-up: bytecode, page cache.
-            _pulumi(directory, envs[directory], "preview", "--stack", "bench")
+            bench_pulumi(directory, envs[directory], "preview", "--stack", "bench")
         times: dict[Path, list[float]] = {project: [], plain: []}
         for _ in range(samples):
             for directory in (project, plain):
                 times[directory].append(
-                    timed(_pulumi, directory, envs[directory], "preview", "--stack", "bench")
+                    timed(bench_pulumi, directory, envs[directory], "preview", "--stack", "bench")
                 )
         return min(times[project]), min(times[plain])
 
@@ -290,22 +270,6 @@ def _engine_cached() -> bool:
     return any(Path(cache).glob("*/bin/pulumi"))
 
 
-def _copy_project(target: Path) -> Path:
-    target.mkdir(parents=True)
-    copy_project(ROOT, target)
-    return target
-
-
-def _pulumi(directory: Path, env: dict[str, str], *args: str) -> None:
-    subprocess.run(
-        [str(ROOT / "tools" / "pulumi"), "--non-interactive", *args],
-        cwd=directory,
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-
-
 def row(*cells: object) -> None:
     print("| " + " | ".join(str(cell) for cell in cells) + " |")
 
@@ -325,7 +289,7 @@ def print_engine_rows(previews: dict[int, tuple[float, float] | None]) -> None:
 
 def cluster_rows(n: int) -> None:
     """`pulumi up`/`destroy` of n listeners on the local cluster against a server-side apply and
-    delete of the same rendered manifests (tools/bench_cluster.py)."""
+    delete of the same rendered manifests (tools/bench/cluster.py)."""
     items = listener_items(n)
     times = cluster_seconds(
         {
@@ -354,16 +318,25 @@ def cluster_rows(n: int) -> None:
     )
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.bench", description=(__doc__ or "").split("\n\n")[0]
+    )
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--engine-only", action="store_true", help="only the real engine's previews")
+    only.add_argument(
+        "--cluster-only", action="store_true", help="only up/destroy on the local cluster"
+    )
+    only_one = parser.parse_args(argv)
     cores, python = os.cpu_count(), platform.python_version()
     print(f"# aio-mq benchmark on {platform.node()} ({cores} cores, Python {python})")
     print(f"# best of {REPEATS} runs per figure\n")
-    if "--cluster-only" in sys.argv:  # make bench BENCH_ARGS=--cluster-only
+    if only_one.cluster_only:
         cluster_rows(100)
         return
 
     previews = {n: engine_preview_seconds(n, samples) for n, samples in ENGINE_SIZES.items()}
-    if "--engine-only" in sys.argv:  # make bench BENCH_ARGS=--engine-only
+    if only_one.engine_only:
         print_engine_rows(previews)
         return
 

@@ -54,8 +54,10 @@ from kubernetes import client as k8s
 from kubernetes import config, dynamic
 from kubernetes.client.exceptions import ApiException
 
-ROOT = Path(__file__).resolve().parent.parent
-GO_MODULE = ROOT / "tools" / "cluster"
+from tools.project import ROOT
+
+GO_MODULE = Path(__file__).resolve().parent
+"""The Go module (go.mod, go.sum) that pins the servers' versions: its content is the cache key."""
 CRD_DIR = ROOT / "crds"
 CONTEXT = "aio-mq-local"
 FIELD_MANAGER = "aio-mq-local-cluster"

@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -34,8 +32,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-PROJECT = "aio-mq"
+from tools.project import (
+    PROJECT,
+    ROOT,
+    EngineUnavailableError,
+    copy_project,
+    engine_bin,
+    ensure_policy_venv,
+    link_venvs,
+    pulumi,
+    scratch_env,
+    stack_file,
+    stack_names,
+)
+
 COMMAND_TIMEOUT = 600
 
 SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
@@ -278,53 +288,6 @@ def render_document(previews: Sequence[Preview]) -> str:
 # --- running the engine --------------------------------------------------------------------
 
 
-class EngineUnavailableError(RuntimeError):
-    pass
-
-
-def engine_bin(root: Path = ROOT) -> Path:
-    """The directory tools/ensure-engine prints last; EngineUnavailableError if it cannot."""
-    script = root / "tools" / "ensure-engine"
-    if not script.exists():
-        raise EngineUnavailableError(f"{script} is missing")
-    result = subprocess.run(
-        [str(script)], capture_output=True, text=True, check=False, timeout=3600
-    )
-    lines = result.stdout.strip().splitlines()
-    if result.returncode != 0 or not lines or not Path(lines[-1]).is_dir():
-        raise EngineUnavailableError(
-            f"tools/ensure-engine failed (exit {result.returncode}):\n{result.stderr[-2000:]}"
-        )
-    return Path(lines[-1])
-
-
-def stack_names(root: Path = ROOT) -> list[str]:
-    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("stacks/Pulumi.*.yaml"))
-
-
-_COPY_SKIP = {".git", "venv", ".venv", "rendered", ".pulumi-state", "__pycache__"}
-
-
-def copy_project(root: Path, dest: Path) -> None:
-    """The working tree (tracked and untracked files, not ignored ones) into dest, with the
-    program's and the policy pack's virtualenvs linked, not copied."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard", "-z"],
-        cwd=root,
-        capture_output=True,
-        check=False,
-    )
-    if listed.returncode == 0:
-        for rel in filter(None, listed.stdout.decode().split("\0")):
-            src = root / rel
-            if src.is_file() and not _COPY_SKIP & set(Path(rel).parts):
-                (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(src, dest / rel)
-    else:  # not a git checkout
-        shutil.copytree(root, dest, dirs_exist_ok=True, ignore=shutil.ignore_patterns(*_COPY_SKIP))
-    link_venvs(root, dest)
-
-
 def export_ref(root: Path, ref: str, dest: Path) -> None:
     """The files of git revision `ref` into dest, virtualenvs linked."""
     dest.mkdir(parents=True, exist_ok=True)
@@ -337,13 +300,6 @@ def export_ref(root: Path, ref: str, dest: Path) -> None:
     link_venvs(root, dest)
 
 
-def link_venvs(root: Path, dest: Path) -> None:
-    root = root.resolve()
-    for rel in ("venv", "policy/venv"):
-        if (root / rel).is_dir() and not (dest / rel).exists() and (dest / rel).parent.is_dir():
-            (dest / rel).symlink_to(root / rel, target_is_directory=True)
-
-
 @dataclass
 class Engine:
     """tools/pulumi (the offline CLI) with a private home, file backend and render directory."""
@@ -352,34 +308,22 @@ class Engine:
     scratch: Path
 
     def env(self, stack: str) -> dict[str, str]:
-        env = dict(os.environ)
-        env.update(
-            AIO_MQ_ENGINE_BIN=str(self.bin_dir),
-            PULUMI_HOME=str(self.scratch / "home"),
-            PULUMI_BACKEND_URL=(self.scratch / "state").as_uri(),
+        return scratch_env(
+            self.scratch,
+            self.bin_dir,
             AIO_MQ_RENDER_YAML_TO_DIRECTORY=str(self.scratch / "rendered" / stack),
             # The scratch backend is thrown away: tools/pulumi may render-mode `up` into it.
             AIO_MQ_DISPOSABLE_STATE="1",
         )
-        return env
 
     def run(self, cwd: Path, stack: str, *args: str) -> subprocess.CompletedProcess[str]:
-        (self.scratch / "state").mkdir(parents=True, exist_ok=True)
-        return subprocess.run(
-            [str(ROOT / "tools" / "pulumi"), "--non-interactive", *args],
-            cwd=cwd,
-            env=self.env(stack),
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=COMMAND_TIMEOUT,
-        )
+        return pulumi(*args, cwd=cwd, env=self.env(stack), timeout=COMMAND_TIMEOUT)
 
 
-def _salt(stack_file: Path) -> str | None:
-    if not stack_file.exists():
+def _salt(path: Path) -> str | None:
+    if not path.exists():
         return None
-    for line in stack_file.read_text().splitlines():
+    for line in path.read_text().splitlines():
         if line.startswith("encryptionsalt:"):
             return line
     return None
@@ -387,7 +331,7 @@ def _salt(stack_file: Path) -> str | None:
 
 def ensure_stack(engine: Engine, project: Path, stack: str, *others: Path) -> None:
     """Create the stack in the backend if needed; give every copy the same encryption salt."""
-    stack_file = project / "stacks" / f"Pulumi.{stack}.yaml"
+    own_file = stack_file(project, stack)
     listed = engine.run(project, stack, "stack", "ls", "--json")
     known = listed.returncode == 0 and any(
         s.get("name") == stack for s in json.loads(listed.stdout)
@@ -396,9 +340,9 @@ def ensure_stack(engine: Engine, project: Path, stack: str, *others: Path) -> No
         created = engine.run(project, stack, "stack", "init", stack)
         if created.returncode != 0:
             raise RuntimeError(f"pulumi stack init {stack} failed:\n{created.stderr}")
-    salt = _salt(stack_file)
+    salt = _salt(own_file)
     for other in others:
-        other_file = other / "stacks" / f"Pulumi.{stack}.yaml"
+        other_file = stack_file(other, stack)
         if salt and other_file.exists() and _salt(other_file) is None:
             other_file.write_text(f"{salt}\n{other_file.read_text()}")
 
@@ -407,7 +351,7 @@ def preview_stack(
     engine: Engine, head: Path, stack: str, base: Path | None, policy_pack: bool
 ) -> Preview:
     note = "Diff against an empty stack: every resource is new."
-    if base is not None and (base / "stacks" / f"Pulumi.{stack}.yaml").exists():
+    if base is not None and stack_file(base, stack).exists():
         ensure_stack(engine, base, stack, head)
         up = engine.run(base, stack, "up", "--yes", "--skip-preview", "--stack", stack)
         if up.returncode != 0:
@@ -472,9 +416,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"pr-comment: the Pulumi engine is not available: {exc}", file=sys.stderr)
         return 2
     if args.policy_pack:
-        subprocess.run(
-            [str(ROOT / "policy" / "ensure-venv")], check=True, stdout=subprocess.DEVNULL
-        )
+        ensure_policy_venv()
 
     previews = []
     with tempfile.TemporaryDirectory(prefix="aio-mq-pr-comment-") as tmp:
