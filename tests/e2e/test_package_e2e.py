@@ -302,3 +302,31 @@ def test_committed_package_schema_is_what_get_schema_prints(
     assert json.loads(printed) == json.loads(SCHEMA.read_text()), (
         "schema/pulumi-package.schema.json is stale: run `make package-schema`"
     )
+
+
+def test_yaml_program_with_a_bad_azure_target_is_refused_before_anything_is_registered(
+    project: Project, package_dir: Path
+) -> None:
+    # The azure-native provider plugin is not on this machine: a good target cannot be run
+    # here (tests/test_package_arm.py runs it under mocks); a bad one never reaches it.
+    def break_target(props: dict[str, Any]) -> None:
+        props["azure"] = {
+            "resourceGroup": "rg-factory",
+            "instance": "AIO",
+            "customLocation": "cl-factory",
+        }
+
+    program = consumer("yaml-consumer-ga", project)
+    edit_set(program, break_target)
+    add_package(program, package_dir)
+    program.init("dev")
+
+    up = program.pulumi("up", "--yes", "--stack", "dev", check=False)
+    output = up.stdout + up.stderr
+    assert up.returncode != 0
+    assert "aio-mq: MqListenerSetV1 'dev' has 2 problems; no resource was registered." in output
+    assert "- azure.instance: 'AIO' is not an Azure IoT Operations resource name" in output
+    assert "- azure.customLocation: 'cl-factory' is not a custom location resource id" in output
+    assert "Traceback" not in output
+    registered = [r["type"] for r in program.export("dev")["deployment"].get("resources", [])]
+    assert not [t for t in registered if t.startswith(("aio-mq:", "azure-native:", "kubernetes:"))]
