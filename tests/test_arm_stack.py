@@ -481,6 +481,32 @@ def names_azure_native(engine: Engine) -> None:
     engine.mocks.new_resource = with_names  # type: ignore[method-assign]
 
 
+def instance_and_broker() -> dict[str, Any]:
+    """What a program creates with azure-native, as the `azure` target of aio-mq's components:
+    the instance's and broker's names are their outputs."""
+    location = iotoperations.ExtendedLocationArgs(name=LOCATION, type="CustomLocation")
+    instance = iotoperations.Instance(
+        "aio",
+        resource_group_name="rg-factory",
+        instance_name="aio-factory",
+        extended_location=location,
+        properties={"schema_registry_ref": {"resource_id": "/subscriptions/x/sr"}},
+    )
+    broker = iotoperations.Broker(
+        "broker",
+        resource_group_name="rg-factory",
+        instance_name=instance.name,
+        broker_name="default",
+        extended_location=location,
+    )
+    return {
+        "resourceGroup": "rg-factory",
+        "instance": instance.name,
+        "broker": broker.name,
+        "customLocation": LOCATION,
+    }
+
+
 @pytest.mark.parametrize("under_a_parent", [True, False], ids=["component", "program"])
 def test_composition_passes_azure_native_outputs_in(
     engine: Engine, arm: FakeArm, under_a_parent: bool
@@ -488,25 +514,10 @@ def test_composition_passes_azure_native_outputs_in(
     names_azure_native(engine)
 
     def program() -> Any:
-        location = iotoperations.ExtendedLocationArgs(name=LOCATION, type="CustomLocation")
-        instance = iotoperations.Instance(
-            "aio",
-            resource_group_name="rg-factory",
-            instance_name="aio-factory",
-            extended_location=location,
-            properties={"schema_registry_ref": {"resource_id": "/subscriptions/x/sr"}},
-        )
-        broker = iotoperations.Broker(
-            "broker",
-            resource_group_name="rg-factory",
-            instance_name=instance.name,
-            broker_name="default",
-            extended_location=location,
-        )
         stack = validate_config(
             {
                 "apiVersion": GA,
-                "azure": {**AZURE, "instance": instance.name, "broker": broker.name},
+                "azure": instance_and_broker(),
                 "listeners": [
                     {"name": "edge", "serviceType": "LoadBalancer", "ports": [port(8884)]}
                 ],

@@ -6,10 +6,12 @@ and the discovery stand-in records that it was not called)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pulumi
 import pytest
+import yaml
 from pulumi.output import Unknown
 from pulumi_azure_native import iotoperations
 
@@ -19,8 +21,9 @@ from components.package import MqListenerSetV1, MqListenerV1
 from tests.arm_stand_in import FakeArm, serve_arm
 from tests.conftest import Engine
 from tests.pki import tls_pair
-from tests.test_arm_stack import AZURE, LOCATION, names_azure_native
+from tests.test_arm_stack import AZURE, LOCATION, instance_and_broker, names_azure_native
 from tests.test_package import engine_output, fresh_program
+from tests.test_stack import ROOT
 
 LISTENER = "azure-native:iotoperations:BrokerListener"
 AUTHENTICATION = "azure-native:iotoperations:BrokerAuthentication"
@@ -46,32 +49,6 @@ def a_listener(name: str, args: Any) -> MqListenerV1:
 @pytest.fixture(autouse=True)
 def arm(monkeypatch: pytest.MonkeyPatch) -> FakeArm:
     return serve_arm(monkeypatch)
-
-
-def instance_and_broker() -> dict[str, Any]:
-    """What a program creates with azure-native, as the `azure` target of aio-mq's components:
-    the instance's and broker's names are their outputs."""
-    location = iotoperations.ExtendedLocationArgs(name=LOCATION, type="CustomLocation")
-    instance = iotoperations.Instance(
-        "aio",
-        resource_group_name="rg-factory",
-        instance_name="aio-factory",
-        extended_location=location,
-        properties={"schema_registry_ref": {"resource_id": "/subscriptions/x/sr"}},
-    )
-    broker = iotoperations.Broker(
-        "broker",
-        resource_group_name=instance.id.apply(lambda _: "rg-factory"),
-        instance_name=instance.name,
-        broker_name="default",
-        extended_location=location,
-    )
-    return {
-        "resourceGroup": "rg-factory",
-        "instance": instance.name,
-        "broker": broker.name,
-        "customLocation": LOCATION,
-    }
 
 
 def test_the_ga_components_add_checked_listeners_to_an_instance_the_program_creates(
@@ -356,3 +333,43 @@ def test_the_targets_outputs_reach_the_azure_resources_as_outputs(
     assert given["resource_group_name"] == "rg-factory"
     (listener,) = engine.mocks.of_type(LISTENER)
     assert listener.inputs["brokerName"] == "default"
+
+
+def snake(value: Any) -> Any:
+    """Pulumi YAML's camelCase properties as the Python SDK's keyword arguments."""
+    if isinstance(value, dict):
+        return {re.sub(r"(?<!^)([A-Z])", r"_\1", k).lower(): snake(v) for k, v in value.items()}
+    return value
+
+
+def test_the_readme_composition_example_registers_what_it_says(engine: Engine) -> None:
+    section = (ROOT / "README.md").read_text().split("## Production: Azure Resource Manager")[1]
+    blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", section, re.S)]
+    (program_yaml,) = [b for b in blocks if "factory" in b.get("resources", {})]
+    resources = program_yaml["resources"]
+    names_azure_native(engine)
+
+    def program() -> Any:
+        made: dict[str, Any] = {}
+
+        def resolved(value: Any) -> Any:  # ${instance.name} -> the instance's name output
+            if isinstance(value, str) and (ref := re.fullmatch(r"\$\{(\w+)\.name\}", value)):
+                return made[ref.group(1)].name
+            if isinstance(value, dict):
+                return {k: resolved(v) for k, v in value.items()}
+            return value
+
+        for name in ("instance", "broker"):
+            cls = getattr(iotoperations, resources[name]["type"].rsplit(":", 1)[1])
+            made[name] = cls(name, **snake(resolved(resources[name]["properties"])))
+        assert resources["factory"]["type"] == "aio-mq:MqListenerSetV1"
+        return a_set("factory", resolved(resources["factory"]["properties"])).listeners
+
+    summaries = engine.run(program)
+    assert [p["port"] for p in summaries["factory-edge"]["ports"]] == [8883]
+    (listener,) = engine.mocks.of_type(LISTENER)
+    assert {k: listener.inputs[k] for k in WHERE} == WHERE
+    assert listener.inputs["properties"]["ports"][0]["tls"]["mode"] == "Automatic"
+    (authentication,) = engine.mocks.of_type(AUTHENTICATION)
+    assert authentication.inputs["authenticationName"] == "factory-devices"
+    assert not [r for r in engine.mocks.registered if r.typ.startswith("kubernetes:")]
