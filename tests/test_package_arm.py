@@ -118,6 +118,20 @@ def test_the_ga_components_add_checked_listeners_to_an_instance_the_program_crea
     assert sorted(t for t in registered if t.startswith("azure-native:")) == sorted(
         {*INSTANCE_AND_BROKER, LISTENER, AUTHENTICATION}
     )
+    # The program's own resources, as it made them: the broker under the instance's name.
+    location = WHERE["extendedLocation"]
+    assert registered["azure-native:iotoperations:Instance"].inputs == {
+        "resourceGroupName": "rg-factory",
+        "instanceName": "aio-factory",
+        "extendedLocation": location,
+        "properties": {"schemaRegistryRef": {"resourceId": "/subscriptions/x/sr"}},
+    }
+    assert registered["azure-native:iotoperations:Broker"].inputs == {
+        "resourceGroupName": "rg-factory",
+        "instanceName": "aio-factory",
+        "brokerName": "default",
+        "extendedLocation": location,
+    }
     # Under the package's components, as their children, each in its own container (one URN
     # per component: a program may hold several).
     assert {"aio-mq:index:MqListenerSetV1", "aio-mq:index:MqListenerV1"} <= set(registered)
