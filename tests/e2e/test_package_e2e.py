@@ -311,6 +311,12 @@ def test_committed_package_schema_is_what_get_schema_prints(
     )
 
 
+LOCATION = (
+    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-factory/providers/"
+    "Microsoft.ExtendedLocation/customLocations/cl-factory"
+)
+
+
 def test_yaml_program_with_a_bad_azure_target_is_refused_before_anything_is_registered(
     project: Project, package_dir: Path
 ) -> None:
@@ -332,3 +338,20 @@ def test_yaml_program_with_a_bad_azure_target_is_refused_before_anything_is_regi
     assert "aio-mq: MqListenerSetV1 'dev' has 2 problems; no resource was registered." in output
     assert "- azure.instance: 'AIO' is not an Azure IoT Operations resource name" in output
     assert "- azure.customLocation: 'cl-factory' is not a custom location resource id" in output
+
+    # Another resource's output in the target is taken (the YAML host passes it), and the rest
+    # is checked: here a listener name ARM refuses.
+    def output_in_target(props: dict[str, Any]) -> None:
+        props["azure"] = {
+            "resourceGroup": "rg-factory",
+            "instance": "${k8s.id}",
+            "customLocation": LOCATION,
+        }
+        props["listeners"][1]["name"] = "ab"
+
+    edit_set(program, output_in_target)
+    output = refused_up(program)
+    assert "aio-mq: MqListenerSetV1 'dev' has 1 problem; no resource was registered." in output
+    assert "- listeners[1].name: 'ab' is not a name Azure Resource Manager accepts" in output, (
+        output
+    )
