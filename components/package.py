@@ -9,6 +9,10 @@ two per API version, whose schema Pulumi infers from the annotations below:
   what exists on the cluster, checked as one unit the way a stack file of that API is; a problem
   anywhere registers none.
 
+With `azure` (the stack key `aio-mq:azure`), the GA components create Azure resources through
+azure-native (components/arm/) instead of custom resources, after the same checks; a program
+that creates the instance and broker with azure-native passes their outputs in.
+
 Each component is a separate construct call into the plugin, so checks (and "nothing is
 registered") cannot span two components: listeners that must be checked against each other
 belong in one MqListenerSet.
@@ -22,9 +26,13 @@ and a value outside them reaches the models too (`CheckedEnum`), to be reported 
 problem of the input.
 """
 
+import asyncio
+import dataclasses
+import functools
+import re
 import sys
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Any, NotRequired, Self, TypedDict
@@ -36,13 +44,21 @@ from pulumi.provider import main
 from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.provider import ConstructResult
 from pulumi.provider.server import ComponentInitError
+from pydantic import ValidationError
 
 from . import listener
-from .errors import ConfigError, Problem, join_path
-from .registry import program_listeners
+from .arm import config as arm
+from .arm.resources import arm_resources
+from .errors import ConfigError, Problem, join_path, problems_from_validation
+from .listener import _tls_secret as tls_secret  # the Secret MqListenerV1 makes, made here too
+from .listener import check_listener_v1
+from .metadata import object_metadata
+from .registry import ProgramListeners, program_listeners
+from .spec import DEFAULT_NAMESPACE
 from .stack import StackConfig, StackConfigV1, deploy, validate_config
 from .stack_file import PROJECT
 from .v1 import models as v1
+from .v1.plan import SECRET_KIND, ObjectKey, plan_v1
 from .v1beta1.models import API_VERSION as V1BETA1
 
 PACKAGE = PROJECT
@@ -644,9 +660,37 @@ class AuthorizationV1(TypedDict):
     authorizationPolicies: NotRequired[AuthorizationPoliciesV1]
 
 
+class AzureTarget(TypedDict):
+    """Create the objects as Azure resources (Azure Resource Manager, with azure-native) under
+    this broker of this IoT Operations instance instead of Kubernetes custom resources: the
+    stack key aio-mq:azure. resourceGroup, instance, broker and customLocation may be outputs of
+    the azure-native resources that create them."""
+
+    resourceGroup: pulumi.Input[str]
+    """Resource group of the IoT Operations instance."""
+    instance: pulumi.Input[str]
+    """The IoT Operations instance."""
+    broker: NotRequired[pulumi.Input[str]]
+    """The broker of the instance (default default)."""
+    customLocation: pulumi.Input[str]
+    """Resource id of the custom location of the instance's Arc-enabled cluster."""
+    subscriptionId: NotRequired[str]
+    """Subscription of the instance (default: the one in customLocation)."""
+
+
+_TARGET_OUTPUTS = tuple(
+    f"azure.{key}" for key in AzureTarget.__annotations__ if key != "subscriptionId"
+)
+"""The key paths of the `azure` values that may be another resource's output (as the stack
+program's AzureTarget takes them): passed on as they are, checked when known."""
+
+
 class MqListenerSetV1Args(TypedDict):
     """What a GA stack file's `aio-mq:*` keys hold, without the Kubernetes target."""
 
+    azure: NotRequired[AzureTarget]
+    """Create the set's objects as Azure resources under this IoT Operations broker instead of
+    custom resources (issuers and TLS Secrets stay on the cluster of the Kubernetes provider)."""
     listeners: list[ListenerV1]
     namespace: NotRequired[str]
     """Namespace of listeners and Issuers that name none (default azure-iot-operations)."""
@@ -661,6 +705,14 @@ class MqListenerSetV1Args(TypedDict):
     existingAuthentications: NotRequired[list[AuthenticationV1]]
     """Authentications already on the cluster; absent means the default one, [] none."""
     existingAuthorizations: NotRequired[list[AuthorizationV1]]
+
+
+class MqListenerV1Args(ListenerV1):
+    """One GA listener, as a Kubernetes custom resource or, with azure, an Azure resource."""
+
+    azure: NotRequired[AzureTarget]
+    """Create the listener as an Azure resource under this IoT Operations broker instead of a
+    custom resource (TLS Secrets stay on the cluster of the Kubernetes provider)."""
 
 
 class PortSummary(TypedDict):
@@ -697,30 +749,64 @@ class _Inputs:
     fields must be known then.
     """
 
-    def __init__(self, subject: str) -> None:
+    def __init__(self, subject: str, outputs_at: Collection[str] = ()) -> None:
         self.subject = subject
         self.problems: list[Problem] = []
         self.secret_paths: set[str] = set()
+        self.outputs_at = frozenset(outputs_at)
+        """Key paths whose value may stay unknown: it is passed on as an Output."""
+        self.outputs: dict[str, pulumi.Output[Any]] = {}
+        """The values at `outputs_at` that are, or come inside, an Output, as Outputs (with its
+        dependencies), to pass on instead of their plain values once these are checked."""
 
-    def plain(self, value: Any, path: str = "", secret: bool = False) -> Any:
+    def plain(
+        self,
+        value: Any,
+        path: str = "",
+        secret: bool = False,
+        within: pulumi.Output[Any] | None = None,
+    ) -> Any:
+        """`value` without Outputs, enums and whole floats. `within`: the Output it came in."""
         if secret:
             self.secret_paths.add(path)
+        if path in self.outputs_at and path not in self.outputs:
+            passed = _as_output(value, within)
+            if passed is not None:
+                self.outputs[path] = passed
         if isinstance(value, pulumi.Output):
             data = _resolved(value)
-            if data is None or not data.is_known:
-                return self._unknown(path)
-            return self.plain(data.value, path, secret or data.is_secret)
+            if data is not None and (data.is_known or self._holds_outputs(path, data.value)):
+                return self.plain(data.value, path, secret or data.is_secret, value)
+            return self._passed_or_unknown(path)
         if isinstance(value, Unknown):
-            return self._unknown(path)
+            return self._passed_or_unknown(path)
         if isinstance(value, Enum):
             return value.value
         if isinstance(value, float) and value.is_integer():
             return int(value)
         if isinstance(value, Mapping):
-            return {k: self.plain(v, join_path(path, (str(k),)), secret) for k, v in value.items()}
+            return {
+                k: self.plain(v, join_path(path, (str(k),)), secret, within)
+                for k, v in value.items()
+            }
         if isinstance(value, list):
-            return [self.plain(v, join_path(path, (i,)), secret) for i, v in enumerate(value)]
+            return [
+                self.plain(v, join_path(path, (i,)), secret, within) for i, v in enumerate(value)
+            ]
         return value
+
+    def _holds_outputs(self, path: str, value: Any) -> bool:
+        """Whether an unknown `value` at `path` is a mapping with `outputs_at` paths in it: its
+        other parts are checked, those passed on."""
+        prefix = join_path(path, ("",))
+        return isinstance(value, Mapping) and any(p.startswith(prefix) for p in self.outputs_at)
+
+    def _passed_or_unknown(self, path: str) -> pulumi.Output[Any] | None:
+        """An unknown value: passed on where it may be, else a problem."""
+        if path in self.outputs:
+            return self.outputs[path]
+        self._unknown(path)
+        return None
 
     def _unknown(self, path: str) -> None:
         self.problems.append(
@@ -741,6 +827,26 @@ class _Inputs:
     def raise_problems(self) -> None:
         if self.problems:
             raise ConfigError(self.problems, self.subject)
+
+
+def _as_output(value: Any, within: pulumi.Output[Any] | None) -> pulumi.Output[Any] | None:
+    """`value` as an Output with the dependencies and secrecy of the Output it came in (the
+    engine sends an input with dependencies as one Output of the whole value, unknown as a
+    whole when a part is); None for a plain value that came in plain."""
+    if isinstance(value, pulumi.Output):
+        return value
+    known = not isinstance(value, Unknown)
+    if within is None:
+        return None if known else pulumi.Output(set(), _done(None), _done(False))
+    return pulumi.Output(
+        within.resources(), _done(value if known else None), _done(known), within.is_secret()
+    )
+
+
+def _done(value: Any) -> asyncio.Future[Any]:
+    future: asyncio.Future[Any] = asyncio.get_event_loop().create_future()
+    future.set_result(value)
+    return future
 
 
 def _resolved(output: pulumi.Output[Any]) -> Any:
@@ -813,14 +919,110 @@ class MqListenerV1(listener.MqListenerV1):
     """Per port: port, nodePort, protocol, tlsMode, authentication, authorization."""
 
     def __init__(
-        self, resource_name: str, args: ListenerV1, opts: pulumi.ResourceOptions | None = None
+        self,
+        resource_name: str,
+        args: MqListenerV1Args,
+        opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(resource_name, _listener_inputs(self, resource_name, args), opts)
+        self._azure: pulumi.Resource | None = None
+        if args.get("azure") is None:
+            super().__init__(resource_name, _listener_inputs(self, resource_name, args), opts)
+            return
+        # The ARM target: the same checks, then an Azure resource instead of the custom
+        # resource (and the TLS Secrets on the cluster of the program's Kubernetes provider).
+        inputs = _Inputs(f"{type(self).__name__} {resource_name!r}", _TARGET_OUTPUTS)
+        raw = _listener_inputs(self, resource_name, args, inputs)
+        registry = program_listeners()
+        listener, target = _arm_listener(registry, resource_name, raw, inputs)
+        pulumi.ComponentResource.__init__(
+            self,
+            self.type_token,
+            resource_name,
+            None,
+            pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=registry.gate())),
+        )
+        self._azure = _azure_objects(self, listener, target)
+        self._summary = listener.summary()
+        self.register_outputs({})
+
+    @functools.cached_property
+    def summary(self) -> pulumi.Output[dict[str, Any]]:
+        """As the custom resource's: resolves once the listener is registered."""
+        if self._azure is None:
+            return super().summary
+        return self._azure.urn.apply(lambda _: self.summary_values())
 
 
-def _listener_inputs(component: pulumi.Resource, resource_name: str, args: Any) -> Any:
+def _arm_listener(
+    registry: ProgramListeners, resource_name: str, raw: dict[str, Any], inputs: _Inputs
+) -> tuple[v1.MqListenerV1Args, arm.AzureTarget]:
+    """The listener and target of a single listener with `azure`, checked as a GA stack
+    with that one listener is (its references excepted, as on Kubernetes), its key paths the
+    component's: any problem refuses the program."""
+    one = {"apiVersion": v1.API_VERSION, "azure": raw.pop("azure"), "listeners": [raw]}
+    try:
+        stack = _with_outputs(StackConfigV1.model_validate(one), inputs.outputs)
+    except ValidationError as exc:
+        problems = problems_from_validation(exc, StackConfigV1)
+        registry.refuse(ConfigError(_of_the_listener(problems), inputs.subject))
+    assert stack.azure is not None  # validated from a value
+    listener = stack.listeners[0].resolved(DEFAULT_NAMESPACE, stack.broker_ref)
+    facts, problems = check_listener_v1(listener)
+    problems += _of_the_listener(
+        arm.arm_problems(
+            stack.azure,
+            broker_ref=None,
+            listeners=stack.listeners,
+            authentications=(),
+            authorizations=(),
+            namespace=str(listener.namespace),
+            kubernetes_given=True,
+            issuers=0,
+        )
+    )
+    registry.admit(resource_name, facts, problems, api_version=v1.API_VERSION, kind="MqListenerV1")
+    return listener, stack.azure
+
+
+def _of_the_listener(problems: list[Problem]) -> list[Problem]:
+    """Problems of `listeners[0]` located in the single listener's own args."""
+    return [
+        dataclasses.replace(p, path=re.sub(r"^listeners\[0\]\.?", "", p.path)) for p in problems
+    ]
+
+
+def _azure_objects(
+    parent: pulumi.Resource, listener: v1.MqListenerV1Args, target: arm.AzureTarget
+) -> pulumi.Resource:
+    """The listener as an Azure resource, after the TLS Secrets its ports' manual TLS makes."""
+    # Imported here: the azure-native SDK adds ~0.2 s to every program that imports it.
+    from .arm.target import AzureBrokerObjects  # noqa: PLC0415
+
+    plan = plan_v1(str(listener.namespace), [("", listener)])
+    secrets: dict[ObjectKey, pulumi.Resource] = {
+        (SECRET_KIND, s.material.secret_ref, s.namespace): tls_secret(
+            f"{parent.pulumi_resource_name}-tls-{s.material.secret_ref}",
+            s.material,
+            s.path,
+            object_metadata(s.material.secret_ref, s.namespace),
+            pulumi.ResourceOptions(parent=parent),
+        )
+        for s in plan.tls_secrets
+    }
+    return AzureBrokerObjects(
+        f"{parent.pulumi_resource_name}-azure",
+        arm_resources(plan),
+        target,
+        pulumi.ResourceOptions(parent=parent),
+        on_cluster=secrets,
+    )
+
+
+def _listener_inputs(
+    component: pulumi.Resource, resource_name: str, args: Any, inputs: _Inputs | None = None
+) -> Any:
     """The plain values of a single listener's inputs; its private keys must be secrets."""
-    inputs = _Inputs(f"{type(component).__name__} {resource_name!r}")
+    inputs = inputs or _Inputs(f"{type(component).__name__} {resource_name!r}")
     raw = inputs.plain(args)
     for path in _manual_private_keys(raw):
         inputs.problems += _not_secret(inputs, path)
@@ -867,14 +1069,16 @@ class _ListenerSet(pulumi.ComponentResource):
         api_version: str,
     ) -> None:
         subject = f"{type(self).__name__} {resource_name!r}"
-        inputs = _Inputs(subject)
+        inputs = _Inputs(subject, _TARGET_OUTPUTS)
         raw = inputs.plain(args)
         inputs.raise_problems()
         stack = validate_config(
             {**raw, "apiVersion": api_version},
             lambda stack: _private_keys_in_clear(stack, inputs),
             subject=subject,
+            cluster_given=True,
         )
+        stack = _with_outputs(stack, inputs.outputs)
         registry = program_listeners()
         super().__init__(
             token,
@@ -923,6 +1127,19 @@ class MqListenerSetV1(_ListenerSet):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(resource_name, args, opts, token=SET_V1_TOKEN, api_version=v1.API_VERSION)
+
+
+def _with_outputs(stack: StackConfig | StackConfigV1, outputs: Mapping[str, Any]) -> Any:
+    """`stack` with the target values that came as Outputs passed on as those Outputs, so the
+    Azure resources depend on what makes them (an instance's name: on the instance)."""
+    if not isinstance(stack, StackConfigV1) or stack.azure is None:
+        return stack
+    given = {
+        name: outputs[path]
+        for name, field in type(stack.azure).model_fields.items()
+        if (path := f"azure.{field.alias}") in outputs
+    }
+    return stack.model_copy(update={"azure": stack.azure.model_copy(update=given)})
 
 
 def _deploy_or_report(

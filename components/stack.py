@@ -342,6 +342,7 @@ def validate_config(
     subject: str = "the configuration",
     first: list[Problem] | None = None,
     discovery_follows: bool = False,
+    cluster_given: bool = False,
 ) -> StackConfig | StackConfigV1:
     """`raw` as the config model its `apiVersion` selects, checked as a whole (issuer
     references; under GA the listener rules and references) and by `checks`; one ConfigError
@@ -349,7 +350,9 @@ def validate_config(
     MqListenerSet shares this with the stack file.
 
     `discovery_follows`: the stack program, which on a cluster reads what exists there before
-    it creates anything; the GA checks against existing objects then wait for that."""
+    it creates anything; the GA checks against existing objects then wait for that.
+    `cluster_given`: a composition, whose Kubernetes provider is the cluster for an ARM
+    target's issuers and TLS Secrets."""
     version = raw.get("apiVersion", V1BETA1)
     model = CONFIG_MODELS.get(version) if isinstance(version, str) else None
     if model is None:
@@ -382,7 +385,7 @@ def validate_config(
                 authentications=stack.authentications,
                 authorizations=stack.authorizations,
                 namespace=stack.namespace,
-                kubernetes_given=stack.kubernetes != KubernetesTarget(),
+                kubernetes_given=cluster_given or stack.kubernetes != KubernetesTarget(),
                 issuers=len(stack.issuers),
             )
     if problems:
@@ -945,7 +948,7 @@ def _deploy_arm(
         from .arm.target import AzureBrokerObjects  # noqa: PLC0415
 
         AzureBrokerObjects(
-            "azure",
+            "azure" if parent is None else f"{parent.pulumi_resource_name}-azure",  # unique URN
             resources,
             target,
             pulumi.ResourceOptions(parent=parent, depends_on=registry.gate()),

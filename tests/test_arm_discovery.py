@@ -4,7 +4,7 @@ No real Azure is reached: the real SDK client (azure-mgmt-iotoperations, its rea
 HTTP transport) talks to `tests/fake_arm.FakeArm` on 127.0.0.1, with a fake TokenCredential or,
 for DefaultAzureCredential, a fake `az` on PATH. What is proven is the SDK wiring, the paging,
 the facts and every failure mode's problem; what real ARM answers is taken from its REST
-specification and documentation (docs/arm-discovery.md).
+specification and documentation (README, "Production: Azure Resource Manager").
 """
 
 from __future__ import annotations

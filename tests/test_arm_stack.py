@@ -463,10 +463,9 @@ def test_issuers_and_tls_secrets_go_to_the_named_cluster_before_the_azure_resour
     assert sorted(type(r).__name__ for r in uses) == ["CustomResource", "Secret"]
 
 
-@pytest.mark.parametrize("under_a_parent", [True, False], ids=["component", "program"])
-def test_composition_passes_azure_native_outputs_in(
-    engine: Engine, arm: FakeArm, under_a_parent: bool
-) -> None:
+def names_azure_native(engine: Engine) -> None:
+    """Have the mocks answer as Azure does: an instance's and a broker's `name` output is the
+    name argument."""
     named = {
         "azure-native:iotoperations:Instance": "instanceName",
         "azure-native:iotoperations:Broker": "brokerName",
@@ -475,32 +474,50 @@ def test_composition_passes_azure_native_outputs_in(
 
     def with_names(args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         resource_id, outputs = new_resource(args)
-        if args.typ in named:  # Azure names the resource after the name argument
+        if args.typ in named:
             outputs["name"] = args.inputs[named[args.typ]]
         return resource_id, outputs
 
     engine.mocks.new_resource = with_names  # type: ignore[method-assign]
 
+
+def instance_and_broker() -> dict[str, Any]:
+    """What a program creates with azure-native, as the `azure` target of aio-mq's components:
+    the instance's and broker's names are their outputs."""
+    location = iotoperations.ExtendedLocationArgs(name=LOCATION, type="CustomLocation")
+    instance = iotoperations.Instance(
+        "aio",
+        resource_group_name="rg-factory",
+        instance_name="aio-factory",
+        extended_location=location,
+        properties={"schema_registry_ref": {"resource_id": "/subscriptions/x/sr"}},
+    )
+    broker = iotoperations.Broker(
+        "broker",
+        resource_group_name="rg-factory",
+        instance_name=instance.name,
+        broker_name="default",
+        extended_location=location,
+    )
+    return {
+        "resourceGroup": "rg-factory",
+        "instance": instance.name,
+        "broker": broker.name,
+        "customLocation": LOCATION,
+    }
+
+
+@pytest.mark.parametrize("under_a_parent", [True, False], ids=["component", "program"])
+def test_composition_passes_azure_native_outputs_in(
+    engine: Engine, arm: FakeArm, under_a_parent: bool
+) -> None:
+    names_azure_native(engine)
+
     def program() -> Any:
-        location = iotoperations.ExtendedLocationArgs(name=LOCATION, type="CustomLocation")
-        instance = iotoperations.Instance(
-            "aio",
-            resource_group_name="rg-factory",
-            instance_name="aio-factory",
-            extended_location=location,
-            properties={"schema_registry_ref": {"resource_id": "/subscriptions/x/sr"}},
-        )
-        broker = iotoperations.Broker(
-            "broker",
-            resource_group_name="rg-factory",
-            instance_name=instance.name,
-            broker_name="default",
-            extended_location=location,
-        )
         stack = validate_config(
             {
                 "apiVersion": GA,
-                "azure": {**AZURE, "instance": instance.name, "broker": broker.name},
+                "azure": instance_and_broker(),
                 "listeners": [
                     {"name": "edge", "serviceType": "LoadBalancer", "ports": [port(8884)]}
                 ],

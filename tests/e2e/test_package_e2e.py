@@ -245,6 +245,19 @@ BAD_INPUTS: dict[str, tuple[Callable[[dict[str, Any]], None], list[str]]] = {
 }
 
 
+def refused_up(program: Project) -> str:
+    """The output of `up` of the consumer's stack dev, asserted refused by aio-mq before any
+    resource of aio-mq, azure-native or Kubernetes was registered or rendered."""
+    up = program.pulumi("up", "--yes", "--stack", "dev", check=False)
+    output = up.stdout + up.stderr
+    assert up.returncode != 0
+    assert "Traceback" not in output
+    assert not (program.root / "rendered").exists()
+    registered = [r["type"] for r in program.export("dev")["deployment"].get("resources", [])]
+    assert not [t for t in registered if t.startswith(("aio-mq:", "azure-native:", "kubernetes:"))]
+    return output
+
+
 @pytest.mark.parametrize("fixture", BAD_INPUTS)
 def test_yaml_program_with_a_wrong_case_enum_gets_aio_mqs_report_of_every_problem(
     project: Project, package_dir: Path, fixture: str
@@ -257,18 +270,12 @@ def test_yaml_program_with_a_wrong_case_enum_gets_aio_mqs_report_of_every_proble
     add_package(program, package_dir)
     program.init("dev")
 
-    up = program.pulumi("up", "--yes", "--stack", "dev", check=False)
-    output = up.stdout + up.stderr
-    assert up.returncode != 0
+    output = refused_up(program)
     assert "has 3 problems; no resource was registered." in output, output
     for line in lines:
         assert line in output, output
     assert output.count("fix: ") >= 3
     assert "for enum" not in output
-    assert "Traceback" not in output
-    assert not (program.root / "rendered").exists()
-    registered = [r["type"] for r in program.export("dev")["deployment"].get("resources", [])]
-    assert not [t for t in registered if t.startswith(("aio-mq:", "kubernetes:"))]
 
 
 def test_python_program_with_the_generated_sdk_renders_what_the_dev_stack_renders(
@@ -301,4 +308,50 @@ def test_committed_package_schema_is_what_get_schema_prints(
     printed = outside.pulumi("package", "get-schema", str(package_dir)).stdout
     assert json.loads(printed) == json.loads(SCHEMA.read_text()), (
         "schema/pulumi-package.schema.json is stale: run `make package-schema`"
+    )
+
+
+LOCATION = (
+    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-factory/providers/"
+    "Microsoft.ExtendedLocation/customLocations/cl-factory"
+)
+
+
+def test_yaml_program_with_a_bad_azure_target_is_refused_before_anything_is_registered(
+    project: Project, package_dir: Path
+) -> None:
+    # The azure-native provider plugin is not on this machine: a good target cannot be run
+    # here (tests/test_package_arm.py runs it under mocks); a bad one never reaches it.
+    def break_target(props: dict[str, Any]) -> None:
+        props["azure"] = {
+            "resourceGroup": "rg-factory",
+            "instance": "AIO",
+            "customLocation": "cl-factory",
+        }
+
+    program = consumer("yaml-consumer-ga", project)
+    edit_set(program, break_target)
+    add_package(program, package_dir)
+    program.init("dev")
+
+    output = refused_up(program)
+    assert "aio-mq: MqListenerSetV1 'dev' has 2 problems; no resource was registered." in output
+    assert "- azure.instance: 'AIO' is not an Azure IoT Operations resource name" in output
+    assert "- azure.customLocation: 'cl-factory' is not a custom location resource id" in output
+
+    # Another resource's output in the target is taken (the YAML host passes it), and the rest
+    # is checked: here a listener name ARM refuses.
+    def output_in_target(props: dict[str, Any]) -> None:
+        props["azure"] = {
+            "resourceGroup": "rg-factory",
+            "instance": "${k8s.id}",
+            "customLocation": LOCATION,
+        }
+        props["listeners"][1]["name"] = "ab"
+
+    edit_set(program, output_in_target)
+    output = refused_up(program)
+    assert "aio-mq: MqListenerSetV1 'dev' has 1 problem; no resource was registered." in output
+    assert "- listeners[1].name: 'ab' is not a name Azure Resource Manager accepts" in output, (
+        output
     )
