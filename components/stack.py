@@ -34,7 +34,7 @@ from .auth import admit_stack_auth, resource_name
 from .cluster import ClusterError
 from .cluster import connect as read_cluster
 from .declared import DeclaredIssuer, DeclaredSecret
-from .discovery import Discovered, DiscoveredV1, auth_key, with_declared
+from .discovery import Discovered, DiscoveredV1, auth_key, discover, discover_v1, with_declared
 from .errors import ConfigError, Problem, join_path, problems_from_validation
 from .issuer import IssuerArgs, IssuerRef, cert_manager_issuer
 from .listener import MqListener, MqListenerV1, check_listener, check_listener_v1, link_facts
@@ -605,7 +605,7 @@ def deploy(
     cluster_problems: list[Problem] = []
     discovered = None
     if parent is None and render_directory(stack.kubernetes) is None:
-        cluster_problems, discovered = check_cluster(stack, stack.discovery)
+        cluster_problems, discovered = check_cluster(stack, discover if stack.discovery else None)
     existing, existing_links, existing_auth = _existing(stack, discovered)
     try:
         registry.declare_existing(existing, existing_links)
@@ -707,7 +707,9 @@ def _deploy_v1(
     discovered: DiscoveredV1 | None = None
     if parent is None and render_directory(stack.kubernetes) is None:
         registry.on_cluster = True
-        cluster_problems, discovered = check_cluster(stack, stack.discovery)
+        cluster_problems, discovered = check_cluster(
+            stack, discover_v1 if stack.discovery else None
+        )
         if discovered is not None:
             existing, live_problems = _live_v1(stack, discovered)
             cluster_problems += live_problems
