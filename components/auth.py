@@ -9,7 +9,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .metadata import object_metadata
+from .metadata import object_metadata, resource_name
 from .registry import auth_facts, existing_auth_facts, parse_items, program_listeners
 from .spec import DEFAULT_NAMESPACE
 from .v1beta1 import authlinks
@@ -120,12 +120,6 @@ def declare_existing_auth(
             namespace,
         )
     )
-
-
-def resource_name(name: str, namespace: str, stack_namespace: str) -> str:
-    """Pulumi name of an object: its name, qualified when outside the stack's namespace (a
-    name may repeat across namespaces; '/' is in no Kubernetes name)."""
-    return name if namespace == stack_namespace else f"{namespace}/{name}"
 
 
 def admit_stack_auth(

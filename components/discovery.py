@@ -25,7 +25,6 @@ from .registry import (
     existing_link_facts,
     parse_items,
     program_listeners,
-    v1_existing_facts,
 )
 from .spec import DEFAULT_NAMESPACE
 from .v1 import live as v1_live
@@ -329,7 +328,7 @@ def discover_existing_listeners_v1(
     registry = program_listeners()
     registry.on_cluster = True
     registry.declare_existing(
-        with_declared(discovered.listeners, v1_existing_facts(declared, origin="also")),
+        with_declared(discovered.listeners, v1_sharing.existing_facts(declared, origin="also")),
         api_version=v1.API_VERSION,
     )
     return discovered

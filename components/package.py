@@ -40,9 +40,11 @@ from pulumi.provider.server import ComponentInitError
 from . import listener
 from .errors import ConfigError, Problem, join_path
 from .registry import program_listeners
-from .stack import StackConfig, StackConfigV1, deploy, validate_config
+from .stack import deploy, validate_config
 from .stack_file import PROJECT
 from .v1 import models as v1
+from .v1.config import StackConfigV1
+from .v1beta1.config import StackConfig
 from .v1beta1.models import API_VERSION as V1BETA1
 
 PACKAGE = PROJECT

@@ -157,25 +157,6 @@ def conflict_problems(conflicts: Iterable[Conflict]) -> list[Problem]:
     return [Problem("", str(conflict), conflict.fix) for conflict in conflicts]
 
 
-def v1_existing_facts(
-    listeners: Sequence[v1.ExistingListenerV1],
-    namespace: str = DEFAULT_NAMESPACE,
-    broker: str = v1.DEFAULT_BROKER,
-    origin: str = "existingListeners",
-) -> list[v1_sharing.Listener]:
-    """Rule facts for existing GA listeners, namespace and broker defaulted as given."""
-    return [
-        v1_sharing.Listener.of(
-            e,
-            namespace,
-            broker,
-            f"{origin}[{i}]" if e is not v1.DEFAULT_LISTENER else "the default listener",
-            existing=True,
-        )
-        for i, e in enumerate(listeners)
-    ]
-
-
 @dataclass
 class _Rules:
     """One API version's listener rules, as the registry applies them."""
@@ -206,7 +187,7 @@ def _v1_rules() -> _Rules:
     return _Rules(
         check=v1_sharing.ListenerIndex().add,
         assumed_existing=lambda first: (
-            v1_existing_facts(v1_sharing.assumed_existing([first])),
+            v1_sharing.existing_facts(v1_sharing.assumed_existing([first])),
             [],
         ),
     )
@@ -500,5 +481,5 @@ def declare_existing_listeners_v1(
         listeners, v1.ExistingListenerV1, "existingListeners", "declare_existing_listeners_v1"
     )
     program_listeners().declare_existing(
-        v1_existing_facts(parsed, namespace, broker_ref), api_version=v1.API_VERSION
+        v1_sharing.existing_facts(parsed, namespace, broker_ref), api_version=v1.API_VERSION
     )

@@ -12,10 +12,11 @@ import pytest
 
 from components import ConfigError, MqListener, discover_existing_listeners
 from components import discovery as discovery_module
+from components.config import RENDER_OVERRIDE_ENV
 from components.discovery import discover
 from components.package import MqListenerSet
 from components.preflight import check_cluster
-from components.stack import CONFIG_MODELS, RENDER_OVERRIDE_ENV
+from components.stack import CONFIG_MODELS
 from components.v1beta1.authlinks import AUTHENTICATION, AUTHORIZATION, AuthObject
 from tests.conftest import MARK, Engine
 from tests.fake_cluster import CERT_MANAGER, GA, MQ, FakeCluster
