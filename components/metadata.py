@@ -38,7 +38,7 @@ def object_metadata(
 ) -> dict[str, Any]:
     """metadata for an object called `name`, namespaced unless `namespace` is None. Unmarked:
     for an object left on the cluster when the stack lets it go, whose mark is applied by a
-    resource of its own that gives it up then (components/listener.py)."""
+    resource of its own that gives it up then (components/v1/listener.py)."""
     metadata: dict[str, Any] = {"name": name}
     if namespace is not None:
         metadata["namespace"] = namespace

@@ -37,7 +37,8 @@ from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.provider import ConstructResult
 from pulumi.provider.server import ComponentInitError
 
-from . import listener
+import components as listener  # the public MqListener, MqListenerV1 the package extends
+
 from .errors import ConfigError, Problem, join_path
 from .registry import program_listeners
 from .stack import deploy, validate_config

@@ -1,7 +1,8 @@
 """The listeners of one Pulumi program, so that `MqListener`s and `MqListenerV1`s created one by
 one are checked against each other and against the listeners already on the cluster, by the
-rules of their API version (components/v1beta1/sharing.py, components/v1/sharing.py); and the
-preview BrokerAuthentications/Authorizations that link to them (`authlinks`).
+rules of their API version (`ListenerRules`: the preview API's here, GA's in
+components/v1/registry.py); and the preview BrokerAuthentications/Authorizations that link to
+them (`authlinks`).
 
 Pulumi sends a resource's registration only when the event loop next runs, which for an
 ordinary program is after its top-level code has finished. Every MqListener waits on a gate
@@ -22,7 +23,7 @@ import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, NoReturn, TypeVar
+from typing import Any, Generic, NoReturn, Protocol, TypeVar
 
 import pulumi
 from pulumi.runtime.settings import get_monitor
@@ -30,8 +31,6 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import ConfigError, Problem, problems_from_validation
 from .spec import DEFAULT_NAMESPACE
-from .v1 import models as v1
-from .v1 import sharing as v1_sharing
 from .v1beta1 import authlinks
 from .v1beta1.auth import (
     DEFAULT_AUTHENTICATION,
@@ -42,11 +41,20 @@ from .v1beta1.auth import (
 )
 from .v1beta1.authlinks import AuthObject, LinkedListener, Links
 from .v1beta1.models import API_VERSION as V1BETA1
-from .v1beta1.models import DEFAULT_BROKER, DEFAULT_LISTENER, ExistingListener, MqListenerArgs
+from .v1beta1.models import DEFAULT_BROKER, DEFAULT_LISTENER, ExistingListener
 from .v1beta1.sharing import Conflict, Listener, SharingIndex
 
-ListenerFacts = Listener | v1_sharing.Listener
-A = TypeVar("A", MqListenerArgs, v1.MqListenerV1Args)
+
+class ListenerFacts(Protocol):
+    """What the registry reads of any API's listener facts (the rules read the rest)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def origin(self) -> str: ...
+
+
+A = TypeVar("A", bound=BaseModel)
 
 
 def _existing_origin(i: int, listener: ExistingListener, origin: str) -> str:
@@ -157,43 +165,42 @@ def conflict_problems(conflicts: Iterable[Conflict]) -> list[Problem]:
     return [Problem("", str(conflict), conflict.fix) for conflict in conflicts]
 
 
-@dataclass
-class _Rules:
-    """One API version's listener rules, as the registry applies them."""
+@dataclass(frozen=True)
+class ListenerRules:
+    """One API version's listener rules, as the registry applies them (GA: components/v1/
+    registry.py)."""
 
-    check: Callable[[Any], list[Problem]]
-    """Record a listener; return the rules it breaks against the earlier ones."""
+    api_version: str
+    index: Callable[[], Callable[[Any], list[Problem]]]
+    """A new index of one program's listeners: its function records a listener and returns the
+    rules it breaks against the earlier ones."""
     assumed_existing: Callable[[Any], tuple[list[Any], list[LinkedListener]]]
     """The existing listeners (rule and link facts) when none were declared, given the first
     listener admitted."""
+
+
+@dataclass
+class _Applied:
+    """One API version's rules in one program."""
+
+    check: Callable[[Any], list[Problem]]
     existing_declared: bool = field(default=False)
 
 
-def _v1beta1_rules() -> _Rules:
+def _preview_index() -> Callable[[Any], list[Problem]]:
     index = SharingIndex()
-    return _Rules(
-        # Two live listeners that clash are the cluster's business, not this program's.
-        check=lambda listener: conflict_problems(
-            c for c in index.add(listener) if not (c.new.on_cluster and c.other.on_cluster)
-        ),
-        assumed_existing=lambda _first: (
-            existing_facts([DEFAULT_LISTENER]),
-            existing_link_facts([DEFAULT_LISTENER]),
-        ),
+    # Two live listeners that clash are the cluster's business, not this program's.
+    return lambda listener: conflict_problems(
+        c for c in index.add(listener) if not (c.new.on_cluster and c.other.on_cluster)
     )
 
 
-def _v1_rules() -> _Rules:
-    return _Rules(
-        check=v1_sharing.ListenerIndex().add,
-        assumed_existing=lambda first: (
-            v1_sharing.existing_facts(v1_sharing.assumed_existing([first])),
-            [],
-        ),
-    )
-
-
-_RULES: dict[str, Callable[[], _Rules]] = {V1BETA1: _v1beta1_rules, v1.API_VERSION: _v1_rules}
+PREVIEW_RULES = ListenerRules(
+    V1BETA1,
+    _preview_index,
+    lambda _first: (existing_facts([DEFAULT_LISTENER]), existing_link_facts([DEFAULT_LISTENER])),
+)
+"""The preview API's rules: components/v1beta1/sharing.py, the documented default listener."""
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -204,7 +211,7 @@ class ProgramListeners:
     """Listeners admitted so far in this program, and the gate their registrations wait on."""
 
     def __init__(self) -> None:
-        self._rules: dict[str, _Rules] = {}
+        self._rules: dict[str, _Applied] = {}
         self._failure: ConfigError | None = None
         self._gate: asyncio.Future[list[pulumi.Resource]] | None = None
         self._gate_output: pulumi.Output[list[pulumi.Resource]] | None = None
@@ -223,29 +230,29 @@ class ProgramListeners:
         by the stack program in cluster mode and by `discover_existing_listeners_v1`. A patch
         of an object renders into that object's own file, so patches need a cluster."""
 
-    def _rules_of(self, api_version: str) -> _Rules:
-        if api_version not in self._rules:
-            self._rules[api_version] = _RULES[api_version]()
-        return self._rules[api_version]
+    def _rules_of(self, rules: ListenerRules) -> _Applied:
+        if rules.api_version not in self._rules:
+            self._rules[rules.api_version] = _Applied(rules.index())
+        return self._rules[rules.api_version]
 
     def declare_existing(
         self,
         listeners: Sequence[ListenerFacts],
         links: Sequence[LinkedListener] = (),
-        api_version: str = V1BETA1,
+        rules: ListenerRules = PREVIEW_RULES,
     ) -> None:
         """The listeners on the cluster of one API version: their sharing facts, and (preview
         API) their link-check facts."""
-        rules = self._rules_of(api_version)
-        if rules.existing_declared:
+        applied = self._rules_of(rules)
+        if applied.existing_declared:
             raise pulumi.RunError(
                 "aio-mq: existing listeners must be declared once, before the first MqListener "
                 "(MqListenerV1 for the GA API) is created"
             )
-        rules.existing_declared = True
+        applied.existing_declared = True
         self._listener_links[:0] = links
         self._links = None
-        found = [problem for listener in listeners for problem in rules.check(listener)]
+        found = [problem for listener in listeners for problem in applied.check(listener)]
         if found:
             self.refuse(ConfigError(found, "the existing listeners"))
 
@@ -268,14 +275,14 @@ class ProgramListeners:
         listener: ListenerFacts,
         problems: Sequence[Problem] = (),
         links: LinkedListener | None = None,
-        api_version: str = V1BETA1,
+        rules: ListenerRules = PREVIEW_RULES,
         *,
         kind: str = "MqListener",
     ) -> None:
         """Check `listener` against all earlier ones of its API version. Its own `problems`, if
         any, and its conflicts are raised together, and then no listener of this program is
         registered. Reported under the listener's key path, or else its `kind` and name."""
-        found = self._check(resource_name, listener, problems, links, api_version)
+        found = self._check(resource_name, listener, problems, links, rules)
         if found:
             self.refuse(ConfigError(found, f"{listener.origin or kind} {listener.name!r}"))
 
@@ -283,7 +290,7 @@ class ProgramListeners:
         self,
         listeners: Sequence[CheckedListener[Any]],
         problems: Sequence[Problem] = (),
-        api_version: str = V1BETA1,
+        rules: ListenerRules = PREVIEW_RULES,
     ) -> None:
         """Check a whole set of listeners before any resource exists and raise one ConfigError
         with every problem (`problems` found before, e.g. by the pre-flight checks, first; the
@@ -294,7 +301,7 @@ class ProgramListeners:
             problem
             for item in listeners
             for problem in self._check(
-                item.resource_name, item.facts, item.problems, item.links, api_version
+                item.resource_name, item.facts, item.problems, item.links, rules
             )
         ]
         found += self.links().problems
@@ -322,15 +329,15 @@ class ProgramListeners:
         listener: ListenerFacts,
         problems: Sequence[Problem],
         links: LinkedListener | None,
-        api_version: str,
+        rules: ListenerRules,
     ) -> list[Problem]:
-        rules = self._rules_of(api_version)
-        if not rules.existing_declared:
-            self.declare_existing(*rules.assumed_existing(listener), api_version=api_version)
+        applied = self._rules_of(rules)
+        if not applied.existing_declared:
+            self.declare_existing(*rules.assumed_existing(listener), rules=rules)
         if links is not None:
             self._listener_links.append(links)
             self._links = None
-        found = [*problems, *rules.check(listener)]
+        found = [*problems, *applied.check(listener)]
         named = self._resource_names.setdefault(resource_name, listener)
         if named is not listener:
             found.append(
@@ -465,21 +472,4 @@ def declare_existing_listeners(
     )
     program_listeners().declare_existing(
         existing_facts(parsed, namespace, broker_ref), existing_link_facts(parsed, namespace)
-    )
-
-
-def declare_existing_listeners_v1(
-    listeners: Iterable[v1.ExistingListenerV1 | Mapping[str, Any]],
-    namespace: str = DEFAULT_NAMESPACE,
-    broker_ref: str = v1.DEFAULT_BROKER,
-) -> None:
-    """The same for the GA API's `MqListenerV1`s; items take the GA listener shape. Without it
-    the listener Azure IoT Operations installs (`default`, aio-broker:18883, ClusterIp) is
-    assumed, unless the first MqListenerV1 is that listener (the program then manages it).
-    """
-    parsed = parse_items(
-        listeners, v1.ExistingListenerV1, "existingListeners", "declare_existing_listeners_v1"
-    )
-    program_listeners().declare_existing(
-        v1_sharing.existing_facts(parsed, namespace, broker_ref), api_version=v1.API_VERSION
     )

@@ -17,11 +17,10 @@ from ..arm.template import template_problems, write_template
 from ..cluster import ClusterError
 from ..cluster import connect as read_cluster
 from ..config import discovers, render_directory
-from ..discovery import DiscoveredV1, discover_v1, with_declared
+from ..discovery import with_declared
 from ..errors import ConfigError, Problem
+from ..kubernetes.listener import tls_secret  # the Secret MqListenerV1 makes, made here too
 from ..kubernetes.provider import provider_and_issuers
-from ..listener import MqListenerV1, check_listener_v1
-from ..listener import _tls_secret as tls_secret  # the Secret MqListenerV1 makes, made here too
 from ..metadata import object_metadata, resource_name
 from ..preflight import check_cluster
 from ..registry import CheckedListener, ProgramListeners, program_listeners
@@ -37,8 +36,11 @@ from .auth import (
     resource_kind,
 )
 from .config import StackConfigV1, declared_facts, existing_authentication_facts
+from .discovery import DiscoveredV1, discover
 from .endpoints import listener_endpoints
+from .listener import MqListenerV1, check_listener
 from .plan import SECRET_KIND, PlanV1, plan_v1
+from .registry import GA_RULES
 from .wait import BrokerRefusalError, Wait, Watched, live_services
 from .wait import verdicts as wait_verdicts
 
@@ -68,9 +70,7 @@ def _deploy_kubernetes(
     discovered: DiscoveredV1 | None = None
     if parent is None and render_directory(stack.kubernetes) is None:
         registry.on_cluster = True
-        cluster_problems, discovered = check_cluster(
-            stack, discover_v1 if stack.discovery else None
-        )
+        cluster_problems, discovered = check_cluster(stack, discover if stack.discovery else None)
         if discovered is not None:
             existing, live_problems = _live(stack, discovered)
             cluster_problems += live_problems
@@ -216,16 +216,16 @@ def _admit(
     """The stack's GA listeners, checked as one unit with what exists and the `problems` found
     so far (any problem: nothing is registered); the stack program's registry is then sealed."""
     try:
-        registry.declare_existing(existing, api_version=v1.API_VERSION)
+        registry.declare_existing(existing, rules=GA_RULES)
     except ConfigError as exc:  # conflicts among them: reported with everything else
         problems = [*problems, *exc.problems]
     listeners: list[CheckedListener[v1.MqListenerV1Args]] = []
     for i, item in enumerate(stack.listeners):
         args = item.resolved(stack.namespace, stack.broker_ref)
         name = resource_name(args.name, str(args.namespace), stack.namespace)
-        facts, found = check_listener_v1(args, origin=f"listeners[{i}]")
+        facts, found = check_listener(args, origin=f"listeners[{i}]")
         listeners.append(CheckedListener(name, args, facts, found, None))
-    registry.admit_all(listeners, problems, api_version=v1.API_VERSION)
+    registry.admit_all(listeners, problems, rules=GA_RULES)
     if parent is None:
         registry.seal()
     return listeners

@@ -10,10 +10,9 @@ import pulumi
 
 from ..auth import admit_stack_auth
 from ..config import render_directory
-from ..discovery import Discovered, auth_key, discover, with_declared
+from ..discovery import with_declared
 from ..errors import ConfigError, Problem
 from ..kubernetes.provider import provider_and_issuers, renamed
-from ..listener import MqListener, check_listener, link_facts
 from ..metadata import resource_name
 from ..preflight import check_cluster
 from ..registry import (
@@ -26,6 +25,8 @@ from ..registry import (
 from ..spec import CERT_MANAGER_GROUP
 from .authlinks import AuthObject, LinkedListener
 from .config import StackConfig
+from .discovery import Discovered, auth_key, discover
+from .listener import MqListener, check_listener, link_facts
 from .models import DEFAULT_LISTENER
 from .sharing import Listener
 
