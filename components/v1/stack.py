@@ -19,26 +19,22 @@ from ..cluster import connect as read_cluster
 from ..config import discovers, render_directory
 from ..discovery import with_declared
 from ..errors import ConfigError, Problem
+from ..kubernetes.ga import register as kubernetes_target
 from ..kubernetes.listener import tls_secret  # the Secret MqListenerV1 makes, made here too
 from ..kubernetes.provider import provider_and_issuers
 from ..metadata import object_metadata, resource_name
 from ..preflight import check_cluster
 from ..registry import CheckedListener, ProgramListeners, program_listeners
-from ..spec import CERT_MANAGER_GROUP
 from . import models as v1
 from . import sharing as v1_sharing
 from .auth import (
     AUTHENTICATION_KIND,
     AUTHORIZATION_KIND,
-    BrokerAuthenticationArgs,
-    BrokerAuthorizationArgs,
-    broker_resource,
-    resource_kind,
 )
 from .config import StackConfigV1, declared_facts, existing_authentication_facts
 from .discovery import DiscoveredV1, discover
 from .endpoints import listener_endpoints
-from .listener import MqListenerV1, check_listener
+from .listener import check_listener
 from .plan import SECRET_KIND, PlanV1, plan_v1
 from .registry import GA_RULES
 from .wait import BrokerRefusalError, Wait, Watched, live_services
@@ -76,48 +72,21 @@ def _deploy_kubernetes(
             cluster_problems += live_problems
     listeners = _admit(stack, registry, parent, existing, cluster_problems)
 
+    plan = _plan(stack, listeners)
     provider, issuers = provider_and_issuers(stack, registry, parent)
     wait = _wait(stack) if parent is None else None
-    opts = pulumi.ResourceOptions(provider=provider, parent=parent, depends_on=registry.gate())
-    watched = _auth_objects(stack, opts, wait)  # what the broker answers for; listeners follow
-    known: dict[tuple[str, str, str | None], pulumi.Resource] = {
-        **issuers,
-        **{(w.kind, w.name, w.namespace): w.resource for w in watched},
-    }
-
+    # What the broker answers for: the authentications and authorizations, then the listeners.
+    watched, components = kubernetes_target(
+        plan, listeners, issuers, provider=provider, parent=parent, gate=registry.gate(), wait=wait
+    )
     uses_of_name = Counter(checked.args.name for checked in listeners)
     summaries: dict[str, pulumi.Input[dict[str, Any]]] = {}
-    for checked in listeners:
-        args = checked.args
-        namespace = str(args.namespace)
-        wanted: list[tuple[str, str, str | None]] = []
-        for port in args.ports:
-            spec = port.tls.cert_manager_certificate_spec if port.tls else None
-            if spec is not None and spec.issuer_ref.group == CERT_MANAGER_GROUP:
-                ref = spec.issuer_ref
-                wanted.append((ref.kind, ref.name, namespace if ref.kind == "Issuer" else None))
-            wanted.append((AUTHENTICATION_KIND, str(port.authentication_ref), namespace))
-            wanted.append((AUTHORIZATION_KIND, str(port.authorization_ref), namespace))
-        depends_on = list({key: known[key] for key in wanted if key in known}.values())
-        listener = MqListenerV1(
-            checked.resource_name,
-            args,
-            pulumi.ResourceOptions(
-                providers=[provider] if provider else None,
-                parent=parent,
-                depends_on=depends_on or None,
-            ),
-            origin=checked.facts.origin,
-            wait=wait,
-        )
-        origin = checked.facts.origin
-        watched.append(
-            Watched("BrokerListener", namespace, args.name, origin, listener.broker_listener)
-        )
+    for checked, listener in zip(listeners, components, strict=True):
+        name = checked.args.name
         # Exported by name; by Pulumi name only when the name repeats in another namespace.
-        shared = uses_of_name[args.name] > 1
+        shared = uses_of_name[name] > 1
         summary = listener.summary_values() if parent is None else listener.summary
-        summaries[checked.resource_name if shared else args.name] = summary
+        summaries[checked.resource_name if shared else name] = summary
     if parent is None:
         ways_in = _endpoints(
             stack, dict(zip(summaries, listeners, strict=True)), watched, wait, discovered
@@ -126,20 +95,15 @@ def _deploy_kubernetes(
     return summaries
 
 
-def _auth_objects(
-    stack: StackConfigV1, opts: pulumi.ResourceOptions, wait: Wait | None
-) -> list[Watched]:
-    """Register the stack's BrokerAuthentications and BrokerAuthorizations."""
-    objects: list[tuple[str, BrokerAuthenticationArgs | BrokerAuthorizationArgs]] = [
-        *((f"authentications[{i}]", obj) for i, obj in enumerate(stack.authentications)),
-        *((f"authorizations[{i}]", obj) for i, obj in enumerate(stack.authorizations)),
-    ]
-    watched = []
-    for origin, obj in objects:
-        namespace = obj.namespace or stack.namespace
-        resource = broker_resource(obj.model_copy(update={"namespace": namespace}), opts, wait)
-        watched.append(Watched(resource_kind(obj), namespace, obj.name, origin, resource))
-    return watched
+def _plan(stack: StackConfigV1, listeners: list[CheckedListener[v1.MqListenerV1Args]]) -> PlanV1:
+    """What the checked stack creates, whatever the target."""
+    return plan_v1(
+        stack.namespace,
+        [(checked.facts.origin, checked.args) for checked in listeners],
+        stack.authentications,
+        stack.authorizations,
+        stack.issuers,
+    )
 
 
 def _wait(stack: StackConfigV1) -> Wait | None:
@@ -293,13 +257,7 @@ def _deploy_arm(
         cluster_problems += template_problems(target)
     listeners = _admit(stack, registry, parent, existing, cluster_problems)
 
-    plan = plan_v1(
-        stack.namespace,
-        [(checked.facts.origin, checked.args) for checked in listeners],
-        stack.authentications,
-        stack.authorizations,
-        stack.issuers,
-    )
+    plan = _plan(stack, listeners)
     resources = arm_resources(plan)
     on_cluster = _on_cluster(stack, plan, registry, parent)
     if render_to is not None:
