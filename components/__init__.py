@@ -9,7 +9,6 @@ MqListenerV1("edge", MqListenerV1Args(name="edge", service_type="LoadBalancer",
                                       ports=[ListenerPort(port=8884)]))
 """
 
-from .auth import MqAuthentication, MqAuthorization, declare_existing_auth
 from .errors import ConfigError, Problem
 from .issuer import CaIssuer, IssuerArgs, IssuerRef, San, SelfSignedIssuer, cert_manager_issuer
 from .registry import declare_existing_listeners
@@ -29,6 +28,7 @@ from .v1beta1.auth import (
     MqAuthorizationArgs,
     Principals,
 )
+from .v1beta1.authobjects import MqAuthentication, MqAuthorization, declare_existing_auth
 from .v1beta1.discovery import Discovered, discover_existing_listeners
 from .v1beta1.listener import MqListener
 from .v1beta1.models import (

@@ -9,18 +9,38 @@ from __future__ import annotations
 
 import os
 from abc import abstractmethod
+from dataclasses import dataclass
 
 from pydantic import Field, StrictBool
 
 from .declared import DeclaredIssuer, DeclaredSecret
 from .errors import Problem, join_path
 from .issuer import IssuerArgs, IssuerRef
-from .preflight import TlsSecret
 from .spec import CERT_MANAGER_GROUP, DEFAULT_NAMESPACE, Dns1123Label, Spec
 
 RENDER_OVERRIDE_ENV = "AIO_MQ_RENDER_YAML_TO_DIRECTORY"
 """When set, manifests are rendered to this directory whatever `aio-mq:kubernetes` says: how
 CI previews the cluster stacks offline."""
+
+
+@dataclass(frozen=True)
+class TlsSecret:
+    """A manual-TLS Secret a listener (GA: a port) uses."""
+
+    path: str
+    """Key path of the manual TLS block, e.g. `listeners[0].tls.manual`."""
+    name_key: str
+    """The key of the Secret's name in it (`secretName`, GA `secretRef`)."""
+    name: str
+    listener_namespace: str | None
+    secret_namespace: str | None
+    """Where the Secret is when not in the listener's namespace (preview API only)."""
+    creates: bool
+    """Whether the stack creates it (certificate and key given)."""
+
+    @property
+    def name_path(self) -> str:
+        return f"{self.path}.{self.name_key}"
 
 
 class KubernetesTarget(Spec):

@@ -25,6 +25,7 @@ from typing import Protocol, TypeVar
 import pulumi
 
 from .cluster import Cluster, ClusterError, connect
+from .config import TlsSecret
 from .errors import Problem
 from .issuer import IssuerRef
 from .spec import CERT_MANAGER_GROUP
@@ -78,26 +79,6 @@ class _Placed(Protocol):
 class _Listener(_Placed, Protocol):
     @property
     def broker_ref(self) -> str | None: ...
-
-
-@dataclass(frozen=True)
-class TlsSecret:
-    """A manual-TLS Secret a listener (GA: a port) uses."""
-
-    path: str
-    """Key path of the manual TLS block, e.g. `listeners[0].tls.manual`."""
-    name_key: str
-    """The key of the Secret's name in it (`secretName`, GA `secretRef`)."""
-    name: str
-    listener_namespace: str | None
-    secret_namespace: str | None
-    """Where the Secret is when not in the listener's namespace (preview API only)."""
-    creates: bool
-    """Whether the stack creates it (certificate and key given)."""
-
-    @property
-    def name_path(self) -> str:
-        return f"{self.path}.{self.name_key}"
 
 
 class StackNeeds(Protocol):

@@ -5,15 +5,15 @@ its stack files and of the package's MqListenerSetV1, and the GA rules over the 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, StrictInt, WithJsonSchema, model_validator
+from pydantic_core import PydanticCustomError
 
 from ..arm.config import AzureTarget, arm_problems, broker_of
-from ..config import KubernetesTarget, StackBase
+from ..config import KubernetesTarget, StackBase, TlsSecret
 from ..errors import Problem
 from ..issuer import IssuerRef
-from ..preflight import TlsSecret
 from ..spec import ResourceName
 from . import models as v1
 from . import sharing as v1_sharing
@@ -24,7 +24,32 @@ from .auth import (
     BrokerAuthenticationArgs,
     BrokerAuthorizationArgs,
 )
-from .wait import DEFAULT_TIMEOUT_SECONDS, TimeoutSeconds
+
+DEFAULT_TIMEOUT_SECONDS = 600
+"""aio-mq:waitTimeoutSeconds: how long `up` waits for the broker (components/v1/wait.py)."""
+MAX_TIMEOUT_SECONDS = 86400
+
+
+def _check_timeout(value: int) -> int:
+    if not 0 <= value <= MAX_TIMEOUT_SECONDS:
+        raise PydanticCustomError(
+            "wait_timeout",
+            "{value} is not a number of seconds from 0 to {max}",
+            {
+                "value": value,
+                "max": MAX_TIMEOUT_SECONDS,
+                "fix": f"write how long up waits for the broker, e.g. {DEFAULT_TIMEOUT_SECONDS}; "
+                "0 turns waiting off",
+            },
+        )
+    return value
+
+
+TimeoutSeconds = Annotated[
+    StrictInt,
+    AfterValidator(_check_timeout),
+    WithJsonSchema({"type": "integer", "minimum": 0, "maximum": MAX_TIMEOUT_SECONDS}),
+]
 
 
 class StackConfigV1(StackBase):

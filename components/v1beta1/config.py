@@ -7,9 +7,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from ..config import StackBase
+from ..config import StackBase, TlsSecret
 from ..issuer import IssuerRef
-from ..preflight import TlsSecret
 from ..spec import ResourceName
 from .auth import (
     ExistingAuthentication,

@@ -8,7 +8,6 @@ from typing import Any
 
 import pulumi
 
-from ..auth import admit_stack_auth
 from ..config import render_directory
 from ..discovery import with_declared
 from ..errors import ConfigError, Problem
@@ -24,6 +23,7 @@ from ..registry import (
 )
 from ..spec import CERT_MANAGER_GROUP
 from .authlinks import AuthObject, LinkedListener
+from .authobjects import admit_stack_auth
 from .config import StackConfig
 from .discovery import Discovered, auth_key, discover
 from .listener import MqListener, check_listener, link_facts

@@ -1,5 +1,5 @@
 """`MqAuthentication` and `MqAuthorization`: one BrokerAuthentication / BrokerAuthorization
-custom resource each, checked with the program's listeners (`v1beta1.authlinks`)."""
+custom resource each, checked with the program's listeners (authlinks.py)."""
 
 from __future__ import annotations
 
@@ -9,17 +9,17 @@ from typing import Any, ClassVar, Generic, TypeVar
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .metadata import object_metadata, resource_name
-from .registry import auth_facts, existing_auth_facts, parse_items, program_listeners
-from .spec import DEFAULT_NAMESPACE
-from .v1beta1 import authlinks
-from .v1beta1.auth import (
+from ..metadata import object_metadata, resource_name
+from ..registry import auth_facts, existing_auth_facts, parse_items, program_listeners
+from ..spec import DEFAULT_NAMESPACE
+from . import authlinks
+from .auth import (
     ExistingAuthentication,
     ExistingAuthorization,
     MqAuthenticationArgs,
     MqAuthorizationArgs,
 )
-from .v1beta1.models import API_VERSION
+from .models import API_VERSION
 
 A = TypeVar("A", MqAuthenticationArgs, MqAuthorizationArgs)
 
