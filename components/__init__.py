@@ -11,7 +11,6 @@ MqListenerV1("edge", MqListenerV1Args(name="edge", service_type="LoadBalancer",
 
 from .errors import ConfigError, Problem
 from .issuer import CaIssuer, IssuerArgs, IssuerRef, San, SelfSignedIssuer, cert_manager_issuer
-from .registry import declare_existing_listeners
 from .v1.discovery import DiscoveredV1, discover_existing_listeners_v1
 from .v1.listener import MqListenerV1
 from .v1.models import ExistingListenerV1, MqListenerV1Args
@@ -44,6 +43,7 @@ from .v1beta1.models import (
     VaultCredentials,
     VaultObject,
 )
+from .v1beta1.registry import declare_existing_listeners
 
 __all__ = [
     "DEFAULT_AUTHENTICATION",

@@ -15,7 +15,7 @@ from typing import Any
 from ..cluster import Cluster
 from ..discovery import foreign, list_objects, read_cluster, with_declared
 from ..metadata import stack_id
-from ..registry import existing_facts, existing_link_facts, parse_items, program_listeners
+from ..registry import parse_items, program_listeners
 from ..spec import DEFAULT_NAMESPACE
 from . import authlinks
 from .authlinks import AuthObject, LinkedListener
@@ -26,6 +26,7 @@ from .models import (
     DEFAULT_SERVICE_TYPE,
     ExistingListener,
 )
+from .registry import PREVIEW_RULES, auth_links, existing_facts, existing_link_facts
 from .sharing import Listener
 
 
@@ -165,6 +166,9 @@ def discover_existing_listeners(
     registry.declare_existing(
         with_declared(discovered.listeners, existing_facts(declared, origin="also")),
         with_declared(discovered.listener_links, existing_link_facts(declared, origin="also")),
+        rules=PREVIEW_RULES,
     )
-    registry.declare_existing_auth([*discovered.authentications, *discovered.authorizations])
+    auth_links(registry).declare_existing_auth(
+        [*discovered.authentications, *discovered.authorizations]
+    )
     return discovered

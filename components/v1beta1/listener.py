@@ -18,6 +18,7 @@ from ..registry import program_listeners
 from ..spec import DEFAULT_NAMESPACE
 from .authlinks import LinkedListener
 from .models import API_VERSION, DEFAULT_BROKER, MqListenerArgs
+from .registry import PREVIEW_RULES, auth_links
 from .sharing import Listener
 
 TYPE_TOKEN = "aio:mq:MqListener"
@@ -55,6 +56,7 @@ class MqListener(pulumi.ComponentResource):
     ) -> None:
         """`origin` is the key path of the args in error messages (e.g. `listeners[2]`)."""
         registry = program_listeners()
+        links = auth_links(registry)
         parsed = registry.validated(args, MqListenerArgs, origin, resource_name)
         listener = parsed.resolved(DEFAULT_NAMESPACE, DEFAULT_BROKER)
         namespace = str(listener.namespace)
@@ -65,7 +67,11 @@ class MqListener(pulumi.ComponentResource):
         if not registry.checked(resource_name, parsed):  # the stack program checks up front
             facts, problems = check_listener(listener, origin)
             registry.admit(
-                resource_name, facts, problems, link_facts(listener, resource_name, origin)
+                resource_name,
+                facts,
+                problems,
+                link_facts(listener, resource_name, origin),
+                rules=PREVIEW_RULES,
             )
         super().__init__(
             self.type_token,
@@ -86,7 +92,7 @@ class MqListener(pulumi.ComponentResource):
         depends_on: Any = [self.tls_secret] if self.tls_secret is not None else caller_depends_on
         if listener.authentication_enabled or listener.authorization_enabled:
             # After the BrokerAuthentication/Authorization that serve it, whenever created.
-            depends_on = _after(registry.created_before(namespace, listener.name), depends_on)
+            depends_on = _after(links.created_before(namespace, listener.name), depends_on)
         self.broker_listener: k8s.apiextensions.CustomResource = k8s.apiextensions.CustomResource(
             resource_name,
             api_version=API_VERSION,
@@ -108,7 +114,7 @@ class MqListener(pulumi.ComponentResource):
             "tlsIssuer": tls.automatic.issuer_ref.name if tls and tls.automatic else None,
             "tlsSecretName": tls.manual.secret_name if tls and tls.manual else None,
         }
-        self._registry = registry
+        self._links = links
         # Completion only: the summary is exported by the stack and readable here; sending it
         # again per component cost ~7% of a 100-listener preview (docs/benchmarks.md).
         self.register_outputs({})
@@ -125,7 +131,7 @@ class MqListener(pulumi.ComponentResource):
     def summary_values(self) -> dict[str, Any]:
         """The values of `summary`, once the program's links are known (in the stack program:
         at once; in a composition: after its top-level code ran). What the stack exports."""
-        links = self._registry.links()
+        links = self._links.links()
         key = (self._summary["namespace"], self._summary["name"])
         return {
             **self._summary,

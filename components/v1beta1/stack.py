@@ -14,13 +14,7 @@ from ..errors import ConfigError, Problem
 from ..kubernetes.provider import provider_and_issuers, renamed
 from ..metadata import resource_name
 from ..preflight import check_cluster
-from ..registry import (
-    CheckedListener,
-    existing_auth_facts,
-    existing_facts,
-    existing_link_facts,
-    program_listeners,
-)
+from ..registry import CheckedListener, program_listeners
 from ..spec import CERT_MANAGER_GROUP
 from .authlinks import AuthObject, LinkedListener
 from .authobjects import admit_stack_auth
@@ -28,6 +22,7 @@ from .config import StackConfig
 from .discovery import Discovered, auth_key, discover
 from .listener import MqListener, check_listener, link_facts
 from .models import DEFAULT_LISTENER
+from .registry import PREVIEW_RULES, existing_auth_facts, existing_facts, existing_link_facts
 from .sharing import Listener
 
 
@@ -45,7 +40,7 @@ def deploy(
         cluster_problems, discovered = check_cluster(stack, discover if stack.discovery else None)
     existing, existing_links, existing_auth = _existing(stack, discovered)
     try:
-        registry.declare_existing(existing, existing_links)
+        registry.declare_existing(existing, existing_links, rules=PREVIEW_RULES)
     except ConfigError as exc:  # conflicts among them: reported with everything else
         cluster_problems += exc.problems
     create_auth = admit_stack_auth(
@@ -62,7 +57,7 @@ def deploy(
         links = link_facts(args, name, facts.origin)
         listeners.append(CheckedListener(name, args, facts, problems, links))
     # With the links of listeners and objects, and what the cluster lacks.
-    registry.admit_all(listeners, cluster_problems)
+    registry.admit_all(listeners, cluster_problems, rules=PREVIEW_RULES)
     if parent is None:
         registry.seal()
 
