@@ -9,18 +9,12 @@ MqListenerV1("edge", MqListenerV1Args(name="edge", service_type="LoadBalancer",
                                       ports=[ListenerPort(port=8884)]))
 """
 
-from .auth import MqAuthentication, MqAuthorization, declare_existing_auth
-from .discovery import (
-    Discovered,
-    DiscoveredV1,
-    discover_existing_listeners,
-    discover_existing_listeners_v1,
-)
 from .errors import ConfigError, Problem
 from .issuer import CaIssuer, IssuerArgs, IssuerRef, San, SelfSignedIssuer, cert_manager_issuer
-from .listener import MqListener, MqListenerV1
-from .registry import declare_existing_listeners, declare_existing_listeners_v1
+from .v1.discovery import DiscoveredV1, discover_existing_listeners_v1
+from .v1.listener import MqListenerV1
 from .v1.models import ExistingListenerV1, MqListenerV1Args
+from .v1.registry import declare_existing_listeners_v1
 from .v1beta1.auth import (
     DEFAULT_AUTHENTICATION,
     AuthenticationMethod,
@@ -33,6 +27,9 @@ from .v1beta1.auth import (
     MqAuthorizationArgs,
     Principals,
 )
+from .v1beta1.authobjects import MqAuthentication, MqAuthorization, declare_existing_auth
+from .v1beta1.discovery import Discovered, discover_existing_listeners
+from .v1beta1.listener import MqListener
 from .v1beta1.models import (
     DEFAULT_LISTENER,
     AutomaticTls,
@@ -46,6 +43,7 @@ from .v1beta1.models import (
     VaultCredentials,
     VaultObject,
 )
+from .v1beta1.registry import declare_existing_listeners
 
 __all__ = [
     "DEFAULT_AUTHENTICATION",

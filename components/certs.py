@@ -276,3 +276,20 @@ def _covers(san: str, host: str) -> bool:
         head, _, rest = host.partition(".")
         return bool(head) and rest == san[2:]
     return san == host
+
+
+def tls_material(manual: TlsMaterial, path: str) -> tuple[str, str, list[Problem]]:
+    """The certificate chain and the key of `manual` (at key path `path`), given inline or read
+    from their files."""
+    certificate, key = manual.certificate or "", manual.revealed_key()
+    problems: list[Problem] = []
+    if manual.certificate_file is not None:
+        certificate, problems = read_project_file(
+            manual.certificate_file, join_path(path, ("certificateFile",))
+        )
+    if manual.private_key_file is not None:
+        key, key_problems = read_project_file(
+            manual.private_key_file, join_path(path, ("privateKeyFile",)), secret=True
+        )
+        problems += key_problems
+    return certificate, key, problems

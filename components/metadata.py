@@ -1,5 +1,6 @@
 """`metadata` of every object aio-mq creates, in one place: the mark that tells live discovery
-this stack's objects from anyone else's, and the claim on the fields the stack declares.
+this stack's objects from anyone else's, and the claim on the fields the stack declares; and
+the Pulumi name of an object (`resource_name`).
 
 The mark is a label (`app.kubernetes.io/managed-by: aio-mq`, the recommended Kubernetes label,
 so `kubectl get -l` finds aio-mq's objects) and an annotation naming the Pulumi stack
@@ -37,7 +38,7 @@ def object_metadata(
 ) -> dict[str, Any]:
     """metadata for an object called `name`, namespaced unless `namespace` is None. Unmarked:
     for an object left on the cluster when the stack lets it go, whose mark is applied by a
-    resource of its own that gives it up then (components/listener.py)."""
+    resource of its own that gives it up then (components/v1/listener.py)."""
     metadata: dict[str, Any] = {"name": name}
     if namespace is not None:
         metadata["namespace"] = namespace
@@ -58,3 +59,9 @@ def managing_stack(metadata: Mapping[str, Any]) -> str | None:
         return None
     stack = (metadata.get("annotations") or {}).get(STACK_ANNOTATION)
     return stack if isinstance(stack, str) else None
+
+
+def resource_name(name: str, namespace: str, stack_namespace: str) -> str:
+    """Pulumi name of an object: its name, qualified when outside the stack's namespace (a
+    name may repeat across namespaces; '/' is in no Kubernetes name)."""
+    return name if namespace == stack_namespace else f"{namespace}/{name}"

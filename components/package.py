@@ -46,19 +46,23 @@ from pulumi.provider.provider import ConstructResult
 from pulumi.provider.server import ComponentInitError
 from pydantic import ValidationError
 
-from . import listener
+import components as listener  # the public MqListener, MqListenerV1 the package extends
+
 from .arm import config as arm
 from .arm.resources import arm_resources
 from .errors import ConfigError, Problem, join_path, problems_from_validation
-from .listener import _tls_secret as tls_secret  # the Secret MqListenerV1 makes, made here too
-from .listener import check_listener_v1
+from .kubernetes.listener import tls_secret  # the Secret MqListenerV1 makes, made here too
 from .metadata import object_metadata
 from .registry import ProgramListeners, program_listeners
 from .spec import DEFAULT_NAMESPACE
-from .stack import StackConfig, StackConfigV1, deploy, validate_config
+from .stack import deploy, validate_config
 from .stack_file import PROJECT
 from .v1 import models as v1
+from .v1.config import StackConfigV1
+from .v1.listener import check_listener as check_listener_v1
 from .v1.plan import SECRET_KIND, ObjectKey, plan_v1
+from .v1.registry import GA_RULES
+from .v1beta1.config import StackConfig
 from .v1beta1.models import API_VERSION as V1BETA1
 
 PACKAGE = PROJECT
@@ -980,7 +984,7 @@ def _arm_listener(
             issuers=0,
         )
     )
-    registry.admit(resource_name, facts, problems, api_version=v1.API_VERSION, kind="MqListenerV1")
+    registry.admit(resource_name, facts, problems, rules=GA_RULES, kind="MqListenerV1")
     return listener, stack.azure
 
 

@@ -11,25 +11,24 @@ resource is registered, read-only, each request bounded in time.
   - every manual-TLS Secret the stack does not create exists, of type kubernetes.io/tls.
 
 Each problem names the key that leads to it, once, however many listeners share the cause.
-Both API versions are checked alike: `Needs` is what a stack of either asks of the cluster.
+Both API versions are checked alike: `Needs` is what a stack of either asks of the cluster,
+read from any config that has the shape of `StackNeeds`; the live objects are read by the
+discovery function of the stack's API, which the caller passes in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol, overload
+from typing import Protocol, TypeVar
 
 import pulumi
 
 from .cluster import Cluster, ClusterError, connect
-from .discovery import Discovered, DiscoveredV1, discover, discover_v1
+from .config import TlsSecret
 from .errors import Problem
 from .issuer import IssuerRef
 from .spec import CERT_MANAGER_GROUP
-
-if TYPE_CHECKING:
-    from .stack import StackConfig, StackConfigV1
 
 CERT_MANAGER = f"{CERT_MANAGER_GROUP}/v1"
 MQ_GA = "mqttbroker.iotoperations.azure.com/v1"
@@ -43,6 +42,16 @@ _CERTIFICATE_KEYS = {
     MQ_GA: "tls.certManagerCertificateSpec",
 }
 """Where a listener (GA: a port) asks cert-manager for its certificate."""
+_OTHER_WAY = {
+    "mq.iotoperations.azure.com/v1beta1": (
+        "or move this stack to GA: tools/migrate-to-v1 {stack_file} > <a new stack file>"
+    ),
+    MQ_GA: (
+        "or write this stack for the preview API (aio-mq:apiVersion "
+        "mq.iotoperations.azure.com/v1beta1 and its keys)"
+    ),
+}
+"""How a stack written for one MQ API can follow a cluster that serves the other."""
 UNREACHABLE_FIX = (
     "start the cluster (the local stack: tools/local-cluster up), set aio-mq:kubernetes.context "
     "to a cluster that answers, or render offline with aio-mq:kubernetes.renderYamlToDirectory"
@@ -72,24 +81,41 @@ class _Listener(_Placed, Protocol):
     def broker_ref(self) -> str | None: ...
 
 
-@dataclass(frozen=True)
-class TlsSecret:
-    """A manual-TLS Secret a listener (GA: a port) uses."""
-
-    path: str
-    """Key path of the manual TLS block, e.g. `listeners[0].tls.manual`."""
-    name_key: str
-    """The key of the Secret's name in it (`secretName`, GA `secretRef`)."""
-    name: str
-    listener_namespace: str | None
-    secret_namespace: str | None
-    """Where the Secret is when not in the listener's namespace (preview API only)."""
-    creates: bool
-    """Whether the stack creates it (certificate and key given)."""
+class StackNeeds(Protocol):
+    """What the pre-flight checks read of a stack config, whatever its API version."""
 
     @property
-    def name_path(self) -> str:
-        return f"{self.path}.{self.name_key}"
+    def api_version(self) -> str: ...
+    @property
+    def namespace(self) -> str: ...
+    @property
+    def broker_ref(self) -> str: ...
+    @property
+    def kubernetes(self) -> _Target: ...
+    @property
+    def issuers(self) -> Sequence[_Issuer]: ...
+    @property
+    def listeners(self) -> Sequence[_Listener]: ...
+    @property
+    def authentications(self) -> Sequence[_Placed]: ...
+    @property
+    def authorizations(self) -> Sequence[_Placed]: ...
+    def certificate_requests(self) -> list[tuple[str, IssuerRef, str | None]]: ...
+    def tls_secrets(self) -> list[TlsSecret]: ...
+
+
+class _Target(Protocol):
+    @property
+    def kubeconfig(self) -> str | None: ...
+    @property
+    def context(self) -> str | None: ...
+
+
+class _Issuer(_Placed, Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
 
 
 @dataclass
@@ -110,7 +136,7 @@ class Needs:
     """(namespace, name, key path, whether the stack creates it) of every manual-TLS Secret."""
 
     @classmethod
-    def of(cls, stack: StackConfig | StackConfigV1) -> Needs:
+    def of(cls, stack: StackNeeds) -> Needs:
         needs = cls()
         ns = stack.namespace
 
@@ -121,7 +147,7 @@ class Needs:
             needs.issuers.append((f"issuers[{j}]", issuer.name))
             if issuer.kind == "Issuer":
                 use(issuer.namespace, f"issuers[{j}].namespace")
-        placed: list[tuple[str, Sequence[_Placed]]] = [
+        placed = [
             ("authentications", stack.authentications),
             ("authorizations", stack.authorizations),
         ]
@@ -129,8 +155,7 @@ class Needs:
             for j, obj in enumerate(objects):
                 use(obj.namespace, f"{key}[{j}].namespace")
                 needs.listener_namespaces.add(obj.namespace or ns)
-        listeners: Sequence[_Listener] = stack.listeners
-        for i, listener in enumerate(listeners):
+        for i, listener in enumerate(stack.listeners):
             namespace = listener.namespace or ns
             use(listener.namespace, f"listeners[{i}].namespace")
             needs.listener_namespaces.add(namespace)
@@ -146,38 +171,32 @@ class Needs:
         return needs
 
 
-@overload
-def check_cluster(
-    stack: StackConfig, discovery: bool = True
-) -> tuple[list[Problem], Discovered | None]: ...
-
-
-@overload
-def check_cluster(
-    stack: StackConfigV1, discovery: bool = True
-) -> tuple[list[Problem], DiscoveredV1 | None]: ...
+D = TypeVar("D")
+Discover = Callable[[Cluster, frozenset[str]], D]
+"""Reads the live objects of a stack's API in the given namespaces (a `discover` of
+components/discovery.py or components/v1/discovery.py)."""
 
 
 def check_cluster(
-    stack: StackConfig | StackConfigV1, discovery: bool = True
-) -> tuple[list[Problem], Discovered | DiscoveredV1 | None]:
-    """Every problem the target cluster has with `stack`, and, when `discovery` is on and the
-    cluster serves the stack's listener API, the live objects of that API the stack must
-    coexist with."""
+    stack: StackNeeds, discover: Discover[D] | None = None
+) -> tuple[list[Problem], D | None]:
+    """Every problem the target cluster has with `stack`, and, with `discover` (the stack's
+    discovery is on) and a cluster that serves the stack's listener API, what `discover` read:
+    the live objects of that API the stack must coexist with."""
     target = stack.kubernetes
     try:
         cluster = connect(target.kubeconfig, target.context)
     except ClusterError as exc:
         return [Problem(f"kubernetes.{exc.key}", str(exc), exc.fix or UNREACHABLE_FIX)], None
     try:
-        return _check(cluster, Needs.of(stack), stack.api_version, discovery)
+        return _check(cluster, Needs.of(stack), stack.api_version, discover)
     except ClusterError as exc:
         return [Problem("kubernetes.context", str(exc), exc.fix or UNREACHABLE_FIX)], None
 
 
 def _check(
-    cluster: Cluster, needs: Needs, api_version: str, discovery: bool
-) -> tuple[list[Problem], Discovered | DiscoveredV1 | None]:
+    cluster: Cluster, needs: Needs, api_version: str, discover: Discover[D] | None
+) -> tuple[list[Problem], D | None]:
     problems: list[Problem] = []
     mq = _served_kinds(cluster, api_version)
     if "BrokerListener" not in mq:
@@ -201,12 +220,9 @@ def _check(
     if "Broker" in mq:
         problems += _brokers(cluster, needs, api_version, missing_namespaces)
     problems += _secrets(cluster, needs, missing_namespaces)
-    if not discovery or "BrokerListener" not in mq:
+    if discover is None or "BrokerListener" not in mq:
         return problems, None
-    touched = needs.listener_namespaces - missing_namespaces
-    if api_version == MQ_GA:
-        return problems, discover_v1(cluster, touched)
-    return problems, discover(cluster, touched, api_version)
+    return problems, discover(cluster, frozenset(needs.listener_namespaces - missing_namespaces))
 
 
 def _served_kinds(cluster: Cluster, group_version: str) -> set[str]:
@@ -237,13 +253,7 @@ def _mq_not_served(cluster: Cluster, api_version: str) -> Problem:
 
 def _other_way(api_version: str) -> str:
     """How a stack can follow a cluster that serves the other MQ API."""
-    if api_version == MQ_GA:
-        return (
-            "or write this stack for the preview API (aio-mq:apiVersion "
-            "mq.iotoperations.azure.com/v1beta1 and its keys)"
-        )
-    stack_file = f"stacks/Pulumi.{pulumi.get_stack()}.yaml"
-    return f"or move this stack to GA: tools/migrate-to-v1 {stack_file} > <a new stack file>"
+    return _OTHER_WAY[api_version].format(stack_file=f"stacks/Pulumi.{pulumi.get_stack()}.yaml")
 
 
 def _issuers(cluster: Cluster, needs: Needs, missing_namespaces: set[str]) -> list[Problem]:

@@ -1,144 +1,48 @@
 """The listeners of one Pulumi program, so that `MqListener`s and `MqListenerV1`s created one by
 one are checked against each other and against the listeners already on the cluster, by the
-rules of their API version (components/v1beta1/sharing.py, components/v1/sharing.py); and the
-preview BrokerAuthentications/Authorizations that link to them (`authlinks`).
+rules of their API version (`ListenerRules`: components/v1beta1/registry.py,
+components/v1/registry.py).
 
 Pulumi sends a resource's registration only when the event loop next runs, which for an
 ordinary program is after its top-level code has finished. Every MqListener waits on a gate
 that opens at that point: if any listener of the program was refused meanwhile, the gate fails
 and none of them is registered, so a conflict found at the fifth listener does not leave the
-first four deployed. The links between listeners and BrokerAuthentications/Authorizations are
-checked when the gate opens too, since either side may be created first.
+first four deployed. What an API checks once everything is known (the preview API's links
+between listeners and BrokerAuthentications/Authorizations, since either side may be created
+first) is checked when the gate opens too (`check_at_gate`).
 
-The stack program needs no gate: it checks all its listeners and objects (`admit_all`,
-`admit_auth`, `links`) before it creates its first resource and then `seal`s the registry, after
-which the gate is no dependency at all and the components it creates find themselves checked.
+The stack program needs no gate: it checks all its listeners and objects (`admit_all`) before
+it creates its first resource and then `seal`s the registry, after which the gate is no
+dependency at all and the components it creates find themselves checked.
 """
 
 from __future__ import annotations
 
 import asyncio
 import weakref
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, NoReturn, TypeVar
+from typing import Any, Generic, NoReturn, Protocol, TypeVar
 
 import pulumi
 from pulumi.runtime.settings import get_monitor
 from pydantic import BaseModel, ValidationError
 
 from .errors import ConfigError, Problem, problems_from_validation
-from .spec import DEFAULT_NAMESPACE
-from .v1 import models as v1
-from .v1 import sharing as v1_sharing
-from .v1beta1 import authlinks
-from .v1beta1.auth import (
-    DEFAULT_AUTHENTICATION,
-    ExistingAuthentication,
-    ExistingAuthorization,
-    MqAuthenticationArgs,
-    MqAuthorizationArgs,
-)
-from .v1beta1.authlinks import AuthObject, LinkedListener, Links
-from .v1beta1.models import API_VERSION as V1BETA1
-from .v1beta1.models import DEFAULT_BROKER, DEFAULT_LISTENER, ExistingListener, MqListenerArgs
-from .v1beta1.sharing import Conflict, Listener, SharingIndex
-
-ListenerFacts = Listener | v1_sharing.Listener
-A = TypeVar("A", MqListenerArgs, v1.MqListenerV1Args)
 
 
-def _existing_origin(i: int, listener: ExistingListener, origin: str) -> str:
-    return f"{origin}[{i}]" if listener is not DEFAULT_LISTENER else "the default listener"
+class ListenerFacts(Protocol):
+    """What the registry reads of any API's listener facts (the rules read the rest)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def origin(self) -> str: ...
 
 
-def existing_facts(
-    listeners: Sequence[ExistingListener],
-    namespace: str = DEFAULT_NAMESPACE,
-    broker: str = DEFAULT_BROKER,
-    origin: str = "existingListeners",
-) -> list[Listener]:
-    """Rule facts for existing listeners, namespace and broker defaulted as given."""
-    return [
-        Listener(
-            name=e.name,
-            namespace=e.namespace or namespace,
-            broker=e.broker_ref or broker,
-            port=e.port,
-            service_type=e.service_type,
-            service_name=e.service_name,
-            node_port=e.node_port,
-            origin=_existing_origin(i, e, origin),
-        )
-        for i, e in enumerate(listeners)
-    ]
-
-
-def existing_link_facts(
-    listeners: Sequence[ExistingListener],
-    namespace: str = DEFAULT_NAMESPACE,
-    origin: str = "existingListeners",
-) -> list[LinkedListener]:
-    """Link-check facts for existing listeners, namespace defaulted as given."""
-    return [
-        LinkedListener(
-            name=e.name,
-            namespace=e.namespace or namespace,
-            authentication=e.authentication_enabled,
-            authorization=e.authorization_enabled,
-            tls=e.tls is not None,
-            origin=_existing_origin(i, e, origin),
-            existing=True,
-        )
-        for i, e in enumerate(listeners)
-    ]
-
-
-def auth_facts(
-    obj: MqAuthenticationArgs
-    | MqAuthorizationArgs
-    | ExistingAuthentication
-    | ExistingAuthorization,
-    namespace: str,
-    origin: str,
-) -> AuthObject:
-    """Link-check facts for a BrokerAuthentication/Authorization, namespace defaulted as given."""
-    methods = (
-        obj.authentication_methods
-        if isinstance(obj, MqAuthenticationArgs | ExistingAuthentication)
-        else None
-    )
-    return AuthObject(
-        kind=authlinks.AUTHENTICATION if methods is not None else authlinks.AUTHORIZATION,
-        name=obj.name,
-        namespace=obj.namespace or namespace,
-        listener_ref=tuple(obj.listener_ref),
-        origin=origin,
-        existing=isinstance(obj, ExistingAuthentication | ExistingAuthorization),
-        x509=next((k for k, m in enumerate(methods or []) if m.x509 is not None), None),
-    )
-
-
-def existing_auth_facts(
-    authentications: Sequence[ExistingAuthentication] | None,
-    authorizations: Sequence[ExistingAuthorization] | None,
-    namespace: str = DEFAULT_NAMESPACE,
-) -> list[AuthObject]:
-    """Facts for the objects already on the cluster. Authentications None: the one every
-    deployment has (`authn`); authorizations None: none."""
-    facts = (
-        [auth_facts(DEFAULT_AUTHENTICATION, namespace, "on the cluster by default")]
-        if authentications is None
-        else [
-            auth_facts(obj, namespace, f"existingAuthentications[{i}]")
-            for i, obj in enumerate(authentications)
-        ]
-    )
-    return facts + [
-        auth_facts(obj, namespace, f"existingAuthorizations[{i}]")
-        for i, obj in enumerate(authorizations or [])
-    ]
+A = TypeVar("A", bound=BaseModel)
+E = TypeVar("E")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -149,90 +53,49 @@ class CheckedListener(Generic[A]):
     args: A
     facts: ListenerFacts
     problems: Sequence[Problem]
-    links: LinkedListener | None
-    """What the preview link checks look at (GA ports name their objects instead)."""
+    extra: Any = None
+    """What its API's rules keep beside the sharing facts (`ListenerRules.on_admit`): the
+    preview API's link-check facts; None for GA, whose ports name their objects instead."""
 
 
-def conflict_problems(conflicts: Iterable[Conflict]) -> list[Problem]:
-    return [Problem("", str(conflict), conflict.fix) for conflict in conflicts]
+@dataclass(frozen=True)
+class ListenerRules:
+    """One API version's listener rules, as the registry applies them."""
 
-
-def v1_existing_facts(
-    listeners: Sequence[v1.ExistingListenerV1],
-    namespace: str = DEFAULT_NAMESPACE,
-    broker: str = v1.DEFAULT_BROKER,
-    origin: str = "existingListeners",
-) -> list[v1_sharing.Listener]:
-    """Rule facts for existing GA listeners, namespace and broker defaulted as given."""
-    return [
-        v1_sharing.Listener.of(
-            e,
-            namespace,
-            broker,
-            f"{origin}[{i}]" if e is not v1.DEFAULT_LISTENER else "the default listener",
-            existing=True,
-        )
-        for i, e in enumerate(listeners)
-    ]
+    api_version: str
+    index: Callable[[], Callable[[Any], list[Problem]]]
+    """A new index of one program's listeners: its function records a listener and returns the
+    rules it breaks against the earlier ones."""
+    assumed_existing: Callable[[Any], tuple[list[Any], list[Any]]]
+    """The existing listeners (rule facts and extra facts) when none were declared, given the
+    first listener admitted."""
+    on_existing: Callable[[ProgramListeners, Sequence[Any]], None] | None = None
+    """Takes the extra facts of the existing listeners."""
+    on_admit: Callable[[ProgramListeners, Any], None] | None = None
+    """Takes the extra facts of an admitted listener."""
 
 
 @dataclass
-class _Rules:
-    """One API version's listener rules, as the registry applies them."""
+class _Applied:
+    """One API version's rules in one program."""
 
     check: Callable[[Any], list[Problem]]
-    """Record a listener; return the rules it breaks against the earlier ones."""
-    assumed_existing: Callable[[Any], tuple[list[Any], list[LinkedListener]]]
-    """The existing listeners (rule and link facts) when none were declared, given the first
-    listener admitted."""
     existing_declared: bool = field(default=False)
 
 
-def _v1beta1_rules() -> _Rules:
-    index = SharingIndex()
-    return _Rules(
-        # Two live listeners that clash are the cluster's business, not this program's.
-        check=lambda listener: conflict_problems(
-            c for c in index.add(listener) if not (c.new.on_cluster and c.other.on_cluster)
-        ),
-        assumed_existing=lambda _first: (
-            existing_facts([DEFAULT_LISTENER]),
-            existing_link_facts([DEFAULT_LISTENER]),
-        ),
-    )
-
-
-def _v1_rules() -> _Rules:
-    return _Rules(
-        check=v1_sharing.ListenerIndex().add,
-        assumed_existing=lambda first: (
-            v1_existing_facts(v1_sharing.assumed_existing([first])),
-            [],
-        ),
-    )
-
-
-_RULES: dict[str, Callable[[], _Rules]] = {V1BETA1: _v1beta1_rules, v1.API_VERSION: _v1_rules}
-
-
 M = TypeVar("M", bound=BaseModel)
-LINKS_SUBJECT = "the authentication and authorization of the listeners"
 
 
 class ProgramListeners:
     """Listeners admitted so far in this program, and the gate their registrations wait on."""
 
     def __init__(self) -> None:
-        self._rules: dict[str, _Rules] = {}
+        self._rules: dict[str, _Applied] = {}
         self._failure: ConfigError | None = None
         self._gate: asyncio.Future[list[pulumi.Resource]] | None = None
         self._gate_output: pulumi.Output[list[pulumi.Resource]] | None = None
-        self._listener_links: list[LinkedListener] = []
-        self._existing_auth: list[AuthObject] | None = None
-        self._auth: list[AuthObject] = []
-        self._auth_resources: dict[tuple[str, str], list[pulumi.Resource]] = defaultdict(list)
-        self._links: Links | None = None
-        """The last link check; None when facts were added since."""
+        self._extras: dict[Callable[[ProgramListeners], Any], Any] = {}
+        self._gate_checks: list[Callable[[], ConfigError | None]] = []
         self._resource_names: dict[str, ListenerFacts] = {}
         self._checked: dict[tuple[type[BaseModel], str], BaseModel] = {}
         """Args checked up front by the stack program, by (args type, Pulumi name)."""
@@ -242,29 +105,30 @@ class ProgramListeners:
         by the stack program in cluster mode and by `discover_existing_listeners_v1`. A patch
         of an object renders into that object's own file, so patches need a cluster."""
 
-    def _rules_of(self, api_version: str) -> _Rules:
-        if api_version not in self._rules:
-            self._rules[api_version] = _RULES[api_version]()
-        return self._rules[api_version]
+    def _rules_of(self, rules: ListenerRules) -> _Applied:
+        if rules.api_version not in self._rules:
+            self._rules[rules.api_version] = _Applied(rules.index())
+        return self._rules[rules.api_version]
 
     def declare_existing(
         self,
         listeners: Sequence[ListenerFacts],
-        links: Sequence[LinkedListener] = (),
-        api_version: str = V1BETA1,
+        extra: Sequence[Any] = (),
+        *,
+        rules: ListenerRules,
     ) -> None:
-        """The listeners on the cluster of one API version: their sharing facts, and (preview
-        API) their link-check facts."""
-        rules = self._rules_of(api_version)
-        if rules.existing_declared:
+        """The listeners on the cluster of one API version: their sharing facts, and the extra
+        facts its rules keep (preview API: their link-check facts)."""
+        applied = self._rules_of(rules)
+        if applied.existing_declared:
             raise pulumi.RunError(
                 "aio-mq: existing listeners must be declared once, before the first MqListener "
                 "(MqListenerV1 for the GA API) is created"
             )
-        rules.existing_declared = True
-        self._listener_links[:0] = links
-        self._links = None
-        found = [problem for listener in listeners for problem in rules.check(listener)]
+        applied.existing_declared = True
+        if rules.on_existing is not None:
+            rules.on_existing(self, extra)
+        found = [problem for listener in listeners for problem in applied.check(listener)]
         if found:
             self.refuse(ConfigError(found, "the existing listeners"))
 
@@ -286,15 +150,15 @@ class ProgramListeners:
         resource_name: str,
         listener: ListenerFacts,
         problems: Sequence[Problem] = (),
-        links: LinkedListener | None = None,
-        api_version: str = V1BETA1,
+        extra: Any = None,
         *,
+        rules: ListenerRules,
         kind: str = "MqListener",
     ) -> None:
         """Check `listener` against all earlier ones of its API version. Its own `problems`, if
         any, and its conflicts are raised together, and then no listener of this program is
         registered. Reported under the listener's key path, or else its `kind` and name."""
-        found = self._check(resource_name, listener, problems, links, api_version)
+        found = self._check(resource_name, listener, problems, extra, rules)
         if found:
             self.refuse(ConfigError(found, f"{listener.origin or kind} {listener.name!r}"))
 
@@ -302,21 +166,22 @@ class ProgramListeners:
         self,
         listeners: Sequence[CheckedListener[Any]],
         problems: Sequence[Problem] = (),
-        api_version: str = V1BETA1,
+        *,
+        rules: ListenerRules,
     ) -> None:
         """Check a whole set of listeners before any resource exists and raise one ConfigError
-        with every problem (`problems` found before, e.g. by the pre-flight checks, first; the
-        links' problems, once the objects are admitted too). The MqListeners created afterwards
-        from the same args are not checked again."""
+        with every problem (`problems` found before, e.g. by the pre-flight checks, first; what
+        is checked at the gate, e.g. the preview links, once the objects are admitted too). The
+        MqListeners created afterwards from the same args are not checked again."""
         found = [*problems]
         found += [
             problem
             for item in listeners
             for problem in self._check(
-                item.resource_name, item.facts, item.problems, item.links, api_version
+                item.resource_name, item.facts, item.problems, item.extra, rules
             )
         ]
-        found += self.links().problems
+        found += [problem for error in self._gate_errors() for problem in error.problems]
         if found:
             self.refuse(ConfigError(found))
         for item in listeners:
@@ -340,16 +205,15 @@ class ProgramListeners:
         resource_name: str,
         listener: ListenerFacts,
         problems: Sequence[Problem],
-        links: LinkedListener | None,
-        api_version: str,
+        extra: Any,
+        rules: ListenerRules,
     ) -> list[Problem]:
-        rules = self._rules_of(api_version)
-        if not rules.existing_declared:
-            self.declare_existing(*rules.assumed_existing(listener), api_version=api_version)
-        if links is not None:
-            self._listener_links.append(links)
-            self._links = None
-        found = [*problems, *rules.check(listener)]
+        applied = self._rules_of(rules)
+        if not applied.existing_declared:
+            self.declare_existing(*rules.assumed_existing(listener), rules=rules)
+        if extra is not None and rules.on_admit is not None:
+            rules.on_admit(self, extra)
+        found = [*problems, *applied.check(listener)]
         named = self._resource_names.setdefault(resource_name, listener)
         if named is not listener:
             found.append(
@@ -362,54 +226,27 @@ class ProgramListeners:
             )
         return found
 
-    def declare_existing_auth(self, objects: Sequence[AuthObject]) -> None:
-        """The BrokerAuthentications/Authorizations on the cluster (without this call: what
-        every deployment has)."""
-        if self._existing_auth is not None:
-            raise pulumi.RunError(
-                "aio-mq: existing authentications and authorizations must be declared once, "
-                "before the first MqAuthentication or MqAuthorization is created"
-            )
-        self._existing_auth = list(objects)
-        self._links = None
+    def extra(self, kind: Callable[[ProgramListeners], E]) -> E:
+        """The program's one `kind(self)`, made on first use: what an API keeps beside the
+        listeners (the preview API's links, components/v1beta1/registry.py)."""
+        if kind not in self._extras:
+            self._extras[kind] = kind(self)
+        made: E = self._extras[kind]
+        return made
 
-    def admit_auth(self, obj: AuthObject) -> None:
-        """Record a BrokerAuthentication/Authorization of the program; its links are checked
-        when the gate opens (or on `links()`)."""
-        if self._existing_auth is None:
-            self.declare_existing_auth(existing_auth_facts(None, None))
-        self._auth.append(obj)
-        self._links = None
+    def check_at_gate(self, check: Callable[[], ConfigError | None]) -> None:
+        """Run `check` when the gate opens (and in `admit_all`): its error refuses the program."""
+        self._gate_checks.append(check)
 
-    def serves(self, obj: AuthObject, resource: pulumi.Resource) -> None:
-        """`resource` creates `obj`: the listeners it lists are created after it."""
-        for name in obj.listener_ref:
-            self._auth_resources[(obj.namespace, name)].append(resource)
-
-    def created_before(self, namespace: str, name: str) -> pulumi.Input[list[pulumi.Resource]]:
-        """The resources that create the listener's linked objects: once sealed, those created
-        so far; before, the gate, resolving to them once every object is known."""
+    def after_gate(self, value: Callable[[], T]) -> pulumi.Input[T]:
+        """`value()` once everything of the program is known: at once when sealed, else when
+        the gate opens."""
         if self._sealed:
-            return list(self._auth_resources.get((namespace, name), []))
-        return self._gate_opening().apply(
-            lambda _: list(self._auth_resources.get((namespace, name), []))
-        )
+            return value()
+        return self._gate_opening().apply(lambda _: value())
 
-    def links(self) -> Links:
-        """The link check over everything declared so far; warnings are logged once."""
-        if self._links is None:
-            existing = self._existing_auth
-            if existing is None:
-                existing = existing_auth_facts(None, None)
-            objects = [*existing, *self._auth]
-            self._links = authlinks.check(
-                self._listener_links,
-                [o for o in objects if o.kind == authlinks.AUTHENTICATION],
-                [o for o in objects if o.kind == authlinks.AUTHORIZATION],
-            )
-            for warning in self._links.warnings:
-                pulumi.log.warn(f"aio-mq: {warning}")
-        return self._links
+    def _gate_errors(self) -> list[ConfigError]:
+        return [error for check in self._gate_checks if (error := check()) is not None]
 
     def refuse(self, error: ConfigError) -> NoReturn:
         """Fail the program with `error`: nothing waiting on the gate is registered. A later
@@ -431,8 +268,8 @@ class ProgramListeners:
         return self._gate_output
 
     def _decide(self, gate: asyncio.Future[list[pulumi.Resource]]) -> None:
-        if self._failure is None and self.links().problems:
-            self._failure = ConfigError(self.links().problems, LINKS_SUBJECT)
+        if self._failure is None:
+            self._failure = next(iter(self._gate_errors()), None)
         if self._failure is not None:
             gate.set_exception(self._failure)
         else:
@@ -466,39 +303,3 @@ def parse_items(
     if problems:
         raise ConfigError(problems, subject)
     return parsed
-
-
-def declare_existing_listeners(
-    listeners: Iterable[ExistingListener | Mapping[str, Any]],
-    namespace: str = DEFAULT_NAMESPACE,
-    broker_ref: str = DEFAULT_BROKER,
-) -> None:
-    """Declare the listeners already on the cluster that this program's MqListeners must
-    coexist with. Call it once, before the first MqListener; without it the documented default
-    listener (`listener`, port 8883, clusterIp, aio-mq-dmqtt-frontend) is assumed. Pass an
-    empty list for a broker without it. Namespace and broker default as given.
-    `discover_existing_listeners` reads them from the cluster instead.
-    """
-    parsed = parse_items(
-        listeners, ExistingListener, "existingListeners", "declare_existing_listeners"
-    )
-    program_listeners().declare_existing(
-        existing_facts(parsed, namespace, broker_ref), existing_link_facts(parsed, namespace)
-    )
-
-
-def declare_existing_listeners_v1(
-    listeners: Iterable[v1.ExistingListenerV1 | Mapping[str, Any]],
-    namespace: str = DEFAULT_NAMESPACE,
-    broker_ref: str = v1.DEFAULT_BROKER,
-) -> None:
-    """The same for the GA API's `MqListenerV1`s; items take the GA listener shape. Without it
-    the listener Azure IoT Operations installs (`default`, aio-broker:18883, ClusterIp) is
-    assumed, unless the first MqListenerV1 is that listener (the program then manages it).
-    """
-    parsed = parse_items(
-        listeners, v1.ExistingListenerV1, "existingListeners", "declare_existing_listeners_v1"
-    )
-    program_listeners().declare_existing(
-        v1_existing_facts(parsed, namespace, broker_ref), api_version=v1.API_VERSION
-    )

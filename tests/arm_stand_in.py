@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from components.discovery import DiscoveredV1
 from components.errors import Problem
 from components.spec import DEFAULT_NAMESPACE
 from components.v1 import sharing as v1_sharing
 from components.v1.auth import DEFAULT_AUTHENTICATION
+from components.v1.discovery import DiscoveredV1
 from components.v1.models import DEFAULT_LISTENER, MqListenerV1Args
 
 MODULE = "components.arm.discovery"

@@ -11,7 +11,8 @@ import pulumi
 import pytest
 from pulumi.runtime.sync_await import _sync_await
 
-from components import preflight, stack
+from components import preflight
+from components.v1 import stack as ga_stack
 from tests.fake_cluster import FakeCluster, aio_install
 
 MARK = {
@@ -120,5 +121,5 @@ def serve(monkeypatch: pytest.MonkeyPatch, fake: FakeCluster) -> FakeCluster:
         return fake
 
     monkeypatch.setattr(preflight, "connect", connect)
-    monkeypatch.setattr(stack, "read_cluster", connect)  # the endpoints' reads after `up`
+    monkeypatch.setattr(ga_stack, "read_cluster", connect)  # the endpoints' reads after `up`
     return fake

@@ -20,13 +20,13 @@ import pytest
 from azure.core.exceptions import ClientAuthenticationError
 from azure.identity import CredentialUnavailableError
 
-from components import stack as stack_module
 from components.arm import discovery as discovery_module
 from components.arm.discovery import API_VERSION, KEY, discover_arm
-from components.discovery import DiscoveredV1
 from components.errors import ConfigError, Problem
-from components.stack import StackConfigV1
 from components.v1 import sharing
+from components.v1 import stack as stack_module
+from components.v1.config import StackConfigV1
+from components.v1.discovery import DiscoveredV1
 from tests.conftest import Engine
 from tests.fake_arm import (
     SUBSCRIPTION,

@@ -16,8 +16,9 @@ from pulumi_azure_native import iotoperations
 
 from components import ConfigError
 from components.arm import target as arm_target
+from components.config import RENDER_OVERRIDE_ENV
 from components.errors import Problem
-from components.stack import RENDER_OVERRIDE_ENV, deploy, validate_config
+from components.stack import deploy, validate_config
 from components.v1.models import MqListenerV1Args
 from tests.arm_stand_in import FakeArm, serve_arm
 from tests.conftest import Engine

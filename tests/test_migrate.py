@@ -13,7 +13,9 @@ import pytest
 import yaml
 
 from components import ConfigError, stack_file
-from components.stack import RENDER_OVERRIDE_ENV, StackConfigV1, load_config
+from components.config import RENDER_OVERRIDE_ENV
+from components.stack import load_config
+from components.v1.config import StackConfigV1
 from components.v1.migrate import (
     KEY_ALGORITHMS,
     Decisions,

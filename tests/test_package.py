@@ -16,6 +16,7 @@ import yaml
 from pulumi.output import Output, Unknown, _OutputData
 
 from components import ConfigError
+from components.config import RENDER_OVERRIDE_ENV
 from components.issuer import IssuerArgs
 from components.package import (
     PACKAGE,
@@ -39,7 +40,7 @@ from components.package import (
     _Inputs,
     _Provider,
 )
-from components.stack import RENDER_OVERRIDE_ENV, deploy, load_config
+from components.stack import deploy, load_config
 from components.v1 import auth as v1_auth
 from components.v1 import models as v1_models
 from components.v1beta1 import auth, models

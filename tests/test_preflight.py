@@ -1,4 +1,4 @@
-"""Pre-flight checks and live discovery (components/preflight.py, components/discovery.py)
+"""Pre-flight checks and live discovery (components/preflight.py, components/v1beta1/discovery.py)
 against an in-memory cluster, and the program that runs them."""
 
 from __future__ import annotations
@@ -12,11 +12,12 @@ import pytest
 
 from components import ConfigError, MqListener, discover_existing_listeners
 from components import discovery as discovery_module
-from components.discovery import discover
+from components.config import RENDER_OVERRIDE_ENV
 from components.package import MqListenerSet
 from components.preflight import check_cluster
-from components.stack import CONFIG_MODELS, RENDER_OVERRIDE_ENV
+from components.stack import CONFIG_MODELS
 from components.v1beta1.authlinks import AUTHENTICATION, AUTHORIZATION, AuthObject
+from components.v1beta1.discovery import discover
 from tests.conftest import MARK, Engine
 from tests.fake_cluster import CERT_MANAGER, GA, MQ, FakeCluster
 from tests.pki import tls_pair

@@ -19,9 +19,9 @@ from components import (
 )
 from components import discovery as discovery_module
 from components.cluster import ClusterError
-from components.discovery import discover_v1
 from components.preflight import check_cluster
-from components.stack import StackConfigV1
+from components.v1.config import StackConfigV1
+from components.v1.discovery import discover as discover_v1
 from tests.conftest import MARK, Engine, serve
 from tests.fake_cluster import (
     CERT_MANAGER,

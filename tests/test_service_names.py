@@ -19,11 +19,13 @@ from components import (
     declare_existing_listeners_v1,
 )
 from components import discovery as discovery_module
-from components.discovery import discover_existing_listeners_v1
+from components.config import RENDER_OVERRIDE_ENV
 from components.errors import Problem, problems_from_validation
 from components.package import MqListener as PackageListener
 from components.package import MqListenerSet as PackageListenerSet
-from components.stack import RENDER_OVERRIDE_ENV, StackConfigV1, load_config
+from components.stack import load_config
+from components.v1.config import StackConfigV1
+from components.v1.discovery import discover_existing_listeners_v1
 from components.v1.models import ListenerPort
 from tests.conftest import Engine
 from tests.fake_cluster import aio_ga_install, ga_listener

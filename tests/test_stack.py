@@ -16,7 +16,8 @@ import yaml
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from components import ConfigError
-from components.stack import RENDER_OVERRIDE_ENV, validate_config
+from components.config import RENDER_OVERRIDE_ENV
+from components.stack import validate_config
 from tests.arm_stand_in import serve_arm
 from tests.conftest import MARK, Engine, resolve
 from tests.fake_cluster import FakeCluster, add_ga_install

@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from components import ConfigError, MqListenerV1, declare_existing_listeners_v1
-from components.listener import MqListener
 from components.stack import deploy, load_config
 from components.v1.models import ListenerPort, MqListenerV1Args
+from components.v1beta1.listener import MqListener
 from tests.conftest import Engine, resolve, serve
 from tests.fake_cluster import GA_DEFAULT_PORT, FakeCluster, aio_ga_install
 from tests.pki import tls_pair

@@ -37,9 +37,9 @@ from azure.core.pipeline import PipelineRequest
 from azure.core.pipeline.policies import SansIOHTTPPolicy
 from azure.core.rest import HttpRequest, HttpResponse
 
-from ..discovery import DiscoveredV1
 from ..errors import Problem
 from ..v1 import live
+from ..v1.discovery import DiscoveredV1
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
@@ -81,7 +81,7 @@ def discover_arm(  # noqa: PLR0917 - the contract's signature; the ARM target ca
     base_url: str | None = None,
 ) -> tuple[DiscoveredV1 | None, list[Problem]]:
     """The broker's existing listeners, authentications and authorizations read from ARM, as
-    the same DiscoveredV1 the Kubernetes discovery returns (components/discovery.py), minus the
+    the same DiscoveredV1 the Kubernetes discovery returns (components/v1/discovery.py), minus the
     ones this stack manages: those whose names it declares (`declared` listeners,
     `declared_authentications`, `declared_authorizations`). Or None and problems keyed at
     `aio-mq:azure` (missing credentials, 401/403, unknown instance or broker, unreachable

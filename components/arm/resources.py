@@ -39,16 +39,12 @@ class ArmResource:
     Secrets the Kubernetes target creates on the cluster."""
     retain: bool
     key: ObjectKey
+    pulumi_name: str
+    """The planned object's (`PlannedObject.pulumi_name`)."""
 
     @property
     def type(self) -> str:
         return RESOURCE_TYPES[self.kind]
-
-    @property
-    def pulumi_name(self) -> str:
-        """The listener's name, `authentication-<name>`, `authorization-<name>`: the Pulumi
-        names of the Kubernetes target, so a stack reads the same on both."""
-        return self.name if self.kind == LISTENER_KIND else f"{self.kind[6:].lower()}-{self.name}"
 
 
 def arm_resources(plan: PlanV1) -> list[ArmResource]:
@@ -66,4 +62,5 @@ def _resource(obj: PlannedObject, keys: set[ObjectKey]) -> ArmResource:
         depends_on=tuple(key for key in obj.uses if key in keys),
         retain=obj.retain,
         key=obj.key,
+        pulumi_name=obj.pulumi_name,
     )

@@ -1,23 +1,20 @@
 """GA BrokerAuthentication and BrokerAuthorization (mqttbroker.iotoperations.azure.com/v1).
 
 A port links to them by name (`authenticationRef` / `authorizationRef`); they hold no reference
-back. Models mirror the fact sheet's field lists; `broker_resource` registers either kind.
+back. Models mirror the fact sheet's field lists; the Kubernetes target registers either kind
+(components/kubernetes/ga.py).
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-import pulumi
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from .. import mqtt
-from ..metadata import object_metadata
 from ..mqtt import AttributeMap, TopicFilter
 from ..spec import DEFAULT_NAMESPACE, Dns1123Label, HttpsUrl, PascalCase, ResourceName, Spec
-from .models import API_VERSION
-from .wait import BrokerObject, Wait, with_wait
 
 AUTHENTICATION_KIND = "BrokerAuthentication"
 AUTHORIZATION_KIND = "BrokerAuthorization"
@@ -177,22 +174,3 @@ class BrokerAuthorizationArgs(Spec):
 
 def resource_kind(args: BrokerAuthenticationArgs | BrokerAuthorizationArgs) -> str:
     return AUTHENTICATION_KIND if isinstance(args, BrokerAuthenticationArgs) else AUTHORIZATION_KIND
-
-
-def broker_resource(
-    args: BrokerAuthenticationArgs | BrokerAuthorizationArgs,
-    opts: pulumi.ResourceOptions | None = None,
-    wait: Wait | None = None,
-) -> BrokerObject:
-    """Register `args` as a GA BrokerAuthentication or BrokerAuthorization in its namespace
-    (by default azure-iot-operations), under the Pulumi name `<kind>-<name>`; with `wait`,
-    the provider keeps `up` on it until the broker has answered (components/v1/wait.py)."""
-    kind = resource_kind(args)
-    return BrokerObject(
-        f"{kind[len('Broker') :].lower()}-{args.name}",
-        api_version=API_VERSION,
-        kind=kind,
-        metadata=with_wait(object_metadata(args.name, args.namespace or DEFAULT_NAMESPACE), wait),
-        spec=args.spec(),
-        opts=opts,
-    )

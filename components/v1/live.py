@@ -1,5 +1,5 @@
 """Rule facts (components/v1/sharing.py) of GA objects that already exist, read from where they
-live: a cluster's custom resources (components/discovery.py) or Azure Resource Manager's
+live: a cluster's custom resources (components/v1/discovery.py) or Azure Resource Manager's
 resources (components/arm/discovery.py). Both carry the same body, a custom resource's `spec`
 being an ARM resource's `properties` (plus `brokerRef`, which ARM puts in the resource's path),
 so one reading serves both.

@@ -48,14 +48,16 @@ from pydantic import ValidationError
 from ruamel.yaml.comments import CommentedMap
 
 from .. import stack_file
+from ..config import StackBase, config_keys
 from ..declared import issuer_key
 from ..errors import ConfigError, Problem, join_path, problems_from_validation
 from ..secrets_check import StackFile
 from ..spec import DEFAULT_NAMESPACE
-from ..stack import StackBase, StackConfig, config_keys, validate_config
+from ..stack import validate_config
 from ..stack_file import PROJECT
 from ..v1beta1 import auth as preview_auth
 from ..v1beta1 import models as preview
+from ..v1beta1.config import StackConfig
 from . import models as ga
 from .auth import DEFAULT_AUTHENTICATION, X509Attributes
 

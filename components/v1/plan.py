@@ -1,6 +1,7 @@
 """What a checked GA configuration creates, as plain data: no Pulumi, no target.
 
-A target turns a plan into resources (the ARM target: components/arm/). Each broker object is in
+A target turns a plan into resources: Kubernetes custom resources (components/kubernetes/ga.py)
+or Azure resources (components/arm/). Each broker object is in
 its final GA spec shape, with what it must be created after (`uses`: the issuer, authentication
 and authorization it names, when the plan creates them too). Issuers and the TLS Secrets of
 manual TLS are Kubernetes objects whatever the target: the plan lists them apart.
@@ -44,10 +45,19 @@ class PlannedObject:
     """Objects of the plan (issuers included) to create first."""
     retain: bool = False
     """The `default` listener as installed: left in place when the stack stops managing it."""
+    origin: str = ""
+    """Its key path in the stack file (e.g. `authentications[0]`), for messages."""
 
     @property
     def key(self) -> ObjectKey:
         return (self.kind, self.name, self.namespace)
+
+    @property
+    def pulumi_name(self) -> str:
+        """The listener's name, `authentication-<name>`, `authorization-<name>`: the Pulumi
+        names of both targets, so a stack reads the same on both (the Kubernetes target
+        qualifies a listener's with its namespace outside the stack's)."""
+        return self.name if self.kind == LISTENER_KIND else f"{self.kind[6:].lower()}-{self.name}"
 
 
 @dataclass(frozen=True)
@@ -94,9 +104,9 @@ def plan_v1(
         )
         for issuer in issuers
     )
-    auth: list[BrokerAuthenticationArgs | BrokerAuthorizationArgs] = [
-        *authentications,
-        *authorizations,
+    auth: list[tuple[str, BrokerAuthenticationArgs | BrokerAuthorizationArgs]] = [
+        *((f"authentications[{i}]", obj) for i, obj in enumerate(authentications)),
+        *((f"authorizations[{i}]", obj) for i, obj in enumerate(authorizations)),
     ]
     objects = [
         PlannedObject(
@@ -104,8 +114,9 @@ def plan_v1(
             name=obj.name,
             namespace=obj.namespace or namespace,
             spec=obj.spec(),
+            origin=origin,
         )
-        for obj in auth
+        for origin, obj in auth
     ]
     secrets: dict[tuple[str, str], PlannedSecret] = {}
     for origin, listener in listeners:
@@ -118,6 +129,7 @@ def plan_v1(
                 spec=listener.spec(),
                 uses=_uses(listener, listener_namespace),
                 retain=is_installed_default(listener),
+                origin=origin,
             )
         )
         for j, port in enumerate(listener.ports):

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from ..errors import Problem, join_path
 from ..spec import DEFAULT_NAMESPACE
-from .models import DEFAULT_LISTENER, ExistingListenerV1
+from .models import DEFAULT_BROKER, DEFAULT_LISTENER, ExistingListenerV1
 
 SERVICE_TYPES = ("ClusterIp", "LoadBalancer", "NodePort")
 
@@ -412,3 +412,22 @@ def _missing(
         f"{kind} {name!r} is neither declared nor existing in namespace {namespace!r}",
         fix,
     )
+
+
+def existing_facts(
+    listeners: Sequence[ExistingListenerV1],
+    namespace: str = DEFAULT_NAMESPACE,
+    broker: str = DEFAULT_BROKER,
+    origin: str = "existingListeners",
+) -> list[Listener]:
+    """Rule facts for existing GA listeners, namespace and broker defaulted as given."""
+    return [
+        Listener.of(
+            e,
+            namespace,
+            broker,
+            f"{origin}[{i}]" if e is not DEFAULT_LISTENER else "the default listener",
+            existing=True,
+        )
+        for i, e in enumerate(listeners)
+    ]

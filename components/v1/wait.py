@@ -20,11 +20,9 @@ import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import pulumi
-from pydantic import AfterValidator, StrictInt, WithJsonSchema
-from pydantic_core import PydanticCustomError
 
 from ..cluster import Cluster, ClusterError
 from ..errors import ConfigError, Problem
@@ -39,32 +37,7 @@ SUCCEEDED = "succeeded"
 FAILED = "failed"
 TIMEOUT_KEY = "aio-mq:waitTimeoutSeconds"
 
-DEFAULT_TIMEOUT_SECONDS = 600
-MAX_TIMEOUT_SECONDS = 86400
-
 Verdict = Literal["succeeded", "failed", "pending"]
-
-
-def _check_timeout(value: int) -> int:
-    if not 0 <= value <= MAX_TIMEOUT_SECONDS:
-        raise PydanticCustomError(
-            "wait_timeout",
-            "{value} is not a number of seconds from 0 to {max}",
-            {
-                "value": value,
-                "max": MAX_TIMEOUT_SECONDS,
-                "fix": f"write how long up waits for the broker, e.g. {DEFAULT_TIMEOUT_SECONDS}; "
-                "0 turns waiting off",
-            },
-        )
-    return value
-
-
-TimeoutSeconds = Annotated[
-    StrictInt,
-    AfterValidator(_check_timeout),
-    WithJsonSchema({"type": "integer", "minimum": 0, "maximum": MAX_TIMEOUT_SECONDS}),
-]
 
 
 def _any_case(word: str) -> str:

@@ -1,5 +1,5 @@
 """`MqAuthentication` and `MqAuthorization`: one BrokerAuthentication / BrokerAuthorization
-custom resource each, checked with the program's listeners (`v1beta1.authlinks`)."""
+custom resource each, checked with the program's listeners (authlinks.py)."""
 
 from __future__ import annotations
 
@@ -9,17 +9,18 @@ from typing import Any, ClassVar, Generic, TypeVar
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .metadata import object_metadata
-from .registry import auth_facts, existing_auth_facts, parse_items, program_listeners
-from .spec import DEFAULT_NAMESPACE
-from .v1beta1 import authlinks
-from .v1beta1.auth import (
+from ..metadata import object_metadata, resource_name
+from ..registry import parse_items, program_listeners
+from ..spec import DEFAULT_NAMESPACE
+from . import authlinks
+from .auth import (
     ExistingAuthentication,
     ExistingAuthorization,
     MqAuthenticationArgs,
     MqAuthorizationArgs,
 )
-from .v1beta1.models import API_VERSION
+from .models import API_VERSION
+from .registry import auth_facts, auth_links, existing_auth_facts
 
 A = TypeVar("A", MqAuthenticationArgs, MqAuthorizationArgs)
 
@@ -46,7 +47,7 @@ class _LinkedObject(pulumi.ComponentResource, Generic[A]):
             resolved, DEFAULT_NAMESPACE, origin or f"{type(self).__name__}({resource_name!r})"
         )
         if not registry.checked(resource_name, parsed):  # the stack program checks up front
-            registry.admit_auth(facts)
+            auth_links(registry).admit_auth(facts)
 
         opts = opts or pulumi.ResourceOptions()
         super().__init__(
@@ -66,7 +67,7 @@ class _LinkedObject(pulumi.ComponentResource, Generic[A]):
             spec=resolved.spec(),
             opts=pulumi.ResourceOptions(parent=self, depends_on=opts.depends_on),
         )
-        registry.serves(facts, self.custom_resource)
+        auth_links(registry).serves(facts, self.custom_resource)
         self.register_outputs({})
 
 
@@ -105,7 +106,7 @@ def declare_existing_auth(
     deployment's `authn` (listenerRef [listener], SAT audience aio-mq) and no authorization
     are assumed; pass [] for none."""
     subject = "declare_existing_auth"
-    program_listeners().declare_existing_auth(
+    auth_links().declare_existing_auth(
         existing_auth_facts(
             None
             if authentications is None
@@ -122,12 +123,6 @@ def declare_existing_auth(
     )
 
 
-def resource_name(name: str, namespace: str, stack_namespace: str) -> str:
-    """Pulumi name of an object: its name, qualified when outside the stack's namespace (a
-    name may repeat across namespaces; '/' is in no Kubernetes name)."""
-    return name if namespace == stack_namespace else f"{namespace}/{name}"
-
-
 def admit_stack_auth(
     namespace: str,
     *,
@@ -139,7 +134,7 @@ def admit_stack_auth(
     (declared or discovered) to the program's registry now, before anything is created; return
     what creates them later."""
     registry = program_listeners()
-    registry.declare_existing_auth(existing)
+    auth_links(registry).declare_existing_auth(existing)
     kinds: list[tuple[str, type[_LinkedObject[Any]], Sequence[Any]]] = [
         ("authentications", MqAuthentication, authentications),
         ("authorizations", MqAuthorization, authorizations),
@@ -149,7 +144,7 @@ def admit_stack_auth(
         for i, item in enumerate(items):
             args = item.resolved(namespace)
             name = resource_name(args.name, str(args.namespace), namespace)
-            registry.admit_auth(auth_facts(args, namespace, f"{key}[{i}]"))
+            auth_links(registry).admit_auth(auth_facts(args, namespace, f"{key}[{i}]"))
             registry.mark_checked(name, args)
             planned.append((component, name, args, f"{key}[{i}]"))
 

@@ -1,0 +1,83 @@
+"""The Kubernetes target of a GA plan (components/v1/plan.py): its broker objects as custom
+resources, each after what it uses.
+
+BrokerAuthentications and BrokerAuthorizations are registered from their planned spec; each
+listener is an `MqListenerV1` (the public component, which checks a listener on its own when
+used alone) made from the checked args its planned object came from, with the TLS Secrets of
+its ports as children. Issuers are registered before, by components/kubernetes/provider.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from ..metadata import object_metadata
+from ..registry import CheckedListener
+from ..v1.listener import MqListenerV1
+from ..v1.models import API_VERSION, MqListenerV1Args
+from ..v1.plan import LISTENER_KIND, ObjectKey, PlannedObject, PlanV1
+from ..v1.wait import BrokerObject, Wait, Watched, with_wait
+
+
+def broker_object(
+    obj: PlannedObject, opts: pulumi.ResourceOptions | None = None, wait: Wait | None = None
+) -> BrokerObject:
+    """Register a planned BrokerAuthentication or BrokerAuthorization under its Pulumi name;
+    with `wait`, the provider keeps `up` on it until the broker has answered
+    (components/v1/wait.py)."""
+    return BrokerObject(
+        obj.pulumi_name,
+        api_version=API_VERSION,
+        kind=obj.kind,
+        metadata=with_wait(object_metadata(obj.name, obj.namespace), wait),
+        spec=obj.spec,
+        opts=opts,
+    )
+
+
+def register(
+    plan: PlanV1,
+    listeners: Sequence[CheckedListener[MqListenerV1Args]],
+    registered: Mapping[ObjectKey, pulumi.Resource],
+    *,
+    provider: k8s.Provider | None,
+    parent: pulumi.Resource | None,
+    gate: pulumi.Input[list[pulumi.Resource]],
+    wait: Wait | None,
+) -> tuple[list[Watched], list[MqListenerV1]]:
+    """The plan's authentications and authorizations, then its listeners (`listeners`: the
+    checked args of the plan's listeners, in its order). `registered`: the issuers, by plan key.
+    Returns what `up` waits for (the listeners last) and the listener components."""
+    known: dict[ObjectKey, pulumi.Resource] = dict(registered)
+    watched: list[Watched] = []
+    planned_listeners = [obj for obj in plan.objects if obj.kind == LISTENER_KIND]
+    for obj in plan.objects:
+        if obj.kind == LISTENER_KIND:
+            continue
+        resource = broker_object(
+            obj, pulumi.ResourceOptions(provider=provider, parent=parent, depends_on=gate), wait
+        )
+        known[obj.key] = resource
+        watched.append(Watched(obj.kind, obj.namespace, obj.name, obj.origin, resource))
+    components = []
+    for obj, checked in zip(planned_listeners, listeners, strict=True):
+        depends_on = [known[key] for key in obj.uses if key in known]
+        listener = MqListenerV1(
+            checked.resource_name,
+            checked.args,
+            pulumi.ResourceOptions(
+                providers=[provider] if provider else None,
+                parent=parent,
+                depends_on=depends_on or None,
+            ),
+            origin=obj.origin,
+            wait=wait,
+        )
+        watched.append(
+            Watched(obj.kind, obj.namespace, obj.name, obj.origin, listener.broker_listener)
+        )
+        components.append(listener)
+    return watched, components
