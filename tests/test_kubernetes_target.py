@@ -1,5 +1,6 @@
 """The GA Kubernetes target reads the plan (components/kubernetes/ga.py): each listener is
-registered after the issuer, authentication and authorization its planned object uses."""
+registered after the issuer, authentication and authorization its planned object uses; and a GA
+auth object registered alone (components/v1/auth.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pulumi
 import pytest
 
 from components.kubernetes import ga as ga_target
+from components.v1.auth import BrokerAuthenticationArgs, broker_resource
 from components.v1.listener import MqListenerV1
 from tests.conftest import Engine
 from tests.test_stack import ROOT, run_main, stack_config
@@ -41,3 +43,27 @@ def test_each_ga_listener_waits_for_what_its_plan_uses(
         "authorization-dev-telemetry",
     ]
     assert names(seen["default"]) == []
+
+
+def test_broker_resource_registers_a_ga_auth_object_alone(engine: Engine) -> None:
+    """`components.v1.auth.broker_resource`, the README's way to create one GA
+    BrokerAuthentication in a composition: the same object the stack program registers."""
+    args = BrokerAuthenticationArgs.model_validate(
+        {
+            "name": "devices",
+            "authenticationMethods": [
+                {
+                    "method": "ServiceAccountToken",
+                    "serviceAccountTokenSettings": {"audiences": ["aio-internal"]},
+                }
+            ],
+        }
+    )
+    engine.run(lambda: broker_resource(args).urn)
+    (registered,) = engine.mocks.of_type(
+        "kubernetes:mqttbroker.iotoperations.azure.com/v1:BrokerAuthentication"
+    )
+    assert registered.name == "authentication-devices"
+    assert registered.inputs["metadata"]["name"] == "devices"
+    assert registered.inputs["metadata"]["namespace"] == "azure-iot-operations"
+    assert registered.inputs["spec"] == args.spec()

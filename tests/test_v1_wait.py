@@ -11,7 +11,8 @@ import pytest
 
 from components import ConfigError
 from components.v1 import wait
-from components.v1.wait import FINAL_STATUS, BrokerRefusalError, broker_reason, verdict
+from components.v1.objects import FINAL_STATUS
+from components.v1.wait import BrokerRefusalError, broker_reason, verdict
 from tests.conftest import Engine
 from tests.fake_cluster import FakeCluster
 from tests.test_stack import ROOT, run_main, stack_config

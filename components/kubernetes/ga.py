@@ -1,7 +1,8 @@
 """The Kubernetes target of a GA plan (components/v1/plan.py): its broker objects as custom
 resources, each after what it uses.
 
-BrokerAuthentications and BrokerAuthorizations are registered from their planned spec; each
+BrokerAuthentications and BrokerAuthorizations are registered from their planned spec
+(`BrokerObject`, components/v1/objects.py); each
 listener is an `MqListenerV1` (the public component, which checks a listener on its own when
 used alone) made from the checked args its planned object came from, with the TLS Secrets of
 its ports as children. Issuers are registered before, by components/kubernetes/provider.py.
@@ -14,28 +15,12 @@ from collections.abc import Mapping, Sequence
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ..metadata import object_metadata
 from ..registry import CheckedListener
 from ..v1.listener import MqListenerV1
-from ..v1.models import API_VERSION, MqListenerV1Args
-from ..v1.plan import LISTENER_KIND, ObjectKey, PlannedObject, PlanV1
-from ..v1.wait import BrokerObject, Wait, Watched, with_wait
-
-
-def broker_object(
-    obj: PlannedObject, opts: pulumi.ResourceOptions | None = None, wait: Wait | None = None
-) -> BrokerObject:
-    """Register a planned BrokerAuthentication or BrokerAuthorization under its Pulumi name;
-    with `wait`, the provider keeps `up` on it until the broker has answered
-    (components/v1/wait.py)."""
-    return BrokerObject(
-        obj.pulumi_name,
-        api_version=API_VERSION,
-        kind=obj.kind,
-        metadata=with_wait(object_metadata(obj.name, obj.namespace), wait),
-        spec=obj.spec,
-        opts=opts,
-    )
+from ..v1.models import MqListenerV1Args
+from ..v1.objects import Wait, broker_object
+from ..v1.plan import LISTENER_KIND, ObjectKey, PlanV1
+from ..v1.wait import Watched
 
 
 def register(
@@ -58,7 +43,13 @@ def register(
         if obj.kind == LISTENER_KIND:
             continue
         resource = broker_object(
-            obj, pulumi.ResourceOptions(provider=provider, parent=parent, depends_on=gate), wait
+            obj.pulumi_name,
+            obj.kind,
+            obj.name,
+            obj.namespace,
+            obj.spec,
+            opts=pulumi.ResourceOptions(provider=provider, parent=parent, depends_on=gate),
+            wait=wait,
         )
         known[obj.key] = resource
         watched.append(Watched(obj.kind, obj.namespace, obj.name, obj.origin, resource))

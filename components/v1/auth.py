@@ -1,20 +1,21 @@
 """GA BrokerAuthentication and BrokerAuthorization (mqttbroker.iotoperations.azure.com/v1).
 
 A port links to them by name (`authenticationRef` / `authorizationRef`); they hold no reference
-back. Models mirror the fact sheet's field lists; the Kubernetes target registers either kind
-(components/kubernetes/ga.py).
+back. Models mirror the fact sheet's field lists; `broker_resource` registers either kind.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+import pulumi
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from .. import mqtt
 from ..mqtt import AttributeMap, TopicFilter
 from ..spec import DEFAULT_NAMESPACE, Dns1123Label, HttpsUrl, PascalCase, ResourceName, Spec
+from .objects import BrokerObject, Wait, broker_object
 
 AUTHENTICATION_KIND = "BrokerAuthentication"
 AUTHORIZATION_KIND = "BrokerAuthorization"
@@ -174,3 +175,30 @@ class BrokerAuthorizationArgs(Spec):
 
 def resource_kind(args: BrokerAuthenticationArgs | BrokerAuthorizationArgs) -> str:
     return AUTHENTICATION_KIND if isinstance(args, BrokerAuthenticationArgs) else AUTHORIZATION_KIND
+
+
+def auth_pulumi_name(kind: str, name: str) -> str:
+    """The Pulumi name of a BrokerAuthentication/Authorization on either target:
+    `authentication-<name>`, `authorization-<name>`."""
+    return f"{kind[len('Broker') :].lower()}-{name}"
+
+
+def broker_resource(
+    args: BrokerAuthenticationArgs | BrokerAuthorizationArgs,
+    opts: pulumi.ResourceOptions | None = None,
+    wait: Wait | None = None,
+) -> BrokerObject:
+    """Register `args` as a GA BrokerAuthentication or BrokerAuthorization in its namespace
+    (by default azure-iot-operations), under the Pulumi name `<kind>-<name>`; with `wait`,
+    the provider keeps `up` on it until the broker has answered (components/v1/wait.py)."""
+    kind = resource_kind(args)
+    namespace = args.namespace or DEFAULT_NAMESPACE
+    return broker_object(
+        auth_pulumi_name(kind, args.name),
+        kind,
+        args.name,
+        namespace,
+        args.spec(),
+        opts=opts,
+        wait=wait,
+    )

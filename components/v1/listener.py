@@ -18,8 +18,8 @@ from ..registry import program_listeners
 from ..spec import DEFAULT_NAMESPACE
 from . import models as v1
 from . import sharing as v1_sharing
+from .objects import BrokerObject, Wait, with_wait
 from .registry import GA_RULES
-from .wait import BrokerObject, Wait, with_wait
 
 TYPE_TOKEN = "aio:mq:MqListenerV1"
 

@@ -21,6 +21,7 @@ from .auth import (
     AUTHORIZATION_KIND,
     BrokerAuthenticationArgs,
     BrokerAuthorizationArgs,
+    auth_pulumi_name,
     resource_kind,
 )
 from .models import ManualTls, MqListenerV1Args
@@ -57,7 +58,7 @@ class PlannedObject:
         """The listener's name, `authentication-<name>`, `authorization-<name>`: the Pulumi
         names of both targets, so a stack reads the same on both (the Kubernetes target
         qualifies a listener's with its namespace outside the stack's)."""
-        return self.name if self.kind == LISTENER_KIND else f"{self.kind[6:].lower()}-{self.name}"
+        return self.name if self.kind == LISTENER_KIND else auth_pulumi_name(self.kind, self.name)
 
 
 @dataclass(frozen=True)

@@ -35,9 +35,10 @@ from .config import StackConfigV1, declared_facts, existing_authentication_facts
 from .discovery import DiscoveredV1, discover
 from .endpoints import listener_endpoints
 from .listener import check_listener
+from .objects import Wait
 from .plan import SECRET_KIND, PlanV1, plan_v1
 from .registry import GA_RULES
-from .wait import BrokerRefusalError, Wait, Watched, live_services
+from .wait import BrokerRefusalError, Watched, live_services
 from .wait import verdicts as wait_verdicts
 
 
