@@ -10,8 +10,9 @@ import pulumi
 import pytest
 
 from components.kubernetes import ga as ga_target
+from components.kubernetes.listener import former_component
 from components.v1.auth import BrokerAuthenticationArgs, broker_resource
-from components.v1.listener import MqListenerV1
+from components.v1.listener import register_listener
 from tests.conftest import Engine
 from tests.test_stack import ROOT, run_main, stack_config
 
@@ -19,19 +20,19 @@ from tests.test_stack import ROOT, run_main, stack_config
 def test_each_ga_listener_waits_for_what_its_plan_uses(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Mocks do not see dependencies: the target's options to each MqListenerV1 are recorded."""
-    seen: dict[str, pulumi.ResourceOptions] = {}
+    """Mocks do not see dependencies: what the target asks each listener to wait for is
+    recorded."""
+    seen: dict[str, list[pulumi.Resource]] = {}
 
     def recording(name: str, args: Any, opts: pulumi.ResourceOptions, **keys: Any) -> Any:
-        seen[name] = opts
-        return MqListenerV1(name, args, opts, **keys)
+        seen[name] = keys["depends_on"] or []
+        return register_listener(name, args, opts, **keys)
 
-    monkeypatch.setattr(ga_target, "MqListenerV1", recording)
+    monkeypatch.setattr(ga_target, "register_listener", recording)
     engine.configure(stack_config(ROOT / "stacks" / "Pulumi.dev-ga.yaml"))
     run_main(engine, monkeypatch)
 
-    def names(opts: pulumi.ResourceOptions) -> list[str]:
-        resources: list[pulumi.Resource] = opts.depends_on or []  # type: ignore[assignment]
+    def names(resources: list[pulumi.Resource]) -> list[str]:
         return [str(resource._name) for resource in resources]
 
     assert sorted(seen) == ["default", "dev-edge"]
@@ -67,3 +68,37 @@ def test_broker_resource_registers_a_ga_auth_object_alone(engine: Engine) -> Non
     assert registered.inputs["metadata"]["name"] == "devices"
     assert registered.inputs["metadata"]["namespace"] == "azure-iot-operations"
     assert registered.inputs["spec"] == args.spec()
+
+
+def test_a_listener_resource_is_aliased_to_its_place_under_the_former_component(
+    engine: Engine,
+) -> None:
+    """The URNs the stack program's listener resources had under one component per listener
+    (tests/e2e/test_upgrade_e2e.py proves the engine keeps them), also under the plain name a
+    namespaced listener had before, and under a set."""
+    secret = "kubernetes:core/v1:Secret"
+    top = former_component(
+        "other/x-tls",
+        secret,
+        component="other/x",
+        token="aio:mq:MqListener",
+        parent=None,
+        names=["x"],
+    )
+    assert top == [
+        "urn:pulumi:test::aio-mq::aio:mq:MqListener$kubernetes:core/v1:Secret::other/x-tls",
+        "urn:pulumi:test::aio-mq::aio:mq:MqListener$kubernetes:core/v1:Secret::x-tls",
+    ]
+
+    def in_a_set() -> pulumi.Output[list[str]]:
+        parent = pulumi.ComponentResource("aio-mq:index:MqListenerSet", "dev")
+        urns = former_component(
+            "a", secret, component="a", token="aio:mq:MqListener", parent=parent
+        )
+        return pulumi.Output.all(*urns)
+
+    # The set's type chain as the mocks make it (with the stack's type; the engine's has not).
+    assert engine.run(in_a_set) == [
+        "urn:pulumi:test::aio-mq::pulumi:pulumi:Stack$aio-mq:index:MqListenerSet"
+        "$aio:mq:MqListener$kubernetes:core/v1:Secret::a"
+    ]

@@ -23,11 +23,16 @@ def kubernetes_provider(
     )
 
 
+def earlier_names(name: str, pulumi_name: str, pulumi_names: set[str]) -> tuple[str, ...]:
+    """The plain name, for a resource named `<namespace>/<name>` since namespaces became part
+    of the name, unless another resource of the stack now has the plain name."""
+    return (name,) if pulumi_name != name and name not in pulumi_names else ()
+
+
 def renamed(name: str, pulumi_name: str, pulumi_names: set[str]) -> pulumi.ResourceOptions:
-    """An alias to the plain name for a resource named `<namespace>/<name>` since namespaces
-    became part of the name, unless another resource of the stack now has the plain name."""
-    moved = pulumi_name != name and name not in pulumi_names
-    return pulumi.ResourceOptions(aliases=[pulumi.Alias(name=name)] if moved else None)
+    """Aliases to the `earlier_names` of a resource."""
+    earlier = earlier_names(name, pulumi_name, pulumi_names)
+    return pulumi.ResourceOptions(aliases=[pulumi.Alias(name=n) for n in earlier] or None)
 
 
 def provider_and_issuers(

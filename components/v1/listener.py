@@ -4,7 +4,8 @@ and the TLS Secrets its ports create if asked to."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -12,7 +13,7 @@ import pulumi_kubernetes as k8s
 
 from ..certs import check_tls_material, service_hosts, tls_material
 from ..errors import Problem, join_path
-from ..kubernetes.listener import SummaryField, tls_secret
+from ..kubernetes.listener import SECRET_TYPE, SummaryField, tls_secret
 from ..metadata import object_metadata
 from ..registry import program_listeners
 from ..spec import DEFAULT_NAMESPACE
@@ -62,7 +63,6 @@ class MqListenerV1(pulumi.ComponentResource):
         registry = program_listeners()
         parsed = registry.validated(args, v1.MqListenerV1Args, origin, resource_name)
         listener = parsed.resolved(DEFAULT_NAMESPACE, v1.DEFAULT_BROKER)
-        namespace = str(listener.namespace)
         if not registry.checked(resource_name, parsed):  # the stack program checks up front
             facts, problems = check_listener(listener, origin)
             registry.admit(
@@ -81,49 +81,18 @@ class MqListenerV1(pulumi.ComponentResource):
             None,
             pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=registry.gate())),
         )
-        for warning in v1_sharing.default_listener_warnings(listener, origin or resource_name):
-            pulumi.log.warn(warning, resource=self)
-
-        self.tls_secrets: list[k8s.core.v1.Secret] = [
-            tls_secret(
-                f"{resource_name}-tls-{manual.secret_ref}",
-                manual,
-                path,
-                object_metadata(manual.secret_ref, namespace),
-                pulumi.ResourceOptions(parent=self, depends_on=caller_depends_on),
-            )
-            for path, manual in _secret_material(listener, origin)
-        ]
-        depends_on: Any = self.tls_secrets or caller_depends_on
-        # Azure IoT Operations' own components connect to `default`: a stack that manages it
-        # (to add ClusterIp ports) leaves it on the cluster when it stops managing it.
-        retained = v1_sharing.is_installed_default(listener)
-        # On a cluster its mark goes on through a server-side apply Patch, whose field manager
-        # owns only the mark: deleting the Patch (destroy, or `default` leaving the stack)
-        # gives the mark up, while the listener stays as last applied. Left marked, it would
-        # keep every other stack from managing it (components/v1/sharing.py).
-        mark_apart = retained and registry.on_cluster
-        self.broker_listener: BrokerObject = BrokerObject(
+        registered = register_listener(
             resource_name,
-            api_version=v1.API_VERSION,
-            kind="BrokerListener",
-            metadata=with_wait(
-                object_metadata(listener.name, namespace, marked=not mark_apart), wait
-            ),
-            spec=listener.spec(),
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=depends_on, retain_on_delete=retained or None
-            ),
+            listener,
+            pulumi.ResourceOptions(parent=self),
+            depends_on=caller_depends_on,
+            origin=origin,
+            wait=wait,
+            on_cluster=registry.on_cluster,
         )
-        self.mark: k8s.apiextensions.CustomResourcePatch | None = None
-        if mark_apart:
-            self.mark = k8s.apiextensions.CustomResourcePatch(
-                f"{resource_name}-mark",
-                api_version=v1.API_VERSION,
-                kind="BrokerListener",
-                metadata=object_metadata(listener.name, namespace),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.broker_listener]),
-            )
+        self.tls_secrets: list[k8s.core.v1.Secret] = registered.tls_secrets
+        self.broker_listener: BrokerObject = registered.broker_listener
+        self.mark: k8s.apiextensions.CustomResourcePatch | None = registered.mark
         self._summary: dict[str, Any] = listener.summary()
         self.register_outputs({})
 
@@ -144,6 +113,87 @@ class MqListenerV1(pulumi.ComponentResource):
     service_type = SummaryField[str]("serviceType")
     host = SummaryField[str]("host", "In-cluster DNS name of the listener's Service.")
     ports = SummaryField[list[dict[str, Any]]]("ports", "Per port: see `summary`.")
+
+
+@dataclass(frozen=True)
+class RegisteredListener:
+    """What one GA listener registers on the Kubernetes target."""
+
+    broker_listener: BrokerObject
+    tls_secrets: list[k8s.core.v1.Secret]
+    mark: k8s.apiextensions.CustomResourcePatch | None
+    """The `default` listener's stack mark, applied apart (below)."""
+
+
+def register_listener(
+    resource_name: str,
+    listener: v1.MqListenerV1Args,
+    opts: pulumi.ResourceOptions,
+    *,
+    depends_on: Any = None,
+    origin: str = "",
+    wait: Wait | None = None,
+    on_cluster: bool = False,
+    formerly: Callable[[str, str], list[pulumi.Input[str]]] | None = None,
+) -> RegisteredListener:
+    """The BrokerListener of `listener` (namespace and brokerRef resolved, checked already) and
+    the TLS Secrets its ports' manual TLS creates, with `opts` (parent, provider, aliases): the
+    Secrets after `depends_on`, the listener after them (or `depends_on`). With `wait`, `up`
+    stays on the listener until the broker has answered. `formerly`: the aliases of each
+    resource, by its Pulumi name."""
+
+    def options(name: str, type_: str, **given: Any) -> pulumi.ResourceOptions:
+        aliases = formerly(name, type_) if formerly else None
+        return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=aliases, **given))
+
+    namespace = str(listener.namespace)
+    secrets = [
+        tls_secret(
+            f"{resource_name}-tls-{manual.secret_ref}",
+            manual,
+            path,
+            object_metadata(manual.secret_ref, namespace),
+            options(f"{resource_name}-tls-{manual.secret_ref}", SECRET_TYPE, depends_on=depends_on),
+        )
+        for path, manual in _secret_material(listener, origin)
+    ]
+    # Azure IoT Operations' own components connect to `default`: a stack that manages it
+    # (to add ClusterIp ports) leaves it on the cluster when it stops managing it.
+    retained = v1_sharing.is_installed_default(listener)
+    # On a cluster its mark goes on through a server-side apply Patch, whose field manager
+    # owns only the mark: deleting the Patch (destroy, or `default` leaving the stack)
+    # gives the mark up, while the listener stays as last applied. Left marked, it would
+    # keep every other stack from managing it (components/v1/sharing.py).
+    mark_apart = retained and on_cluster
+    broker_listener = BrokerObject(
+        resource_name,
+        api_version=v1.API_VERSION,
+        kind="BrokerListener",
+        metadata=with_wait(object_metadata(listener.name, namespace, marked=not mark_apart), wait),
+        spec=listener.spec(),
+        opts=options(
+            resource_name,
+            f"kubernetes:{v1.API_VERSION}:BrokerListener",
+            depends_on=secrets or depends_on,
+            retain_on_delete=retained or None,
+        ),
+    )
+    for warning in v1_sharing.default_listener_warnings(listener, origin or resource_name):
+        pulumi.log.warn(warning, resource=broker_listener)
+    mark = None
+    if mark_apart:
+        mark = k8s.apiextensions.CustomResourcePatch(
+            f"{resource_name}-mark",
+            api_version=v1.API_VERSION,
+            kind="BrokerListener",
+            metadata=object_metadata(listener.name, namespace),
+            opts=options(
+                f"{resource_name}-mark",
+                f"kubernetes:{v1.API_VERSION}:BrokerListenerPatch",
+                depends_on=[broker_listener],
+            ),
+        )
+    return RegisteredListener(broker_listener, secrets, mark)
 
 
 def check_listener(

@@ -5,6 +5,7 @@ resources (components/arm/)."""
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections import Counter
 from typing import Any
@@ -77,16 +78,30 @@ def _deploy_kubernetes(
     provider, issuers = provider_and_issuers(stack, registry, parent)
     wait = _wait(stack) if parent is None else None
     # What the broker answers for: the authentications and authorizations, then the listeners.
-    watched, components = kubernetes_target(
-        plan, listeners, issuers, provider=provider, parent=parent, gate=registry.gate(), wait=wait
+    watched = kubernetes_target(
+        plan,
+        listeners,
+        issuers,
+        provider=provider,
+        parent=parent,
+        gate=registry.gate(),
+        wait=wait,
+        on_cluster=registry.on_cluster,
     )
     uses_of_name = Counter(checked.args.name for checked in listeners)
     summaries: dict[str, pulumi.Input[dict[str, Any]]] = {}
-    for checked, listener in zip(listeners, components, strict=True):
+    registered_listeners = watched[len(watched) - len(listeners) :]  # the listeners come last
+    for checked, registered in zip(listeners, registered_listeners, strict=True):
         name = checked.args.name
         # Exported by name; by Pulumi name only when the name repeats in another namespace.
         shared = uses_of_name[name] > 1
-        summary = listener.summary_values() if parent is None else listener.summary
+        values = checked.args.summary()
+        # In a set, once the listener is registered: a consumer is ordered after it.
+        summary = (
+            values
+            if parent is None
+            else registered.resource.urn.apply(functools.partial(_registered, values))
+        )
         summaries[checked.resource_name if shared else name] = summary
     if parent is None:
         ways_in = _endpoints(
@@ -94,6 +109,10 @@ def _deploy_kubernetes(
         )
         pulumi.export("endpoints", pulumi.Output.from_input(ways_in))
     return summaries
+
+
+def _registered(summary: dict[str, Any], _: str) -> dict[str, Any]:
+    return summary
 
 
 def _plan(stack: StackConfigV1, listeners: list[CheckedListener[v1.MqListenerV1Args]]) -> PlanV1:

@@ -4,7 +4,8 @@ v1beta1), and the TLS Secret it creates if asked to."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -12,13 +13,13 @@ import pulumi_kubernetes as k8s
 
 from ..certs import check_tls_material, service_hosts, tls_material
 from ..errors import Problem, join_path
-from ..kubernetes.listener import SummaryField, tls_secret
+from ..kubernetes.listener import SECRET_TYPE, SummaryField, tls_secret
 from ..metadata import object_metadata
 from ..registry import program_listeners
 from ..spec import DEFAULT_NAMESPACE
 from .authlinks import LinkedListener
 from .models import API_VERSION, DEFAULT_BROKER, MqListenerArgs
-from .registry import PREVIEW_RULES, auth_links
+from .registry import PREVIEW_RULES, AuthLinks, auth_links
 from .sharing import Listener
 
 TYPE_TOKEN = "aio:mq:MqListener"
@@ -59,9 +60,6 @@ class MqListener(pulumi.ComponentResource):
         links = auth_links(registry)
         parsed = registry.validated(args, MqListenerArgs, origin, resource_name)
         listener = parsed.resolved(DEFAULT_NAMESPACE, DEFAULT_BROKER)
-        namespace = str(listener.namespace)
-        manual = listener.tls.manual if listener.tls else None
-
         opts = opts or pulumi.ResourceOptions()
         caller_depends_on = opts.depends_on
         if not registry.checked(resource_name, parsed):  # the stack program checks up front
@@ -80,40 +78,17 @@ class MqListener(pulumi.ComponentResource):
             pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=registry.gate())),
         )
 
-        self.tls_secret: k8s.core.v1.Secret | None = None
-        if manual is not None and manual.creates_secret:
-            self.tls_secret = tls_secret(
-                f"{resource_name}-tls",
-                manual,
-                join_path(origin, ("tls", "manual")),
-                object_metadata(manual.secret_name, manual.secret_namespace or namespace),
-                pulumi.ResourceOptions(parent=self, depends_on=caller_depends_on),
-            )
-        depends_on: Any = [self.tls_secret] if self.tls_secret is not None else caller_depends_on
-        if listener.authentication_enabled or listener.authorization_enabled:
-            # After the BrokerAuthentication/Authorization that serve it, whenever created.
-            depends_on = _after(links.created_before(namespace, listener.name), depends_on)
-        self.broker_listener: k8s.apiextensions.CustomResource = k8s.apiextensions.CustomResource(
+        registered = register_listener(
             resource_name,
-            api_version=API_VERSION,
-            kind="BrokerListener",
-            metadata=object_metadata(listener.name, namespace),
-            spec=listener.spec(),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
+            listener,
+            links,
+            pulumi.ResourceOptions(parent=self),
+            depends_on=caller_depends_on,
+            origin=origin,
         )
-
-        tls = listener.tls
-        self._summary: dict[str, Any] = {
-            "name": listener.name,
-            "namespace": namespace,
-            "port": listener.port,
-            "serviceName": listener.service_name,
-            "serviceType": listener.service_type,
-            "host": f"{listener.service_name}.{namespace}.svc.cluster.local",
-            "tlsMode": listener.tls_mode,
-            "tlsIssuer": tls.automatic.issuer_ref.name if tls and tls.automatic else None,
-            "tlsSecretName": tls.manual.secret_name if tls and tls.manual else None,
-        }
+        self.tls_secret: k8s.core.v1.Secret | None = registered.tls_secret
+        self.broker_listener: k8s.apiextensions.CustomResource = registered.broker_listener
+        self._summary = registered.summary
         self._links = links
         # Completion only: the summary is exported by the stack and readable here; sending it
         # again per component cost ~7% of a 100-listener preview (docs/benchmarks.md).
@@ -131,13 +106,7 @@ class MqListener(pulumi.ComponentResource):
     def summary_values(self) -> dict[str, Any]:
         """The values of `summary`, once the program's links are known (in the stack program:
         at once; in a composition: after its top-level code ran). What the stack exports."""
-        links = self._links.links()
-        key = (self._summary["namespace"], self._summary["name"])
-        return {
-            **self._summary,
-            "authentication": links.authentication.get(key),
-            "authorization": links.authorization.get(key),
-        }
+        return linked_summary(self._summary, self._links)
 
     listener_name = SummaryField[str]("name", "metadata.name of the BrokerListener.")
     namespace = SummaryField[str]("namespace")
@@ -150,6 +119,87 @@ class MqListener(pulumi.ComponentResource):
     tls_secret_name = SummaryField[str | None]("tlsSecretName", "TLS Secret (manual TLS).")
     authentication = SummaryField[str | None]("authentication", "Linked BrokerAuthentication.")
     authorization = SummaryField[str | None]("authorization", "Linked BrokerAuthorization.")
+
+
+@dataclass(frozen=True)
+class RegisteredListener:
+    """What one preview-API listener registers, and what the stack exports for it."""
+
+    broker_listener: k8s.apiextensions.CustomResource
+    tls_secret: k8s.core.v1.Secret | None
+    summary: dict[str, Any]
+    """The exported summary but its links (`linked_summary`)."""
+
+
+def register_listener(
+    resource_name: str,
+    listener: MqListenerArgs,
+    links: AuthLinks,
+    opts: pulumi.ResourceOptions,
+    *,
+    depends_on: Any = None,
+    origin: str = "",
+    formerly: Callable[[str, str], list[pulumi.Input[str]]] | None = None,
+) -> RegisteredListener:
+    """The BrokerListener of `listener` (namespace and brokerRef resolved, checked already) and
+    the TLS Secret its manual TLS creates, with `opts` (parent, provider, aliases): the Secret
+    after `depends_on`, the listener after the Secret (or `depends_on`) and after the
+    BrokerAuthentication/Authorization that serve it, whenever those are created. `formerly`:
+    the aliases of each resource, by its Pulumi name."""
+
+    def options(name: str, type_: str, after: Any) -> pulumi.ResourceOptions:
+        aliases = formerly(name, type_) if formerly else None
+        return pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(depends_on=after, aliases=aliases)
+        )
+
+    namespace = str(listener.namespace)
+    manual = listener.tls.manual if listener.tls else None
+    secret = None
+    if manual is not None and manual.creates_secret:
+        secret = tls_secret(
+            f"{resource_name}-tls",
+            manual,
+            join_path(origin, ("tls", "manual")),
+            object_metadata(manual.secret_name, manual.secret_namespace or namespace),
+            options(f"{resource_name}-tls", SECRET_TYPE, depends_on),
+        )
+    after: Any = [secret] if secret is not None else depends_on
+    if listener.authentication_enabled or listener.authorization_enabled:
+        after = _after(links.created_before(namespace, listener.name), after)
+    broker_listener = k8s.apiextensions.CustomResource(
+        resource_name,
+        api_version=API_VERSION,
+        kind="BrokerListener",
+        metadata=object_metadata(listener.name, namespace),
+        spec=listener.spec(),
+        opts=options(resource_name, f"kubernetes:{API_VERSION}:BrokerListener", after),
+    )
+    tls = listener.tls
+    summary = {
+        "name": listener.name,
+        "namespace": namespace,
+        "port": listener.port,
+        "serviceName": listener.service_name,
+        "serviceType": listener.service_type,
+        "host": f"{listener.service_name}.{namespace}.svc.cluster.local",
+        "tlsMode": listener.tls_mode,
+        "tlsIssuer": tls.automatic.issuer_ref.name if tls and tls.automatic else None,
+        "tlsSecretName": tls.manual.secret_name if tls and tls.manual else None,
+    }
+    return RegisteredListener(broker_listener, secret, summary)
+
+
+def linked_summary(summary: dict[str, Any], links: AuthLinks) -> dict[str, Any]:
+    """A listener's `summary` with the BrokerAuthentication/Authorization linked to it, once
+    the program's links are known."""
+    found = links.links()
+    key = (summary["namespace"], summary["name"])
+    return {
+        **summary,
+        "authentication": found.authentication.get(key),
+        "authorization": found.authorization.get(key),
+    }
 
 
 def check_listener(listener: MqListenerArgs, origin: str = "") -> tuple[Listener, list[Problem]]:

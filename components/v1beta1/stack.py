@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from typing import Any
 
@@ -11,7 +12,8 @@ import pulumi
 from ..config import render_directory
 from ..discovery import with_declared
 from ..errors import ConfigError, Problem
-from ..kubernetes.provider import provider_and_issuers, renamed
+from ..kubernetes.listener import former_component
+from ..kubernetes.provider import earlier_names, provider_and_issuers
 from ..metadata import resource_name
 from ..preflight import check_cluster
 from ..registry import CheckedListener, program_listeners
@@ -20,9 +22,16 @@ from .authlinks import AuthObject, LinkedListener
 from .authobjects import admit_stack_auth
 from .config import StackConfig
 from .discovery import Discovered, auth_key, discover
-from .listener import MqListener, check_listener, link_facts
+from .listener import TYPE_TOKEN, check_listener, link_facts, linked_summary, register_listener
 from .models import DEFAULT_LISTENER
-from .registry import PREVIEW_RULES, existing_auth_facts, existing_facts, existing_link_facts
+from .registry import (
+    PREVIEW_RULES,
+    AuthLinks,
+    auth_links,
+    existing_auth_facts,
+    existing_facts,
+    existing_link_facts,
+)
 from .sharing import Listener
 
 
@@ -66,6 +75,7 @@ def deploy(
 
     listener_names = {checked.resource_name for checked in listeners}
     uses_of_name = Counter(checked.args.name for checked in listeners)
+    auth = auth_links(registry)
     summaries: dict[str, pulumi.Input[dict[str, Any]]] = {}
     for checked in listeners:
         args = checked.args
@@ -75,23 +85,34 @@ def deploy(
         if ref and ref.group == CERT_MANAGER_GROUP:
             scope = args.namespace if ref.kind == "Issuer" else None
             uses = issuers.get((ref.kind, ref.name, scope))
-        listener = MqListener(
+        # No component per listener: its resources are the stack's (or the set's), registered
+        # at a third of the engine round trips; aliases keep those of earlier versions.
+        earlier = earlier_names(args.name, checked.resource_name, listener_names)
+        registered = register_listener(
             checked.resource_name,
             args,
-            pulumi.ResourceOptions.merge(
-                pulumi.ResourceOptions(
-                    providers=[provider] if provider else None,
-                    parent=parent,
-                    depends_on=[uses] if uses else None,
-                ),
-                renamed(args.name, checked.resource_name, listener_names),
-            ),
+            auth,
+            pulumi.ResourceOptions(provider=provider, parent=parent, depends_on=registry.gate()),
+            depends_on=[uses] if uses else None,
             origin=checked.facts.origin,
+            formerly=functools.partial(
+                former_component,
+                component=checked.resource_name,
+                token=TYPE_TOKEN,
+                parent=parent,
+                names=earlier,
+            ),
         )
         # Exported by name; by Pulumi name only when the name repeats in another namespace.
         # Sealed, the links are final now: plain values, no Output (each one costs a task).
         shared = uses_of_name[args.name] > 1
-        summary = listener.summary_values() if parent is None else listener.summary
+        summary: pulumi.Input[dict[str, Any]] = (
+            linked_summary(registered.summary, auth)
+            if parent is None
+            else registered.broker_listener.urn.apply(
+                functools.partial(_after_registration, registered.summary, auth)
+            )
+        )
         summaries[checked.resource_name if shared else args.name] = summary
     return summaries
 
@@ -123,3 +144,9 @@ def _existing(
             auth_key,
         ),
     )
+
+
+def _after_registration(summary: dict[str, Any], links: AuthLinks, _: str) -> dict[str, Any]:
+    """A listener's summary in a set: once its BrokerListener is registered (and the links of
+    the set's program known), so a consumer of it is ordered after the listener."""
+    return linked_summary(summary, links)

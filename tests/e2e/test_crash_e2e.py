@@ -50,7 +50,7 @@ def pending_creates(project: Project) -> list[str]:
     return [
         op["resource"]["urn"]
         for op in latest(project).get("pending_operations") or []
-        if op["type"] == "creating" and "aio:mq:MqListener" in op["resource"]["urn"]
+        if op["type"] == "creating" and ":BrokerListener::" in op["resource"]["urn"]
     ]
 
 
