@@ -57,7 +57,14 @@ def marked(engine: Engine, name: str, on_cluster: bool) -> dict[str, Any]:
     assert "labels" not in cr.inputs["metadata"]
     assert "aio-mq/stack" not in cr.inputs["metadata"]["annotations"]
     assert patch.inputs["metadata"]["name"] == "default" and "spec" not in patch.inputs
-    return dict(patch.inputs["metadata"])
+    # The Patch waits for nothing (the listener does): awaiting, the provider could keep a
+    # stale copy of the listener without the mark as the Patch's state.
+    assert patch.inputs["metadata"]["annotations"]["pulumi.com/skipAwait"] == "true"
+    assert "pulumi.com/skipAwait" not in cr.inputs["metadata"]["annotations"]
+    metadata = dict(patch.inputs["metadata"])
+    annotations = dict(metadata["annotations"])
+    del annotations["pulumi.com/skipAwait"]
+    return {**metadata, "annotations": annotations}
 
 
 AUTHENTICATION = f"kubernetes:{GA}:BrokerAuthentication"

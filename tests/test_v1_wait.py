@@ -261,11 +261,47 @@ def test_a_preview_does_not_judge_an_answer_it_may_have_from_the_state(
     answered(
         engine, monkeypatch, {"local-ga-edge": provisioned("Failed", error={"message": "old"})}
     )
+    ga_cluster.add(
+        EDGE_SERVICE,
+        {"spec": {"ports": [{"port": 8885}]}, "status": {"loadBalancer": {"ingress": []}}},
+    )
     pulumi.runtime.set_mocks(engine.mocks, project="aio-mq", stack="test", preview=True)
     engine.configure(LOCAL_GA)
     endpoints = run_main(engine, monkeypatch)["endpoints"]
     assert endpoints["local-ga-edge"]["keyPath"] == "listeners[1]"
-    assert not [r for r in ga_cluster.requests if "/services/" in r]  # nor reads the Services
+    # Nor does it wait for an address: the Service is read once, as it is now.
+    assert ga_cluster.requests.count(EDGE_SERVICE) == 1
+    assert [u["via"] for u in endpoints["local-ga-edge"]["ports"][0]["urls"]] == ["cluster"]
+
+
+def test_a_preview_shows_the_addresses_the_services_have_now(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, ga_cluster: FakeCluster
+) -> None:
+    # What `up` exported, previewed again: an unchanged stack previews an unchanged output.
+    ga_cluster.add(
+        EDGE_SERVICE,
+        {
+            "spec": {"ports": [{"port": 8885}]},
+            "status": {"loadBalancer": {"ingress": [{"ip": "192.0.2.7"}]}},
+        },
+    )
+    pulumi.runtime.set_mocks(engine.mocks, project="aio-mq", stack="test", preview=True)
+    engine.configure(LOCAL_GA)
+    endpoints = run_main(engine, monkeypatch)["endpoints"]
+    assert endpoints["local-ga-edge"]["ports"][0]["urls"][1] == {
+        "via": "loadBalancer",
+        "url": "mqtts://192.0.2.7:8885",
+    }
+
+
+def test_a_preview_that_does_not_read_the_cluster_reads_no_service(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, ga_cluster: FakeCluster
+) -> None:
+    pulumi.runtime.set_mocks(engine.mocks, project="aio-mq", stack="test", preview=True)
+    engine.configure({**LOCAL_GA, "discovery": False})
+    endpoints = run_main(engine, monkeypatch)["endpoints"]
+    assert [u["via"] for u in endpoints["local-ga-edge"]["ports"][0]["urls"]] == ["cluster"]
+    assert not [r for r in ga_cluster.requests if "/services/" in r]
 
 
 def test_a_stack_without_listeners_exports_no_endpoints(

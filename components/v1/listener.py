@@ -22,6 +22,7 @@ from . import sharing as v1_sharing
 from .objects import BrokerObject, Wait, with_wait
 from .registry import GA_RULES
 
+SKIP_AWAIT_ANNOTATION = "pulumi.com/skipAwait"
 TYPE_TOKEN = "aio:mq:MqListenerV1"
 
 
@@ -182,11 +183,17 @@ def register_listener(
         pulumi.log.warn(warning, resource=broker_listener)
     mark = None
     if mark_apart:
+        metadata = object_metadata(listener.name, namespace)
+        # The Patch claims the mark and waits for nothing: the listener waits for the broker.
+        # Left to await, the provider reads the listener's waitFor annotation off the live
+        # object and may keep, as the Patch's state, a copy from its watch cache older than
+        # the Patch, without the mark: the next preview would then propose adding it again.
+        metadata["annotations"][SKIP_AWAIT_ANNOTATION] = "true"
         mark = k8s.apiextensions.CustomResourcePatch(
             f"{resource_name}-mark",
             api_version=v1.API_VERSION,
             kind="BrokerListener",
-            metadata=object_metadata(listener.name, namespace),
+            metadata=metadata,
             opts=options(
                 f"{resource_name}-mark",
                 f"kubernetes:{v1.API_VERSION}:BrokerListenerPatch",

@@ -52,7 +52,13 @@ def test_local_ga_discovers_manages_default_is_refused_out_of_band_and_leaves_de
     edge = listener("local-ga-edge")
     assert edge["spec"]["serviceType"] == "LoadBalancer"
     assert edge["spec"]["ports"][0]["authenticationRef"] == "default"  # the live one
-    project.pulumi("preview", "--expect-no-changes", "--stack", STACK)
+    # The state of the mark's Patch is the listener it marked (not a stale copy without the
+    # mark, which the next preview would propose to mark again).
+    resources = project.export(STACK)["deployment"]["resources"]
+    (mark,) = [r for r in resources if r["urn"].endswith("::default-mark")]
+    assert mark["outputs"]["metadata"]["labels"] == default["metadata"]["labels"]
+    preview = project.pulumi("preview", "--expect-no-changes", "--stack", STACK)
+    assert "endpoints" not in preview.stdout  # the LoadBalancer's address is still there
 
     # Someone adds a second ClusterIp listener by hand: the stack's `default` now breaks the
     # one-listener-per-serviceType rule against it, and nothing is applied until it is gone.
