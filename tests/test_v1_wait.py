@@ -294,7 +294,7 @@ def test_a_preview_shows_the_addresses_the_services_have_now(
     }
 
 
-def test_a_preview_that_does_not_read_the_cluster_reads_no_service(
+def test_a_preview_without_discovery_reads_no_service(
     engine: Engine, monkeypatch: pytest.MonkeyPatch, ga_cluster: FakeCluster
 ) -> None:
     pulumi.runtime.set_mocks(engine.mocks, project="aio-mq", stack="test", preview=True)

@@ -157,17 +157,18 @@ async def _endpoints(
     """The `endpoints` output of `listeners` (by output name; `watched` ends with them). On `up`
     on a cluster (not in a preview, where the status in the state may be an old answer), first
     what the broker said: refusals fail `up` (BrokerRefusalError), and so do LoadBalancers that
-    got no address in time. A preview that reads the cluster anyway (discovery) shows the
-    addresses the Services have now, so an unchanged stack previews an unchanged output."""
+    got no address in time. A preview that discovers the live objects shows the addresses the
+    Services have now, so an unchanged stack previews an unchanged output."""
     accepted: dict[pulumi.Resource, bool] = {}
     cluster = None
+    on_cluster = render_directory(stack.kubernetes) is None
     preview = pulumi.runtime.is_dry_run()
-    if render_directory(stack.kubernetes) is None and (not preview or discovered is not None):
-        if not preview:
-            said, problems = await wait_verdicts(watched, wait)
-            if problems:
-                raise BrokerRefusalError(problems)
-            accepted = {w.resource: v == "succeeded" for w, v in zip(watched, said, strict=True)}
+    if on_cluster and not preview:
+        said, problems = await wait_verdicts(watched, wait)
+        if problems:
+            raise BrokerRefusalError(problems)
+        accepted = {w.resource: v == "succeeded" for w, v in zip(watched, said, strict=True)}
+    if on_cluster and (not preview or discovered is not None):
         try:
             cluster = read_cluster(stack.kubernetes.kubeconfig, stack.kubernetes.context)
         except ClusterError as exc:
