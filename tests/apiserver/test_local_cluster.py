@@ -4,12 +4,16 @@ dies while starting, CRD sets."""
 from __future__ import annotations
 
 import os
+import shutil
+import stat
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 from kubernetes import client as k8s
+
+from tools.cluster.local_cluster import ClusterDir
 
 from .conftest import AIO_NAMESPACE, MQ_GROUP, MQ_VERSION, TOOL, Cluster, StartCluster
 
@@ -56,6 +60,53 @@ def test_up_reuses_the_running_cluster_and_status_says_ready(start_cluster: Star
     assert "api server: ready at https://127.0.0.1:" in status.stdout
     for name, pid in before.items():
         assert f"{name}: running (pid {pid})" in status.stdout
+
+
+def private_keys_in(directory: Path) -> list[Path]:
+    return [
+        path
+        for path in directory.rglob("*")
+        if path.is_file() and b"PRIVATE KEY" in path.read_bytes()
+    ]
+
+
+def test_the_keys_are_made_at_up_outside_the_cluster_directory_and_purged_with_it(
+    start_cluster: StartCluster,
+) -> None:
+    cluster = start_cluster()
+    pki = ClusterDir(cluster.directory.resolve()).pki
+    assert private_keys_in(cluster.directory) == []  # the directory is in the checkout
+    keys = sorted(p.name for p in private_keys_in(pki))
+    assert keys == ["apiserver.key", "service-account.key"]
+    assert stat.S_IMODE(pki.stat().st_mode) == 0o700
+    assert all(stat.S_IMODE((pki / key).stat().st_mode) == 0o600 for key in keys)
+
+    result = cluster.tool("down", "--purge")
+    assert result.returncode == 0, result.stderr
+    assert not pki.exists()
+
+
+def test_keys_a_cluster_directory_held_before_are_moved_out_and_kept(
+    start_cluster: StartCluster,
+) -> None:
+    cluster = start_cluster()
+    pki = ClusterDir(cluster.directory.resolve()).pki
+    token = (pki / "tokens.csv").read_text()
+    # A cluster directory as `up` left it before 2026-12-06, its servers still running.
+    shutil.move(pki, cluster.directory / "pki")
+
+    result = cluster.tool("up", "--aio-defaults")
+    assert result.returncode == 0, result.stderr
+    assert f"moved the cluster's keys out of {cluster.directory}" in result.stderr
+    assert private_keys_in(cluster.directory) == []
+    assert (pki / "tokens.csv").read_text() == token  # the same keys: the kubeconfig still works
+    assert "reusing the cluster" in result.stderr
+    assert cluster.get(MQ_GROUP, MQ_VERSION, "brokerlisteners", "listener", AIO_NAMESPACE)
+    # And it starts again from the keys' new place, with its data.
+    assert cluster.tool("down").returncode == 0
+    again = cluster.tool("up")
+    assert again.returncode == 0, again.stderr
+    assert cluster.get(MQ_GROUP, MQ_VERSION, "brokerlisteners", "listener", AIO_NAMESPACE)
 
 
 def test_down_stops_every_process_it_started(start_cluster: StartCluster) -> None:

@@ -4,7 +4,9 @@ etcd, kube-apiserver and kube-controller-manager (garbage collector and namespac
 only) are built from the pinned Go modules in tools/cluster/ (cached like the engine, see
 `ensure_binaries`) and run as plain processes on 127.0.0.1, with their data, logs, PID files and
 a token-authenticated kubeconfig (context `aio-mq-local`) in the cluster directory:
-$AIO_MQ_CLUSTER_DIR, by default `.local-cluster/` in the project.
+$AIO_MQ_CLUSTER_DIR, by default `.local-cluster/` in the project. The private keys the servers
+need (TLS, service-account signing) are generated on the first `up` and kept outside the
+project, in the binaries' cache (`ClusterDir.pki`), so no key in clear sits in a checkout.
 
 `up` installs the CRDs under crds/ (every set, or the ones named with `--crds`) before the
 controller manager starts — its garbage collector only watches the types that exist when it
@@ -144,10 +146,7 @@ def ensure_binaries() -> Path:
     complete.
     """
     version = kubernetes_version()
-    cache = Path(
-        os.environ.get("AIO_MQ_CLUSTER_CACHE") or Path.home() / ".cache" / "aio-mq" / "cluster"
-    )
-    key_dir = cache / build_key(version)
+    key_dir = cache_root() / build_key(version)
     bin_dir = key_dir / "bin"
     if all((bin_dir / name).is_file() for name in BINARIES):
         return bin_dir
@@ -199,6 +198,12 @@ def _build(version: str, key_dir: Path) -> None:
     partial.rename(key_dir / "bin")
 
 
+def cache_root() -> Path:
+    return Path(
+        os.environ.get("AIO_MQ_CLUSTER_CACHE") or Path.home() / ".cache" / "aio-mq" / "cluster"
+    )
+
+
 # --- the cluster directory --------------------------------------------------------------------
 
 
@@ -213,6 +218,19 @@ class ClusterDir:
     @property
     def kubeconfig(self) -> Path:
         return self.path / "kubeconfig"
+
+    @property
+    def pki(self) -> Path:
+        """The cluster's CA certificate, serving key and service-account key, and the admin
+        token: outside the cluster directory (which is in the checkout by default), one
+        directory per cluster directory, deleted by `down --purge`."""
+        digest = hashlib.sha256(str(self.path).encode()).hexdigest()[:16]
+        return cache_root() / "credentials" / digest
+
+    @property
+    def legacy_pki(self) -> Path:
+        """Where the credentials were kept before 2026-12-06: moved out by `up`."""
+        return self.path / "pki"
 
     @property
     def state_file(self) -> Path:
@@ -269,9 +287,11 @@ def running_pid(cluster: ClusterDir, name: str) -> int | None:
     except (OSError, ValueError, IndexError):
         pid_file.unlink(missing_ok=True)
         return None
-    # Ours: started from a binary of that name with this cluster directory in its arguments.
+    # Ours: started from a binary of that name with this cluster's directory or keys (the
+    # API server is given only those) in its arguments.
+    mine = (str(cluster.path), str(cluster.pki))
     ours = Path(os.fsdecode(cmdline[0])).name == name and any(
-        str(cluster.path) in os.fsdecode(arg) for arg in cmdline[1:]
+        where in os.fsdecode(arg) for arg in cmdline[1:] for where in mine
     )
     if not ours or _is_zombie(pid):
         pid_file.unlink(missing_ok=True)
@@ -391,10 +411,10 @@ def port_is_free(port: int) -> bool:
 def ensure_credentials(cluster: ClusterDir) -> None:
     """A CA and serving certificate for 127.0.0.1, the service-account key and the admin token:
     made once per cluster directory, kept across down/up."""
-    pki = cluster.path / "pki"
+    pki = cluster.pki
     if (pki / "complete").exists():
         return
-    pki.mkdir(parents=True, exist_ok=True)
+    pki.mkdir(mode=0o700, parents=True, exist_ok=True)
     now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "aio-mq-local-ca")])
@@ -467,11 +487,11 @@ def ensure_credentials(cluster: ClusterDir) -> None:
 
 
 def admin_token(cluster: ClusterDir) -> str:
-    return (cluster.path / "pki" / "tokens.csv").read_text().split(",", 1)[0]
+    return (cluster.pki / "tokens.csv").read_text().split(",", 1)[0]
 
 
 def write_kubeconfig(cluster: ClusterDir, port: int) -> None:
-    ca = base64.b64encode((cluster.path / "pki" / "ca.crt").read_bytes()).decode()
+    ca = base64.b64encode((cluster.pki / "ca.crt").read_bytes()).decode()
     config = {
         "apiVersion": "v1",
         "kind": "Config",
@@ -513,9 +533,11 @@ def http_ok(url: str, token: str | None = None, ca: Path | None = None) -> str |
 
 
 def apiserver_ready(cluster: ClusterDir, port: int) -> str | None:
-    return http_ok(
-        f"https://127.0.0.1:{port}/readyz", admin_token(cluster), cluster.path / "pki" / "ca.crt"
-    )
+    try:
+        token = admin_token(cluster)
+    except OSError:  # no credentials (yet, or still in the legacy place): not ours to reach
+        return None
+    return http_ok(f"https://127.0.0.1:{port}/readyz", token, cluster.pki / "ca.crt")
 
 
 # --- the Kubernetes side ----------------------------------------------------------------------
@@ -775,6 +797,7 @@ def up(sets: list[str], seed: bool) -> int:
     for sub in ("run", "logs"):
         (cluster.path / sub).mkdir(exist_ok=True)
     with _locked(cluster.path / ".lock", 300, "another local-cluster command on this directory"):
+        _move_legacy_pki(cluster)
         state = cluster.read_state()
         running = components_running(cluster)
         port = (state.get("ports") or {}).get("apiserver")
@@ -805,6 +828,22 @@ def up(sets: list[str], seed: bool) -> int:
     return 0
 
 
+def _move_legacy_pki(cluster: ClusterDir) -> None:
+    """A cluster directory from before 2026-12-06 holds its keys itself: move them out. The
+    same keys, so the kubeconfig's token stays valid and running servers (which read them at
+    start) go on; the next start reads them from their new place."""
+    if not cluster.legacy_pki.is_dir():
+        return
+    if (cluster.pki / "complete").exists():
+        shutil.rmtree(cluster.legacy_pki)
+    else:
+        shutil.rmtree(cluster.pki, ignore_errors=True)
+        cluster.pki.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(cluster.legacy_pki, cluster.pki)
+        cluster.pki.chmod(0o700)
+    log(f"moved the cluster's keys out of {cluster.path} to {cluster.pki}")
+
+
 def start(
     cluster: ClusterDir, bin_dir: Path, state: dict[str, Any], sets: list[str], seed: bool
 ) -> None:
@@ -826,7 +865,7 @@ def start(
     seeded = {"aioDefaults": True} if state.get("aioDefaults") else {}
     cluster.write_state({"ports": ports, "crdSets": sets, "binDir": str(bin_dir), **seeded})
     write_kubeconfig(cluster, ports["apiserver"])
-    pki = cluster.path / "pki"
+    pki = cluster.pki
     etcd_url = f"http://127.0.0.1:{ports['etcd']}"
     peer_url = f"http://127.0.0.1:{ports['etcdPeer']}"
 
@@ -927,8 +966,10 @@ def down(purge: bool) -> int:
             f"stopped {', '.join(stopped)}" if stopped else f"nothing was running in {cluster.path}"
         )
         if purge:
-            for sub in ("etcd", "pki", "run", "logs"):
+            for sub in ("etcd", "run", "logs"):
                 shutil.rmtree(cluster.path / sub, ignore_errors=True)
+            for pki in (cluster.pki, cluster.legacy_pki):
+                shutil.rmtree(pki, ignore_errors=True)
             for path in (cluster.kubeconfig, cluster.state_file):
                 path.unlink(missing_ok=True)
             log(f"deleted the cluster's data in {cluster.path}")
